@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/** The `rovlens` command line: thin; each command lives in src/commands/<name>.ts. */
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from './errors.js';
+import { register as probe } from './commands/probe.js';
+import { register as timeline } from './commands/timeline.js';
+import { register as train } from './commands/train.js';
+import { register as evaluate } from './commands/evaluate.js';
+import { register as annotate } from './commands/annotate.js';
+import { register as group } from './commands/group.js';
+import { register as clusters } from './commands/clusters.js';
+import { register as live } from './commands/live.js';
+
+const program = new Command('rovlens')
+  .description('Underwater ROV video to knowledge: seafloor type, main element, where and when.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate]) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; bad flags exit with the usage code. Commander already printed the message.
+    process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The only module that imports onnxruntime-node: a thin, strict wrapper that opens a model with its
+ * card, checks that the card's names exist in the graph, and runs float32 batches.
+ */
+import * as ort from 'onnxruntime-node';
+import { ModelError } from '../errors.js';
+import { loadModelCard, type ModelCard } from './card.js';
+
+export type Device = 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  device?: Device;
+  /** Threads inside one operator; default: let ONNX Runtime choose (all cores). */
+  intraOpThreads?: number;
+  /** Where one-line notices go (e.g. the CUDA fallback). Default: stderr. */
+  notice?: (line: string) => void;
+}
+
+export interface OutputTensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+export class ModelSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly card: ModelCard,
+    readonly modelPath: string,
+    readonly device: Device,
+  ) {}
+
+  /** Opens `path` (.onnx with its card beside it, or the card itself). */
+  static async open(path: string, options: SessionOptions = {}): Promise<ModelSession> {
+    const { card, modelPath } = loadModelCard(path);
+    const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const base: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all',
+      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    };
+    let device: Device = options.device ?? 'cpu';
+    let session: ort.InferenceSession;
+    try {
+      if (device === 'cuda') {
+        try {
+          session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] });
+        } catch (error) {
+          notice(`rovlens: CUDA is not available (${firstLine(error)}); running on CPU`);
+          device = 'cpu';
+          session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+        }
+      } else {
+        session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+      }
+    } catch (error) {
+      throw new ModelError(`cannot load ${modelPath}: ${firstLine(error)}`);
+    }
+    const model = new ModelSession(session, card, modelPath, device);
+    model.checkCardAgainstGraph();
+    return model;
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  private checkCardAgainstGraph(): void {
+    const outputs = new Set(this.session.outputNames);
+    if (!this.session.inputNames.includes(this.card.input.name)) {
+      throw new ModelError(
+        `model card field 'input.name': '${this.card.input.name}' is not an input of the graph (inputs: ${this.session.inputNames.join(', ')})`,
+      );
+    }
+    const want = (field: string, name: string | undefined) => {
+      if (name !== undefined && !outputs.has(name)) {
+        throw new ModelError(
+          `model card field '${field}': '${name}' is not an output of the graph (outputs: ${[...outputs].join(', ')})`,
+        );
+      }
+    };
+    for (const [head, spec] of Object.entries(this.card.heads)) {
+      want(`heads.${head}.logits`, spec.logits);
+      want(`heads.${head}.cam`, spec.cam);
+    }
+    want('embedding.output', this.card.embedding?.output);
+  }
+
+  /**
+   * Runs one batch. `input` is NCHW float32 of length batch*3*height*width. Returns only the
+   * requested outputs (all when `outputs` is omitted), as float32.
+   */
+  async run(
+    input: Float32Array,
+    dims: [number, number, number, number],
+    outputs: readonly string[] = this.session.outputNames,
+  ): Promise<Record<string, OutputTensor>> {
+    const feeds = { [this.card.input.name]: new ort.Tensor('float32', input, dims) };
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run(feeds, outputs as string[]);
+    } catch (error) {
+      throw new ModelError(`inference failed on input ${dims.join('x')}: ${firstLine(error)}`);
+    }
+    const out: Record<string, OutputTensor> = {};
+    for (const name of outputs) {
+      const tensor = result[name]!;
+      if (tensor.type !== 'float32') throw new ModelError(`output '${name}' is ${tensor.type}, expected float32`);
+      out[name] = { dims: [...tensor.dims], data: tensor.data as Float32Array };
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}

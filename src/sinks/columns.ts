@@ -1,0 +1,69 @@
+/**
+ * Output columns are contributed by stages: a ColumnSet names its columns and extracts their values
+ * from a FrameResult. The timeline CSV, JSON lines and the live feed all build on these, so a new
+ * stage adds its columns in one place.
+ */
+import type { FrameResult } from '../types.js';
+import type { ModelCard } from '../model/card.js';
+
+export type Cell = string | number | undefined;
+
+export interface ColumnSet {
+  readonly header: readonly string[];
+  values(result: FrameResult): readonly Cell[];
+}
+
+/** HH:MM:SS.mmm, for people reading the CSV. */
+export function timecode(seconds: number): string {
+  const totalMs = Math.max(0, Math.round(seconds * 1000));
+  const ms = totalMs % 1000;
+  const s = Math.floor(totalMs / 1000) % 60;
+  const m = Math.floor(totalMs / 60_000) % 60;
+  const h = Math.floor(totalMs / 3_600_000);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(ms, 3)}`;
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+export const frameColumns: ColumnSet = {
+  header: ['source', 'frame_index', 'pts_seconds', 'timecode'],
+  values: ({ frame }) => [frame.sourceId, frame.index, round(frame.ptsSeconds, 3), timecode(frame.ptsSeconds)],
+};
+
+/** `<head>`, `<head>_confidence`, then one `<head>_p_<label>` column per class, per head in card order. */
+export function headColumns(card: ModelCard): ColumnSet {
+  const heads = Object.entries(card.heads);
+  return {
+    header: heads.flatMap(([name, spec]) => [name, `${name}_confidence`, ...spec.labels.map((l) => `${name}_p_${l}`)]),
+    values: (result) =>
+      heads.flatMap(([name, spec]) => {
+        const p = result.heads[name];
+        if (!p) return [undefined, undefined, ...spec.labels.map(() => undefined)];
+        return [p.label, round(p.confidence, 4), ...Array.from(p.probabilities, (x) => round(x, 4))];
+      }),
+  };
+}
+
+/** Where the element is (Grad-CAM stage): box as x y w h in source pixels, peak, area fraction, method. */
+export const localisationColumns: ColumnSet = {
+  header: ['element_box', 'element_peak_x', 'element_peak_y', 'element_area', 'cam_method'],
+  values: ({ localisation: l }) => {
+    if (!l) return [undefined, undefined, undefined, undefined, undefined];
+    const box = l.boxes[0];
+    return [box ? `${box.x} ${box.y} ${box.width} ${box.height}` : undefined, Math.round(l.peak.x), Math.round(l.peak.y), round(l.areaFraction, 4), l.method];
+  },
+};
+
+/** Near-duplicate grouping stage. */
+export const groupColumns: ColumnSet = {
+  header: ['group_id', 'duplicate_of', 'reused'],
+  values: ({ group: g }) => (g ? [g.groupId, g.duplicateOf, g.reused ? 1 : 0] : [undefined, undefined, undefined]),
+};
+
+export function combineColumns(sets: readonly ColumnSet[]): ColumnSet {
+  return {
+    header: sets.flatMap((s) => s.header),
+    values: (result) => sets.flatMap((s) => s.values(result)),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The data that flows through every stage. Stages add fields by spreading into a new object;
+ * they never mutate what an earlier stage produced.
+ *
+ * Coordinates: pixels, origin top-left, x to the right, y down. A `Rect` is half-open:
+ * it covers x in [x, x + width) and y in [y, y + height).
+ */
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+/** One decoded picture. `pixels` is RGB, 8 bits per channel, interleaved (HWC), row-major. */
+export interface Frame {
+  /** The input this frame came from: a file path, a URL, a device, or an image path. */
+  sourceId: string;
+  /** Position of this frame among the frames the source emitted (0-based, after any sampling). */
+  index: number;
+  /** Presentation time from the stream's own timestamps, in seconds from the start of the input. */
+  ptsSeconds: number;
+  /** Size of `pixels`. */
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+  /** Size of the original decoded picture, before any crop or resize. */
+  sourceSize: Size;
+  /**
+   * The part of the original picture (in source pixels) that `pixels` shows, scaled to width x height.
+   * The full picture when nothing was cropped. Maps model/CAM coordinates back to the source.
+   */
+  region: Rect;
+  /** Wall-clock milliseconds (Date.now()) when the frame left the decoder: the start of its latency. */
+  decodedAtMs?: number;
+}
+
+/** One classifier head's answer for one frame. */
+export interface HeadPrediction {
+  /** Labels in the model card's order; `probabilities[i]` belongs to `labels[i]`. */
+  labels: readonly string[];
+  /** Softmax of the logits. Always the raw probabilities, whatever the threshold says. */
+  probabilities: Float32Array;
+  /** Top class, or 'uncertain' when its probability is below the head's threshold. */
+  label: string;
+  /** Probability of the top class (also when `label` is 'uncertain'). */
+  confidence: number;
+  /** Index of the top class in `labels` (also when `label` is 'uncertain'). */
+  topIndex: number;
+  uncertain: boolean;
+}
+
+/** A CAM output for one frame: `classes` maps of height x width, class-major, row-major. */
+export interface CamMaps {
+  classes: number;
+  height: number;
+  width: number;
+  data: Float32Array;
+  /** How the maps were made: 'gradcam' (exact, from the graph) or a gradient-free fallback. */
+  method: string;
+}
+
+/** Where the element is, in source-frame pixels. Added by the Grad-CAM stage. */
+export interface Localisation {
+  head: string;
+  classIndex: number;
+  method: string;
+  /** Connected components of the thresholded heatmap, largest first. */
+  boxes: Rect[];
+  peak: { x: number; y: number };
+  /** Fraction of the crop region covered by the mask, 0..1. */
+  areaFraction: number;
+  /** The crop region the heatmap covers, in source pixels. */
+  region: Rect;
+}
+
+/** Near-duplicate grouping. Added by the grouping stage. */
+export interface GroupInfo {
+  groupId: number;
+  /** Index of the frame this one repeats (the group's first frame), or undefined when it is new. */
+  duplicateOf?: number;
+  /** True when inference was skipped and the result was copied from `duplicateOf`. */
+  reused: boolean;
+  /** 64-bit perceptual hash as 16 hex digits. */
+  hash?: string;
+}
+
+export interface FrameResult {
+  frame: Frame;
+  /** Keyed by head name from the model card ('floor', 'element'). */
+  heads: Record<string, HeadPrediction>;
+  embedding?: Float32Array;
+  /** Raw CAM maps keyed by head name, when the model (or a fallback) produced them. */
+  cams?: Record<string, CamMaps>;
+  localisation?: Localisation;
+  group?: GroupInfo;
+  /** Milliseconds spent in the model for this frame (its share of the batch). */
+  inferenceMs?: number;
+}
