@@ -4,7 +4,7 @@
  * into equal cells); captions are SVG text rendered by sharp (librsvg), so they need a font
  * installed (DejaVu in CI).
  */
-import sharp from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 import type { Frame } from '../types.js';
 
 export interface ContactTile {
@@ -38,7 +38,7 @@ export async function contactSheet(tiles: readonly ContactTile[], options: Conta
   const width = columns * tileWidth + (columns + 1) * GAP_PX;
   const height = rows * cellHeight + (rows + 1) * GAP_PX;
 
-  const layers: sharp.OverlayOptions[] = [];
+  const layers: OverlayOptions[] = [];
   for (const [i, tile] of tiles.entries()) {
     const left = GAP_PX + (i % columns) * (tileWidth + GAP_PX);
     const top = GAP_PX + Math.floor(i / columns) * (cellHeight + GAP_PX);
