@@ -1,0 +1,75 @@
+/**
+ * Every default and range of the localisation stage (Grad-CAM maps -> mask -> boxes) and of the
+ * annotated renderer, in one schema shared by the `annotate` flags, the operator and the README.
+ */
+import { z } from 'zod';
+
+export const thresholdMethods = ['relative', 'otsu'] as const;
+export type ThresholdMethod = (typeof thresholdMethods)[number];
+
+/** 'auto': the graph's CAM output when there is one, else occlusion; 'occlusion' forces it; 'none' skips frames without CAMs. */
+export const camFallbacks = ['auto', 'occlusion', 'none'] as const;
+export type CamFallback = (typeof camFallbacks)[number];
+
+export const localiseSchema = z
+  .object({
+    /** Which head's map to localise. */
+    head: z.string().min(1).default('element'),
+    /** A label of that head, or 'predicted' for its top class. */
+    className: z.string().min(1).default('predicted'),
+    thresholdMethod: z.enum(thresholdMethods).default('relative'),
+    /** Mask = heatmap >= threshold x its maximum (used by 'relative'). */
+    threshold: z.number().gt(0).max(1).default(0.5),
+    /** Boxes kept per frame, largest first. */
+    maxBoxes: z.number().int().min(1).max(32).default(3),
+    /**
+     * Side of the grid the map is upsampled to before thresholding and components: boxes come out
+     * at region/gridCells resolution, which is plenty for maps of 7..32 cells and costs ~0.1 ms.
+     */
+    gridCells: z.number().int().min(4).max(512).default(64),
+  })
+  .strict();
+export type LocaliseOptions = z.infer<typeof localiseSchema>;
+
+export const occlusionSchema = z
+  .object({
+    fallback: z.enum(camFallbacks).default('auto'),
+    /** Occlusion patches per side: the cost is gridCells^2 + 1 forward passes per frame. */
+    occlusionCells: z.number().int().min(2).max(16).default(6),
+    /** Frames' occluded copies are sent to the model in batches of this size. */
+    occlusionBatch: z.number().int().min(1).max(256).default(16),
+  })
+  .strict();
+export type OcclusionOptions = z.infer<typeof occlusionSchema>;
+
+export const colormaps = ['turbo', 'viridis'] as const;
+export type ColormapName = (typeof colormaps)[number];
+
+export const renderSchema = z
+  .object({
+    colormap: z.enum(colormaps).default('turbo'),
+    /** Heatmap opacity at its maximum; it fades with the heat so cold areas keep the picture. */
+    heatmapOpacity: z.number().min(0).max(1).default(0.55),
+    /** Widest picture rendered; larger frames are scaled down (4K JPEGs are slow and rarely needed). */
+    maxWidthPixels: z.number().int().min(64).max(8192).default(1920),
+    jpegQuality: z.number().int().min(1).max(100).default(85),
+    /** Darken what lies outside the crop region, so the part the model saw stands out. */
+    outsideDimming: z.number().min(0).max(1).default(0.35),
+  })
+  .strict();
+export type RenderOptions = z.infer<typeof renderSchema>;
+
+export const annotateSchema = z
+  .object({
+    /** Seconds between rendered frames; 0 renders every frame. */
+    everySeconds: z.number().min(0).max(86_400).default(1),
+    startSeconds: z.number().min(0).optional(),
+    endSeconds: z.number().gt(0).optional(),
+    /** Frame rate of the mp4 written (frames are sampled, so this sets how long each is shown). */
+    outputFps: z.number().gt(0).max(120).default(2),
+    batchSize: z.number().int().min(1).max(256).default(8),
+    contactSheetColumns: z.number().int().min(1).max(16).default(4),
+    contactSheetTileWidth: z.number().int().min(64).max(1920).default(480),
+  })
+  .strict();
+export type AnnotateOptions = z.infer<typeof annotateSchema>;
