@@ -1,0 +1,134 @@
+/** What a video input is: container, codec, size, frame rate, duration, keyframe interval. */
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { InputError } from '../errors.js';
+import type { Size } from '../types.js';
+import { ffprobePath } from './binaries.js';
+
+const run = promisify(execFile);
+
+export interface VideoInfo {
+  input: string;
+  container: string;
+  codec: string;
+  /** Display size: after the rotation the container asks for. */
+  width: number;
+  height: number;
+  /** Average frame rate (frames / duration), or the nominal rate when the container gives no average. */
+  fps: number;
+  variableFrameRate: boolean;
+  /** Seconds; undefined for live streams. */
+  durationSeconds?: number;
+  /** First presentation time of the video stream, seconds (0 for most files, not for MPEG-TS). */
+  startSeconds: number;
+  frameCount?: number;
+  /** Mean seconds between keyframes over the first minute, when there are two or more. */
+  keyframeIntervalSeconds?: number;
+  rotation: number;
+  bitRate?: number;
+}
+
+export function isUrl(input: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(input) || input === '-' || input.startsWith('pipe:');
+}
+
+/** Existence checks with the messages users need, before ffmpeg says something cryptic. */
+export function checkInputFile(input: string): void {
+  if (isUrl(input) || input.startsWith('/dev/video')) return;
+  if (!existsSync(input)) throw new InputError(`input not found: ${input}`, 'missing');
+  const stat = statSync(input);
+  if (stat.isDirectory()) throw new InputError(`input is a folder, not a video: ${input}`);
+  if (stat.size === 0) throw new InputError(`input is empty (0 bytes): ${input}`);
+}
+
+const rate = (r: string | undefined): number => {
+  if (!r) return 0;
+  const [n, d] = r.split('/').map(Number);
+  return d ? n! / d : n!;
+};
+
+export async function probeVideo(input: string, { keyframes = true } = {}): Promise<VideoInfo> {
+  checkInputFile(input);
+  let json: ProbeJson;
+  try {
+    const { stdout } = await run(ffprobePath(), ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', input], { maxBuffer: 16 << 20 });
+    json = JSON.parse(stdout) as ProbeJson;
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';
+    throw new InputError(`cannot read ${input} as video: ${stderr.replace(/^.*?: /, '') || 'ffprobe failed'}`);
+  }
+  const stream = json.streams?.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic));
+  if (!stream) {
+    const kinds = [...new Set((json.streams ?? []).map((s) => s.codec_type))].join(', ') || 'nothing';
+    throw new InputError(`${input} has no video stream (it holds: ${kinds})`);
+  }
+  const container = json.format?.format_name ?? 'unknown';
+  if (/^(image2|png_pipe|jpeg_pipe|webp_pipe|bmp_pipe|tiff_pipe)/.test(container) && Number(json.format?.duration ?? 0) < 0.1) {
+    throw new InputError(`${input} is a still image, not a video (use an image folder with 'rovlens group', or a video file)`);
+  }
+  const rotation = Math.abs(Number(stream.tags?.rotate ?? stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0)) % 360;
+  const swap = rotation === 90 || rotation === 270;
+  const avg = rate(stream.avg_frame_rate);
+  const nominal = rate(stream.r_frame_rate);
+  const duration = Number(stream.duration ?? json.format?.duration);
+  const info: VideoInfo = {
+    input,
+    container,
+    codec: stream.codec_name ?? 'unknown',
+    width: swap ? stream.height! : stream.width!,
+    height: swap ? stream.width! : stream.height!,
+    fps: avg || nominal,
+    variableFrameRate: avg > 0 && nominal > 0 && Math.abs(avg - nominal) / nominal > 0.01,
+    durationSeconds: Number.isFinite(duration) ? duration : undefined,
+    startSeconds: Number(stream.start_time ?? 0) || 0,
+    frameCount: stream.nb_frames ? Number(stream.nb_frames) : undefined,
+    rotation,
+    bitRate: json.format?.bit_rate ? Number(json.format.bit_rate) : undefined,
+  };
+  if (!info.width || !info.height) throw new InputError(`${input}: the video stream has no picture size (codec ${info.codec})`);
+  if (keyframes && !isUrl(input)) info.keyframeIntervalSeconds = await keyframeInterval(input);
+  return info;
+}
+
+/** Mean spacing of keyframes over the first minute, read from packet flags (no decoding). */
+async function keyframeInterval(input: string): Promise<number | undefined> {
+  try {
+    const { stdout } = await run(
+      ffprobePath(),
+      ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+60', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', input],
+      { maxBuffer: 64 << 20 },
+    );
+    const times = stdout
+      .split('\n')
+      .filter((l) => /,K/.test(l))
+      .map((l) => Number(l.split(',')[0]))
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    return times.length >= 2 ? (times[times.length - 1]! - times[0]!) / (times.length - 1) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function displaySize(info: VideoInfo): Size {
+  return { width: info.width, height: info.height };
+}
+
+interface ProbeJson {
+  streams?: {
+    codec_type?: string;
+    codec_name?: string;
+    width?: number;
+    height?: number;
+    avg_frame_rate?: string;
+    r_frame_rate?: string;
+    duration?: string;
+    start_time?: string;
+    nb_frames?: string;
+    tags?: { rotate?: string };
+    side_data_list?: { rotation?: number }[];
+    disposition?: { attached_pic?: number };
+  }[];
+  format?: { format_name?: string; duration?: string; bit_rate?: string };
+}
