@@ -1,4 +1,231 @@
-import type { Command } from 'commander';
+/**
+ * `rovlens timeline <inputs...>`: recorded missions to timeline CSVs (and segments).
+ * Thin: parse and validate options, open the model, run the pipeline per input, report.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Option, type Command } from 'commander';
+import fg from 'fast-glob';
+import { catchError, concatMap, defer, EMPTY, finalize, from, switchMap, tap, type Observable } from 'rxjs';
+import { parseTimelineOptions, timelineOptionsSchema, type TimelineOptions } from '../config/timeline.js';
+import { ExitCode, InputError, UsageError } from '../errors.js';
+import { ModelSession } from '../model/session.js';
+import { DEFAULT_MODEL } from '../paths.js';
+import { writeSegments } from '../sinks/segments.js';
+import { writeTimeline } from '../sinks/timeline.js';
+import type { DecodeStats } from '../sources/ffmpeg.js';
+import { FlowControl } from '../sources/flow-control.js';
+import { checkInputFile, isUrl, probeVideo } from '../sources/probe.js';
+import type { FrameResult } from '../types.js';
+import { timelinePipeline, type TimelineContext } from '../../pipelines/timeline.js';
+import { reportError, runAction } from './action.js';
+import { Progress } from './progress.js';
 
-/** Placeholder until the `timeline` command lands; it is not listed in --help. */
-export function register(_program: Command): void {}
+const describe = (key: keyof typeof timelineOptionsSchema.shape) => timelineOptionsSchema.shape[key].description ?? '';
+
+export function register(program: Command): void {
+  program
+    .command('timeline')
+    .description('recorded missions to timeline CSVs: seafloor and main element at each sampled instant')
+    .argument('<inputs...>', 'video files or globs (any container, codec and resolution ffmpeg reads)')
+    .option('-o, --output <path>', describe('output'))
+    .option('--every <seconds>', describe('every'), '1')
+    .option('--keyframes', describe('keyframes'))
+    .option('--start <time>', describe('start'))
+    .option('--end <time>', describe('end'))
+    .option('--crop <WxH>', describe('crop'))
+    .option('--model <path>', describe('model'))
+    .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']).default('cpu'))
+    .option('--batch <n>', describe('batch'), '4')
+    .addOption(new Option('--format <format>', describe('format')).choices(['csv', 'jsonl']).default('csv'))
+    .option('--segments <file>', describe('segments'))
+    .option('--min-segment <seconds>', describe('minSegment'), '0')
+    .option('--uncertain-below <p>', describe('uncertainBelow'))
+    .option('--no-skip-duplicates', 'run the model on every sampled frame, even near-duplicates')
+    .option('--no-pushdown', 'sample, crop and resize in the RxJS operators instead of inside ffmpeg')
+    .option('--pipeline <module>', describe('pipeline'))
+    .option('-q, --quiet', describe('quiet'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rovlens timeline dive.mp4 -o dive.csv --segments dive-segments.csv
+  rovlens timeline 'missions/*.mov' -o timelines/ --every 2
+  rovlens timeline dive.mp4 --keyframes --format jsonl > dive.jsonl
+  rovlens timeline dive.mp4 --start 00:10:00 --end 00:20:00 --crop 0.6x1 -o part.csv
+
+Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video, 5 model, 6 output,
+7 decoding stopped part-way (rows so far are written), 130 interrupted (rows so far are written).`,
+    )
+    .action(runAction(async (inputs: string[], raw: Record<string, unknown>) => runTimeline(inputs, parseTimelineOptions(raw))));
+}
+
+/** Literal paths stay as given (so a missing file is reported as missing); globs expand. */
+async function expandInputs(patterns: string[]): Promise<string[]> {
+  const inputs: string[] = [];
+  for (const pattern of patterns) {
+    if (existsSync(pattern) || isUrl(pattern) || !fg.isDynamicPattern(pattern)) {
+      inputs.push(pattern);
+      continue;
+    }
+    const matches = (await fg(pattern, { onlyFiles: true })).sort();
+    if (!matches.length) throw new InputError(`no files match ${pattern}`, 'missing');
+    inputs.push(...matches);
+  }
+  return inputs;
+}
+
+interface OutputPlan {
+  /** Timeline file for an input; undefined means stdout. */
+  timeline(input: string): string | undefined;
+  segments(input: string): string | undefined;
+  /** All inputs go into one file (a single -o file, or stdout); otherwise one file per input in a folder. */
+  shared: boolean;
+}
+
+function planOutputs(options: TimelineOptions): OutputPlan {
+  const ext = options.format === 'csv' ? '.csv' : '.jsonl';
+  const out = options.output;
+  const isDir = out !== undefined && (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory()));
+  if (!isDir) return { timeline: () => out, segments: () => options.segments, shared: true };
+  const stem = (input: string) => basename(input, extname(input)) || 'stream';
+  return {
+    timeline: (input) => join(out, `${stem(input)}.timeline${ext}`),
+    segments: (input) => options.segments ?? join(out, `${stem(input)}.segments.csv`),
+    shared: false,
+  };
+}
+
+type Pipeline = (ctx: TimelineContext) => Observable<FrameResult>;
+
+export async function runTimeline(patterns: string[], options: TimelineOptions): Promise<number> {
+  // Missing inputs are reported up front; the others still run. None left: nothing is written.
+  let missing: number = ExitCode.ok;
+  const inputs = (await expandInputs(patterns)).filter((input) => {
+    try {
+      checkInputFile(input);
+      return true;
+    } catch (error) {
+      missing = reportError(error);
+      return false;
+    }
+  });
+  if (!inputs.length) return missing;
+  const plan = planOutputs(options);
+  if (options.output !== undefined && options.output === options.segments) throw new UsageError('--output and --segments must be different files');
+  const model = await ModelSession.open(options.model ?? defaultModel(), { device: options.device });
+  const pipeline = options.pipeline ? await loadPipeline(options.pipeline) : timelinePipeline;
+  const run = new TimelineRun(options, model, pipeline);
+  try {
+    if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
+    else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
+  } finally {
+    run.dispose();
+    await model.close();
+  }
+  return run.interrupted ? ExitCode.interrupted : Math.max(run.exitCode, missing);
+}
+
+/** Runs inputs through the pipeline into sinks; a bad input is reported in one line and the next one runs. */
+class TimelineRun {
+  exitCode: number = ExitCode.ok;
+  interrupted = false;
+  private stopCurrent: (() => void) | undefined;
+  private readonly onSignal = () => {
+    this.interrupted = true;
+    this.stopCurrent?.();
+  };
+
+  constructor(
+    private readonly options: TimelineOptions,
+    private readonly model: ModelSession,
+    private readonly pipeline: Pipeline,
+  ) {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+
+  private fail(error: unknown): void {
+    this.exitCode = Math.max(this.exitCode, reportError(error));
+  }
+
+  /** One input's results, with progress and a summary line; errors are reported, not thrown. */
+  private results(input: string): Observable<FrameResult> {
+    const { options, model } = this;
+    return defer(() => {
+      const progress = new Progress(input, options.quiet);
+      const flow = new FlowControl(Math.max(8, options.batch * 2));
+      let decodeStats: DecodeStats | undefined;
+      let frames = 0;
+      let reused = 0;
+      const started = performance.now();
+      const offset = options.start ?? 0;
+      return from(probeVideo(input, { keyframes: false })).pipe(
+        switchMap((info) => {
+          const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
+          progress.start(Number.isFinite(end) ? end - offset : undefined);
+          return this.pipeline({ input, info, model, options, flow, onDecodeEnd: (s) => (decodeStats = s) });
+        }),
+        tap((result) => {
+          flow.done();
+          frames++;
+          if (result.group?.reused) reused++;
+          progress.update(result.frame.ptsSeconds - offset, frames);
+        }),
+        finalize(() => progress.stop()),
+        tap({
+          complete: () => {
+          if (options.quiet) return;
+          const seconds = (performance.now() - started) / 1000;
+          const saved = reused ? `, ${reused} near-duplicates reused (${Math.round((100 * reused) / Math.max(1, frames))} % of inference saved)` : '';
+          const corrupt = decodeStats?.corruptPackets ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})` : '';
+          process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}\n`);
+          },
+        }),
+        catchError((error) => {
+          this.fail(error);
+          return EMPTY;
+        }),
+      );
+    });
+  }
+
+  async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
+    const heads = Object.keys(this.model.card.heads);
+    let results = from(inputs).pipe(concatMap((input) => this.results(input)));
+    results = results.pipe(writeTimeline(timelinePath ?? '/dev/stdout', this.model.card, this.options.format));
+    if (segmentsPath) results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment }));
+    await new Promise<void>((done) => {
+      const subscription = results.subscribe({
+        error: (error) => (this.fail(error), done()),
+        complete: done,
+      });
+      // Ctrl-C: unsubscribing kills ffmpeg and lets every sink flush and close in its teardown.
+      this.stopCurrent = () => (subscription.unsubscribe(), done());
+    });
+    this.stopCurrent = undefined;
+  }
+}
+
+function defaultModel(): string {
+  if (!existsSync(DEFAULT_MODEL)) {
+    throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
+  }
+  return DEFAULT_MODEL;
+}
+
+async function loadPipeline(path: string): Promise<Pipeline> {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new UsageError(`--pipeline: ${path} does not exist`);
+  const module = (await import(pathToFileURL(full).href)) as { timelinePipeline?: Pipeline; default?: Pipeline };
+  const fn = module.timelinePipeline ?? module.default;
+  if (typeof fn !== 'function') throw new UsageError(`--pipeline: ${path} exports no timelinePipeline function`);
+  return fn;
+}
+

@@ -3,10 +3,10 @@ import type { Frame } from '../types.js';
 
 /**
  * Keeps the first frame of every `everySeconds`-long slot of the timeline ([0, s), [s, 2s), ...) by the
- * frames' own timestamps; 0 keeps every frame. Slots, not "s seconds since the last kept frame", so the
+ * frames' own timestamps; 0 keeps every frame. `onDrop` lets a FlowControl count dropped frames as done. Slots, not "s seconds since the last kept frame", so the
  * sampling does not drift over a long mission. ffmpeg's `select` in src/sources/ffmpeg.ts does the same.
  */
-export function sampleEvery(everySeconds: number): MonoTypeOperatorFunction<Frame> {
+export function sampleEvery(everySeconds: number, options: { onDrop?: (frame: Frame) => void } = {}): MonoTypeOperatorFunction<Frame> {
   if (everySeconds <= 0) return (source) => source;
   return (source) => {
     // Per subscription: two subscribers never share the last slot.
@@ -14,7 +14,10 @@ export function sampleEvery(everySeconds: number): MonoTypeOperatorFunction<Fram
     return source.pipe(
       filter((frame) => {
         const slot = Math.floor(frame.ptsSeconds / everySeconds);
-        if (slot <= lastSlot) return false;
+        if (slot <= lastSlot) {
+          options.onDrop?.(frame);
+          return false;
+        }
         lastSlot = slot;
         return true;
       }),

@@ -1,0 +1,57 @@
+/**
+ * Every option of `rovlens timeline`: defaults and ranges in one schema, shared by the CLI flags,
+ * pipeline files and the README's option table.
+ */
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+/** "0.67x1" -> { widthFraction: 0.67, heightFraction: 1 } */
+export const cropSchema = z
+  .string()
+  .regex(/^\s*(0?\.\d+|1(\.0+)?)\s*x\s*(0?\.\d+|1(\.0+)?)\s*$/, "crop must be '<width>x<height>' as fractions in (0, 1], e.g. 0.67x1")
+  .transform((s) => {
+    const [w, h] = s.split('x').map(Number);
+    return { widthFraction: w!, heightFraction: h! };
+  })
+  .refine((c) => c.widthFraction > 0 && c.heightFraction > 0, 'crop fractions must be above 0');
+
+/** Seconds as "90", "90.5", "01:30" or "00:01:30.5". */
+export const timeSchema = z
+  .string()
+  .regex(/^(\d+(\.\d+)?|(\d+:)?\d{1,2}:\d{1,2}(\.\d+)?)$/, "time must be seconds (90.5) or [HH:]MM:SS[.mmm]")
+  .transform((s) => s.split(':').reduce((acc, part) => acc * 60 + Number(part), 0));
+
+export const timelineOptionsSchema = z
+  .object({
+    output: z.string().optional().describe('output file, or a folder for one file per input (default: stdout)'),
+    every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between sampled frames; 0 = every frame'),
+    keyframes: z.boolean().default(false).describe('decode keyframes only: a fast scan of long missions'),
+    start: timeSchema.optional().describe('start time in the input'),
+    end: timeSchema.optional().describe('end time in the input'),
+    crop: cropSchema.optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),
+    model: z.string().optional().describe('model (.onnx with its card, or the card); default: the bundled model'),
+    device: z.enum(['cpu', 'cuda']).default('cpu').describe('cuda falls back to cpu with one line when it cannot load'),
+    batch: z.coerce.number().int().min(1).max(64).default(4).describe('frames per inference run'),
+    format: z.enum(['csv', 'jsonl']).default('csv').describe('timeline format'),
+    segments: z.string().optional().describe('segments CSV (runs of the same floor / element)'),
+    minSegment: z.coerce.number().min(0).default(0).describe('merge segments shorter than this many seconds'),
+    uncertainBelow: z.coerce.number().min(0).max(1).optional().describe("answer 'uncertain' below this confidence (default: the card's)"),
+    skipDuplicates: z.boolean().default(true).describe('reuse the result of a near-duplicate frame instead of running the model'),
+    pushdown: z.boolean().default(true).describe('sample, crop and resize inside ffmpeg (off: in the RxJS operators)'),
+    pipeline: z.string().optional().describe('a pipeline module (.js/.mjs) exporting timelinePipeline, to replace the built-in one'),
+    quiet: z.boolean().default(false).describe('no progress bar or summary'),
+  })
+  .refine((o) => o.start === undefined || o.end === undefined || o.end > o.start, { message: '--end must be after --start', path: ['end'] });
+
+export type TimelineOptions = z.infer<typeof timelineOptionsSchema>;
+
+/** Validates parsed flags; the error names the flag and the expected form. */
+export function parseTimelineOptions(raw: Record<string, unknown>): TimelineOptions {
+  const parsed = timelineOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'options';
+    throw new UsageError(`${flag}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,40 @@
+/**
+ * An output file written row by row with synchronous writes: each row reaches the file whole as soon
+ * as it is produced, so a run that is interrupted or fails part-way leaves a parseable file with every
+ * row processed so far, and a 3-hour mission never sits in memory.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { OutputError } from '../errors.js';
+
+export class RowFile {
+  private fd: number | undefined;
+
+  private constructor(readonly path: string, fd: number) {
+    this.fd = fd;
+  }
+
+  static open(path: string, header?: string): RowFile {
+    let fd: number;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      fd = openSync(path, 'w');
+    } catch (error) {
+      throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const file = new RowFile(path, fd);
+    if (header) file.write(header);
+    return file;
+  }
+
+  write(text: string): void {
+    if (this.fd === undefined) throw new OutputError(`${this.path} is already closed`);
+    writeSync(this.fd, text);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

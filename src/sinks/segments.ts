@@ -1,0 +1,148 @@
+/**
+ * Segments: consecutive runs of the same label per head ("00:03:10.000-00:07:45.000 sandy"), what a
+ * scientist reads first. Pure maths in `segmentTrack`; `writeSegments` collects the (small) label
+ * track while results stream past and writes the file when the stream ends, however it ends.
+ */
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { FrameResult } from '../types.js';
+import { timecode } from './columns.js';
+import { csvRow } from './csv.js';
+import { RowFile } from './row-file.js';
+
+export interface TrackSample {
+  ptsSeconds: number;
+  label: string;
+  confidence: number;
+}
+
+export interface Segment {
+  label: string;
+  startSeconds: number;
+  /** Where the next segment starts; for the last one, its last sample plus one sampling interval. */
+  endSeconds: number;
+  frames: number;
+  /** Mean confidence of the samples that carried this label (relabelled flickers are not counted). */
+  meanConfidence: number;
+}
+
+export interface SegmentOptions {
+  /** Relabel a single sample whose neighbours on both sides agree with each other (default true). */
+  smoothFlickers?: boolean;
+  /** Merge shorter segments into the one before them (the first into the one after). Default 0. */
+  minSegmentSeconds?: number;
+}
+
+interface Run {
+  label: string;
+  start: number;
+  count: number;
+  confidenceSum: number;
+  confidenceCount: number;
+}
+
+export function segmentTrack(samples: readonly TrackSample[], options: SegmentOptions = {}): Segment[] {
+  if (!samples.length) return [];
+  const labels = samples.map((s) => s.label);
+  if (options.smoothFlickers ?? true) {
+    for (let i = 1; i + 1 < labels.length; i++) {
+      if (labels[i] !== labels[i - 1] && labels[i - 1] === labels[i + 1]) labels[i] = labels[i - 1]!;
+    }
+  }
+  const interval = medianInterval(samples);
+  const endOf = (run: Run) => (run.start + run.count < samples.length ? samples[run.start + run.count]!.ptsSeconds : samples[samples.length - 1]!.ptsSeconds + interval);
+  let runs: Run[] = [];
+  labels.forEach((label, i) => {
+    const s = samples[i]!;
+    const own = s.label === label;
+    const last = runs[runs.length - 1];
+    if (last && last.label === label) {
+      last.count++;
+      if (own) (last.confidenceSum += s.confidence), last.confidenceCount++;
+    } else {
+      runs.push({ label, start: i, count: 1, confidenceSum: own ? s.confidence : 0, confidenceCount: own ? 1 : 0 });
+    }
+  });
+  const min = options.minSegmentSeconds ?? 0;
+  if (min > 0 && runs.length > 1) {
+    const merged: Run[] = [];
+    for (const run of runs) {
+      const prev = merged[merged.length - 1];
+      const short = endOf(run) - samples[run.start]!.ptsSeconds < min;
+      if (prev && (short || prev.label === run.label)) {
+        prev.count += run.count;
+        if (prev.label === run.label) (prev.confidenceSum += run.confidenceSum), (prev.confidenceCount += run.confidenceCount);
+      } else merged.push({ ...run });
+    }
+    // A short first segment joins the second.
+    if (merged.length > 1 && endOf(merged[0]!) - samples[0]!.ptsSeconds < min) {
+      const [first, second] = merged as [Run, Run];
+      second.start = first.start;
+      second.count += first.count;
+      merged.shift();
+    }
+    runs = merged;
+  }
+  return runs.map((run) => ({
+    label: run.label,
+    startSeconds: samples[run.start]!.ptsSeconds,
+    endSeconds: endOf(run),
+    frames: run.count,
+    meanConfidence: run.confidenceCount ? run.confidenceSum / run.confidenceCount : 0,
+  }));
+}
+
+function medianInterval(samples: readonly TrackSample[]): number {
+  const gaps = samples.slice(1).map((s, i) => s.ptsSeconds - samples[i]!.ptsSeconds).filter((g) => g > 0).sort((a, b) => a - b);
+  return gaps.length ? gaps[Math.floor(gaps.length / 2)]! : 0;
+}
+
+export const SEGMENT_HEADER = ['source', 'track', 'label', 'start', 'end', 'start_seconds', 'end_seconds', 'duration_seconds', 'frames', 'mean_confidence'];
+
+export function writeSegments(path: string, heads: readonly string[], options: SegmentOptions = {}): MonoTypeOperatorFunction<FrameResult> {
+  return (source) =>
+    new Observable<FrameResult>((subscriber) => {
+      // Per source, per head: a few numbers per sample, so hours of video stay small.
+      const tracks = new Map<string, Map<string, TrackSample[]>>();
+      let written = false;
+      const flush = () => {
+        if (written) return;
+        written = true;
+        const file = RowFile.open(path, csvRow(SEGMENT_HEADER));
+        for (const [sourceId, byHead] of tracks) {
+          for (const head of heads) {
+            for (const s of segmentTrack(byHead.get(head) ?? [], options)) {
+              const r = (x: number) => Number(x.toFixed(3));
+              file.write(csvRow([sourceId, head, s.label, timecode(s.startSeconds), timecode(s.endSeconds), r(s.startSeconds), r(s.endSeconds), r(s.endSeconds - s.startSeconds), s.frames, Number(s.meanConfidence.toFixed(4))]));
+            }
+          }
+        }
+        file.close();
+      };
+      const subscription = source.subscribe({
+        next: (result) => {
+          let byHead = tracks.get(result.frame.sourceId);
+          if (!byHead) tracks.set(result.frame.sourceId, (byHead = new Map()));
+          for (const head of heads) {
+            const p = result.heads[head];
+            if (!p) continue;
+            let track = byHead.get(head);
+            if (!track) byHead.set(head, (track = []));
+            track.push({ ptsSeconds: result.frame.ptsSeconds, label: p.label, confidence: p.confidence });
+          }
+          subscriber.next(result);
+        },
+        error: (error) => {
+          flush();
+          subscriber.error(error);
+        },
+        complete: () => {
+          flush();
+          subscriber.complete();
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        flush();
+      };
+    });
+}

@@ -1,0 +1,70 @@
+/**
+ * Timeline sinks: one row (CSV) or one JSON object (JSON lines) per frame result, written as results
+ * arrive and passed on unchanged, so several sinks can follow each other in one pipeline. The file
+ * opens on subscribe and closes on complete, error and unsubscribe (Ctrl-C).
+ */
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { ModelCard } from '../model/card.js';
+import type { FrameResult } from '../types.js';
+import { combineColumns, frameColumns, groupColumns, headColumns, localisationColumns, timecode, type ColumnSet } from './columns.js';
+import { csvRow } from './csv.js';
+import { RowFile } from './row-file.js';
+
+export type TimelineFormat = 'csv' | 'jsonl';
+
+/** The timeline's columns: frame, heads (per the card), where the element is, and its group. */
+export function timelineColumns(card: ModelCard): ColumnSet {
+  return combineColumns([frameColumns, headColumns(card), localisationColumns, groupColumns]);
+}
+
+/** The JSON lines record: everything in the CSV plus the full box list and raw probabilities by label. */
+export function resultRecord(result: FrameResult): Record<string, unknown> {
+  const { frame, heads, localisation, group } = result;
+  const round = (x: number) => Number(x.toFixed(4));
+  return {
+    source: frame.sourceId,
+    frameIndex: frame.index,
+    ptsSeconds: Number(frame.ptsSeconds.toFixed(3)),
+    timecode: timecode(frame.ptsSeconds),
+    heads: Object.fromEntries(
+      Object.entries(heads).map(([name, p]) => [
+        name,
+        {
+          label: p.label,
+          confidence: round(p.confidence),
+          uncertain: p.uncertain,
+          probabilities: Object.fromEntries(p.labels.map((l, i) => [l, round(p.probabilities[i]!)])),
+        },
+      ]),
+    ),
+    ...(localisation ? { localisation } : {}),
+    ...(group ? { group } : {}),
+  };
+}
+
+export function writeTimeline(path: string, card: ModelCard, format: TimelineFormat = 'csv'): MonoTypeOperatorFunction<FrameResult> {
+  const columns = timelineColumns(card);
+  const line = format === 'csv' ? (r: FrameResult) => csvRow(columns.values(r)) : (r: FrameResult) => `${JSON.stringify(resultRecord(r))}\n`;
+  return (source) =>
+    new Observable<FrameResult>((subscriber) => {
+      const file = RowFile.open(path, format === 'csv' ? csvRow(columns.header) : undefined);
+      const subscription = source.subscribe({
+        next: (result) => {
+          file.write(line(result));
+          subscriber.next(result);
+        },
+        error: (error) => {
+          file.close();
+          subscriber.error(error);
+        },
+        complete: () => {
+          file.close();
+          subscriber.complete();
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        file.close();
+      };
+    });
+}
