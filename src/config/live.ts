@@ -1,0 +1,112 @@
+/**
+ * Every default and range of `rovlens live` in one schema, shared by the CLI flags (src/commands/live.ts),
+ * the pipeline (pipelines/live.ts) and the docs (docs/live-protocol.md lists the server limits).
+ */
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
+
+export const isLoopbackHost = (host: string): boolean => (LOOPBACK_HOSTS as readonly string[]).includes(host) || /^127\./.test(host);
+
+/** The WebSocket/HTTP server: safe by default (loopback only), bounded per client. */
+export const liveServerSchema = z
+  .object({
+    /** Address to bind. Anything but loopback requires `token`. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** TCP port for the viewer page and the WebSocket (0: any free port, printed at start). */
+    port: z.number().int().min(0).max(65_535).default(8620),
+    /** Shared secret, checked on the WebSocket upgrade (`?token=` or `Authorization: Bearer`). */
+    token: z.string().min(8, 'a token needs at least 8 characters').max(256).optional(),
+    /**
+     * Origins (scheme://host:port) allowed to open the WebSocket besides the page's own. Requests
+     * without an Origin header (non-browser clients) are allowed; the token still applies.
+     */
+    allowOrigins: z.array(z.string().url()).default([]),
+    maxClients: z.number().int().min(1).max(1000).default(64),
+    /**
+     * Bytes a client may have queued and unsent before frames to it are skipped. Status messages
+     * still go through up to 4x this; beyond that the client is disconnected.
+     */
+    maxBufferedBytes: z.number().int().min(16_384).max(256 << 20).default(2 << 20),
+    /** Largest message a client may send; larger ones close its connection (1009). */
+    maxPayloadBytes: z.number().int().min(256).max(1 << 20).default(4096),
+    /** Seconds between pings; a client that has not answered the previous ping is dropped. */
+    heartbeatSeconds: z.number().min(0.05).max(600).default(15),
+  })
+  .strict();
+export type LiveServerOptions = z.infer<typeof liveServerSchema>;
+
+/** The live source: reconnect with exponential backoff, stall detection by a frame timeout. */
+export const liveSourceSchema = z
+  .object({
+    /** Play a file at its own frame rate (ffmpeg -re), so it behaves like a camera. */
+    realtime: z.boolean().default(false),
+    /** Seconds to wait for the first frame after (re)connecting before giving up on that attempt. */
+    connectTimeoutSeconds: z.number().min(0.5).max(600).default(15),
+    /** Seconds without a frame after which the source counts as stalled and is reconnected. */
+    stallTimeoutSeconds: z.number().min(0.2).max(600).default(5),
+    /** First reconnect delay; each failed attempt doubles it up to `reconnectMaxSeconds`. */
+    reconnectInitialSeconds: z.number().min(0.05).max(60).default(0.5),
+    reconnectMaxSeconds: z.number().min(0.05).max(600).default(10),
+    /** Failed reconnects in a row before giving up (exit code 8); omitted: retry for ever. */
+    maxRetries: z.number().int().min(0).max(1_000_000).optional(),
+    /** RTSP over TCP (robust through NAT and loss) or UDP (lowest latency). */
+    rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
+    /** Extra ffmpeg input options, e.g. ['-f', 'v4l2', '-input_format', 'mjpeg']. */
+    inputOptions: z.array(z.string()).default([]),
+  })
+  .strict();
+export type LiveSourceOptions = z.infer<typeof liveSourceSchema>;
+
+export const livePipelineSchema = z
+  .object({
+    model: z.string().min(1).default('models/rovlens-default.onnx'),
+    device: z.enum(['cpu', 'cuda']).default('cpu'),
+    /** Write the same timeline CSV as `rovlens timeline` while live. */
+    record: z.string().min(1).optional(),
+    /** Send each processed frame as JPEG; off: results only (the page shows labels and the timeline). */
+    sendFrames: z.boolean().default(true),
+    /** JPEG quality of the frames sent to viewers. */
+    jpegQuality: z.number().int().min(1).max(100).default(80),
+    /** Seconds between `stats` messages (and the stderr status line). */
+    statsIntervalSeconds: z.number().min(0.1).max(3600).default(1),
+    /** Minutes of results the page's timeline strip shows (sent to late joiners too). */
+    historyMinutes: z.number().min(0.1).max(120).default(5),
+    /** Stop after this many seconds (benchmarks, tests); omitted: run until the source ends or Ctrl-C. */
+    durationSeconds: z.number().gt(0).max(7 * 86_400).optional(),
+  })
+  .strict();
+export type LivePipelineOptions = z.infer<typeof livePipelineSchema>;
+
+export const liveSchema = z
+  .object({
+    server: liveServerSchema.default(() => liveServerSchema.parse({})),
+    source: liveSourceSchema.default(() => liveSourceSchema.parse({})),
+    pipeline: livePipelineSchema.default(() => livePipelineSchema.parse({})),
+  })
+  .strict()
+  .superRefine((options, ctx) => {
+    if (!isLoopbackHost(options.server.host) && !options.server.token) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'token'],
+        message: `binding ${options.server.host} exposes the feed beyond this machine: pass --token <secret> (8+ characters), or bind 127.0.0.1`,
+      });
+    }
+    if (options.source.reconnectMaxSeconds < options.source.reconnectInitialSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['source', 'reconnectMaxSeconds'], message: 'must be at least reconnectInitialSeconds' });
+    }
+  });
+export type LiveOptions = z.infer<typeof liveSchema>;
+export type LiveOptionsInput = z.input<typeof liveSchema>;
+
+/** Validates options; the error names the field and says what to do. */
+export function parseLiveOptions(input: LiveOptionsInput): LiveOptions {
+  const parsed = liveSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`${issue.path.join('.') || 'options'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
