@@ -52,6 +52,8 @@ export const renderSchema = z
     heatmapOpacity: z.number().min(0).max(1).default(0.55),
     /** Widest picture rendered; larger frames are scaled down (4K JPEGs are slow and rarely needed). */
     maxWidthPixels: z.number().int().min(64).max(8192).default(1920),
+    /** Narrowest picture rendered; model-sized frames (224, 512 px) are scaled up so labels stay legible. */
+    minWidthPixels: z.number().int().min(16).max(8192).default(480),
     jpegQuality: z.number().int().min(1).max(100).default(85),
     /** Darken what lies outside the crop region, so the part the model saw stands out. */
     outsideDimming: z.number().min(0).max(1).default(0.35),

@@ -133,9 +133,11 @@ function overlaySvg(width: number, height: number, result: FrameResult, picture:
   const pad = font * 0.4;
   const panelWidth = Math.max(...lines.map((s) => s.length)) * font * 0.62 + 2 * pad;
   const panelHeight = lines.length * font * 1.25 + 2 * pad;
-  parts.push(`<rect x="0" y="0" width="${panelWidth}" height="${panelHeight}" fill="#000000" fill-opacity="0.55"/>`);
+  // Bottom-left: boxes and their labels more often touch the top edge (the element is ahead of the ROV).
+  const panelTop = Math.max(0, height - panelHeight);
+  parts.push(`<rect x="0" y="${panelTop}" width="${panelWidth}" height="${panelHeight}" fill="#000000" fill-opacity="0.55"/>`);
   lines.forEach((line, i) => {
-    parts.push(`<text x="${pad}" y="${pad + (i + 0.95) * font * 1.25 - font * 0.25}" font-family="DejaVu Sans Mono" font-size="${font}" fill="#ffffff">${escapeXml(line)}</text>`);
+    parts.push(`<text x="${pad}" y="${panelTop + pad + (i + 0.95) * font * 1.25 - font * 0.25}" font-family="DejaVu Sans Mono" font-size="${font}" fill="#ffffff">${escapeXml(line)}</text>`);
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
@@ -149,16 +151,17 @@ export interface RenderedPicture {
 
 /**
  * Renders `result` over `frame` (the frame to draw on: full-size or model-sized) as a JPEG. The
- * picture is scaled down to `maxWidthPixels` first, so the blend costs the same for any source.
+ * picture is scaled to maxWidthPixels (or up to minWidthPixels) first, so the blend costs the same
+ * for any source and labels stay legible on model-sized frames.
  */
 export async function renderAnnotated(frame: Frame, result: FrameResult, options: Partial<RenderOptions> = {}): Promise<Buffer> {
   const o = renderSchema.parse(options);
-  const scale = Math.min(1, o.maxWidthPixels / frame.width);
+  const scale = frame.width > o.maxWidthPixels ? o.maxWidthPixels / frame.width : frame.width < o.minWidthPixels ? o.minWidthPixels / frame.width : 1;
   const width = Math.max(1, Math.round(frame.width * scale));
   const height = Math.max(1, Math.round(frame.height * scale));
   const raw = { width: frame.width, height: frame.height, channels: 3 as const };
   const pixels =
-    scale < 1
+    scale !== 1
       ? new Uint8Array(await sharp(frame.pixels, { raw }).resize(width, height, { kernel: 'linear' }).raw().toBuffer())
       : frame.pixels.slice();
   const heat = heatOf(result);
