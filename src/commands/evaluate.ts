@@ -1,4 +1,56 @@
-import type { Command } from 'commander';
+/**
+ * `rovlens evaluate <model> --data <dir|manifest.csv>`: weighted accuracy, balanced accuracy,
+ * macro-F1, per-class recall, confusion matrix, per source; with --robustness the same under
+ * resolution, compression, blur, brightness/contrast, hue and ROV-structure perturbations.
+ */
+import { Option, type Command } from 'commander';
+import { evaluateOptionsSchema, parseOptions, SPLITS, TASKS } from '../config/training.js';
+import { evaluateModel } from '../training/evaluate-model.js';
+import { formatEvaluation } from '../training/report.js';
+import { runAction } from './action.js';
+import { progressLine } from './train.js';
 
-/** Placeholder until the `evaluate` command lands; it is not listed in --help. */
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('evaluate')
+    .description('score a model on labelled images: weighted accuracy, per class, per source, robustness')
+    .argument('<model>', 'the .onnx model (its card beside it) or the card')
+    .requiredOption('--data <dir|csv>', 'a folder per class (<root>/<class>/*.jpg) or a manifest CSV (path, floor, element, group)')
+    .addOption(new Option('--task <task>', 'which heads to score').choices([...TASKS]).default('both'))
+    .option('--robustness', 'also score under each perturbation and report the drop from clean')
+    .option('--validation-only', "score only each head's validation part of the split `rovlens train` makes (same --seed, --split, --validation-fraction)")
+    .option('--seed <n>', 'seed of the split, with --validation-only', '1')
+    .addOption(new Option('--split <split>', 'split kind, with --validation-only').choices([...SPLITS]).default('auto'))
+    .option('--validation-fraction <f>', 'validation share, with --validation-only', '0.2')
+    .option('--batch-size <n>', 'images per ONNX Runtime run', '8')
+    .option('--json', 'print the report as JSON')
+    .option('-q, --quiet', 'no progress line')
+    .addHelpText(
+      'after',
+      `
+Metrics: weighted accuracy = accuracy with each image weighted by 1 / (images of its true class), so
+every class present counts equally (it equals the mean per-class recall, i.e. balanced accuracy).
+
+Examples:
+  rovlens evaluate models/rovlens-default.onnx --data ../data/manifest.csv --validation-only
+  rovlens evaluate my-model.onnx --data photos/ --task element --robustness --json > report.json
+
+Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
+    )
+    .action(
+      runAction(async (model: string, raw: Record<string, unknown>) => {
+        const { data, quiet, ...rest } = raw;
+        const options = parseOptions(evaluateOptionsSchema, rest);
+        const report = await evaluateModel({
+          model,
+          data: String(data),
+          task: options.task,
+          batchSize: options.batchSize,
+          robustness: options.robustness,
+          ...(options.validationOnly ? { validationOnly: { seed: options.seed, validationFraction: options.validationFraction, split: options.split } } : {}),
+          onProgress: progressLine(Boolean(quiet || options.json)),
+        });
+        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatEvaluation(report)}\n`);
+      }),
+    );
+}

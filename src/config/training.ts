@@ -1,0 +1,116 @@
+/**
+ * Every default and range of `rovlens train` and `rovlens evaluate`, in one schema shared by the
+ * CLI flags, the scripts in models/scripts and the option tables in models/README.md.
+ */
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+export const TASKS = ['floor', 'element', 'both'] as const;
+export type Task = (typeof TASKS)[number];
+export const SPLITS = ['auto', 'group', 'stratified'] as const;
+
+/** Labels in a manifest that mean "no answer" for that head: such rows are skipped for that head. */
+export const SKIPPED_LABELS = ['none', 'unsure', ''] as const;
+
+export const trainingOptionsSchema = z
+  .object({
+    task: z.enum(TASKS).default('both').describe('which heads to train'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('seed for the split, the augmentation and training'),
+    split: z.enum(SPLITS).default('auto').describe("'group' when the data has groups ('auto'), else stratified"),
+    validationFraction: z.number().min(0.05).max(0.5).default(0.2).describe('share of each class held out for validation'),
+    views: z.number().int().min(0).max(16).default(3).describe('augmented views per training image, besides the clean one'),
+    inputSizePx: z.number().int().min(32).max(1024).optional().describe("model input side in pixels (default: the base card's); the backbone must accept it"),
+    epochs: z.number().int().min(1).max(5000).default(300).describe('full-batch Adam steps'),
+    learningRate: z.number().gt(0).max(1).default(0.01).describe('Adam step size'),
+    l2: z.number().min(0).max(10).default(0.001).describe('L2 penalty on standardised weights'),
+    classWeights: z.boolean().default(true).describe('weight classes inversely to their frequency'),
+    batchSize: z.number().int().min(1).max(256).default(8).describe('images per ONNX Runtime run'),
+    uncertainBelow: z.number().min(0).max(1).optional().describe('threshold written into the card (default: chosen on validation)'),
+    uncertainFraction: z.number().min(0).max(0.5).default(0.1).describe('when choosing the threshold: share of validation answers it may flag'),
+    cacheDir: z.string().optional().describe('embedding cache folder (default ~/.cache/rovlens/embeddings)'),
+  })
+  .strict();
+export type TrainingOptions = z.infer<typeof trainingOptionsSchema>;
+
+/** Ranges of the augmentation applied to each extra training view (uniform within each range). */
+export const augmentationSchema = z
+  .object({
+    blurSigmaMax: z.number().min(0).max(10).default(2),
+    blurProbability: z.number().min(0).max(1).default(0.4),
+    brightnessRange: z.number().min(0).max(1).default(0.3).describe('multiplier 1 +- this'),
+    contrastRange: z.number().min(0).max(1).default(0.3).describe('gain 1 +- this around mid-grey'),
+    saturationRange: z.number().min(0).max(1).default(0.3),
+    hueShiftDegreesMax: z.number().min(0).max(180).default(10),
+    jpegQualityMin: z.number().int().min(1).max(100).default(15),
+    jpegProbability: z.number().min(0).max(1).default(0.5),
+    translateFractionMax: z.number().min(0).max(0.3).default(0.08),
+    scaleRange: z.number().min(0).max(0.5).default(0.15).describe('crop zoom 1 +- this'),
+    rotateDegreesMax: z.number().min(0).max(45).default(10),
+    mirrorProbability: z.number().min(0).max(1).default(0.5),
+    perspectiveMax: z.number().min(0).max(0.3).default(0.06).describe('corner displacement as a fraction of the side'),
+  })
+  .strict();
+export type AugmentationRanges = z.infer<typeof augmentationSchema>;
+
+/** The perturbations of `evaluate --robustness`, each applied to the whole source image before the crop. */
+export const robustnessSchema = z
+  .object({
+    downscaleHeightPx: z.number().int().min(64).default(480),
+    jpegQuality: z.number().int().min(1).max(100).default(15),
+    blurSigma: z.number().gt(0).max(20).default(2),
+    brightnessContrastFraction: z.number().min(0).max(1).default(0.4),
+    hueShiftDegrees: z.number().min(0).max(180).default(20),
+    /** Dark bars, each this share of the width, painted at the left and right edges (an ROV frame in view). */
+    barWidthFraction: z.number().gt(0).max(0.3).default(0.12),
+  })
+  .strict();
+export type RobustnessSettings = z.infer<typeof robustnessSchema>;
+
+export const evaluateOptionsSchema = z
+  .object({
+    task: z.enum(TASKS).default('both'),
+    batchSize: z.number().int().min(1).max(256).default(8),
+    robustness: z.boolean().default(false),
+    json: z.boolean().default(false),
+    /** Evaluate only the validation part of a split made as `train` makes it (same seed, same fraction). */
+    validationOnly: z.boolean().default(false),
+    seed: trainingOptionsSchema.shape.seed,
+    validationFraction: trainingOptionsSchema.shape.validationFraction,
+    split: trainingOptionsSchema.shape.split,
+  })
+  .strict();
+export type EvaluateOptions = z.infer<typeof evaluateOptionsSchema>;
+
+/** Flag name of a schema key: `inputSizePx` -> `--input-size-px`. */
+export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** Help text of a key, with its default and range, for commander. */
+export function describeOption(schema: z.ZodObject, key: string): string {
+  return (schema.shape[key] as z.ZodType | undefined)?.description ?? '';
+}
+
+/**
+ * Validates raw option values (strings from the command line are turned into numbers where the
+ * schema wants numbers); the error names the flag.
+ */
+export function parseOptions<S extends z.ZodObject>(schema: S, raw: Record<string, unknown>): z.infer<S> {
+  const coerced: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    coerced[key] = typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) && isNumeric(schema, key) ? Number(value) : value;
+  }
+  const parsed = schema.safeParse(coerced);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = issue.path.length ? flagName(String(issue.path[0])) : 'options';
+    throw new UsageError(`${flag}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function isNumeric(schema: z.ZodObject, key: string): boolean {
+  let type = schema.shape[key] as z.ZodType | undefined;
+  // Unwrap optional/default wrappers to the inner type.
+  while (type && (type instanceof z.ZodOptional || type instanceof z.ZodDefault)) type = (type as z.ZodOptional<z.ZodType>).unwrap() as z.ZodType;
+  return type instanceof z.ZodNumber;
+}
