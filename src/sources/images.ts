@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fg from 'fast-glob';
 import { concatMap, defer, from, Observable, EMPTY, catchError } from 'rxjs';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { InputError } from '../errors.js';
 import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
 import type { Frame, Size } from '../types.js';
@@ -47,7 +47,7 @@ export async function listImages(pathsOrDir: string | readonly string[]): Promis
 }
 
 export async function readImageFrame(path: string, index: number, options: ReadImagesOptions = {}): Promise<Frame> {
-  let upright: { data: Buffer; info: sharp.OutputInfo };
+  let upright: { data: Buffer; info: OutputInfo };
   try {
     upright = await sharp(path).rotate().toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
