@@ -195,7 +195,7 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
         const convOut = activation ? `${result}_preact` : resultTensor;
         emitter.init(floatTensor(`${layer.name}_w`, [cout, depthwise ? 1 : cin, kh, kw], w));
         emitter.init(floatTensor(`${layer.name}_b`, [cout], b));
-        emitter.add(node('Conv', [input(layer), `${layer.name}_w`, `${layer.name}_b`], [convOut], attrs, layer.name));
+        emitter.add(node('Conv', [input(layer), `${layer.name}_w`, `${layer.name}_b`], [convOut], attrs));
         if (activation) emitter.activation(activation, convOut, resultTensor);
         tensorOf.set(layer.name, convOut);
         tensorOf.set(result, resultTensor);
