@@ -1,0 +1,197 @@
+/**
+ * Grad-CAM for classifiers exported without CAM outputs. When a head is global average pooling
+ * followed by one linear layer (GlobalAveragePool or ReduceMean over the spatial axes, optionally
+ * Flatten/Reshape/Squeeze, then Gemm or MatMul(+Add), optionally Softmax), its Grad-CAM is exact
+ * from a forward pass: ReLU(sum_k W[c,k] A_k). This module finds that pattern in the graph and adds
+ * the CAM as an extra output (a 1x1 Conv of the feature map with the head's weights, no bias), as a
+ * Keras ResNet152V2 exported through tf2onnx needs. The edited model and card go to a cache folder
+ * keyed by the content, so the edit happens once per model.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { ModelError } from '../errors.js';
+import { loadModelCard, type ModelCard } from './card.js';
+import { encodeModel, floatTensor, node, onnx, readModel, tensorValues, valueInfo, type ModelProto, type NodeProto } from './onnx-graph.js';
+import { ModelSession, type SessionOptions } from './session.js';
+
+export interface PoolingHead {
+  /** The tensor the head was found from (the card's logits output). */
+  logits: string;
+  /** The feature map that is pooled. */
+  features: string;
+  /** NCHW: pooled over axes 2,3; NHWC (tf2onnx exports of Keras models): pooled over axes 1,2. */
+  layout: 'NCHW' | 'NHWC';
+  classes: number;
+  featureCount: number;
+  /** Row-major [classes, featureCount]: the linear layer's weights including Gemm's alpha. */
+  weight: Float32Array;
+}
+
+const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity']);
+
+function attribute(n: NodeProto, name: string) {
+  return n.attribute?.find((a) => a.name === name);
+}
+const intAttribute = (n: NodeProto, name: string, fallback: number) => {
+  const a = attribute(n, name);
+  return a ? Number(a.i ?? fallback) : fallback;
+};
+const floatAttribute = (n: NodeProto, name: string, fallback: number) => attribute(n, name)?.f ?? fallback;
+
+/**
+ * Follows `logits` back through the graph; returns the head when it is pooling plus one linear
+ * layer with constant weights, else undefined (with the reason, for the notice).
+ */
+export function findPoolingHead(model: ModelProto, logits: string): PoolingHead | { reason: string } {
+  const graph = model.graph;
+  if (!graph) return { reason: 'the model has no graph' };
+  const producers = new Map<string, NodeProto>();
+  for (const n of graph.node ?? []) for (const out of n.output ?? []) producers.set(out, n);
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const constant = (name: string | null | undefined) => (name ? initializers.get(name) : undefined);
+
+  let current = producers.get(logits);
+  if (current?.opType === 'Softmax') current = producers.get(current.input![0]!);
+  if (!current) return { reason: `'${logits}' is not produced by a node` };
+
+  // The linear layer: Gemm(X, W, b) or [Add(] MatMul(X, W) [, b)].
+  let x: string | undefined;
+  let weight: Float32Array | undefined;
+  let classes = 0;
+  let featureCount = 0;
+  if (current.opType === 'Add') {
+    const [a, b] = current.input ?? [];
+    const matmul = [a, b].map((i) => (i ? producers.get(i) : undefined)).find((n) => n?.opType === 'MatMul');
+    if (!matmul) return { reason: `'${logits}' comes from Add without a MatMul` };
+    current = matmul;
+  }
+  if (current.opType === 'MatMul') {
+    const w = constant(current.input![1]);
+    if (!w || (w.dims ?? []).length !== 2) return { reason: 'the MatMul has no constant 2-D weight' };
+    const [k, c] = (w.dims ?? []).map(Number) as [number, number];
+    const values = tensorValues(w);
+    weight = new Float32Array(c * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < c; j++) weight[j * k + i] = values[i * c + j]!;
+    [classes, featureCount, x] = [c, k, current.input![0]!];
+  } else if (current.opType === 'Gemm') {
+    const w = constant(current.input![1]);
+    if (!w || intAttribute(current, 'transA', 0) !== 0) return { reason: 'the Gemm has no constant weight (or transposes its input)' };
+    const transB = intAttribute(current, 'transB', 0) === 1;
+    const alpha = floatAttribute(current, 'alpha', 1);
+    const [d0, d1] = (w.dims ?? []).map(Number) as [number, number];
+    const values = tensorValues(w);
+    [classes, featureCount] = transB ? [d0, d1] : [d1, d0];
+    weight = new Float32Array(classes * featureCount);
+    for (let c = 0; c < classes; c++) for (let k = 0; k < featureCount; k++) weight[c * featureCount + k] = alpha * values[transB ? c * featureCount + k : k * classes + c]!;
+    x = current.input![0]!;
+  } else {
+    return { reason: `'${logits}' comes from ${current.opType}, not a linear layer` };
+  }
+
+  // Back through shape-only nodes to the pooling.
+  let pool = producers.get(x);
+  while (pool && PASS_THROUGH.has(pool.opType ?? '')) pool = producers.get(pool.input![0]!);
+  if (!pool) return { reason: 'no pooling before the linear layer' };
+  if (pool.opType === 'GlobalAveragePool') return { logits, features: pool.input![0]!, layout: 'NCHW', classes, featureCount, weight };
+  if (pool.opType === 'ReduceMean') {
+    const fromAttribute = attribute(pool, 'axes')?.ints?.map(Number);
+    const axesInput = constant(pool.input?.[1]);
+    const axes = (fromAttribute ?? (axesInput ? (axesInput.int64Data ?? []).map(Number) : [])).slice().sort();
+    if (axes.join() === '2,3') return { logits, features: pool.input![0]!, layout: 'NCHW', classes, featureCount, weight };
+    if (axes.join() === '1,2') return { logits, features: pool.input![0]!, layout: 'NHWC', classes, featureCount, weight };
+    return { reason: `ReduceMean over axes [${axes.join(',')}] is not spatial pooling` };
+  }
+  return { reason: `the linear layer's input comes from ${pool.opType}, not global average pooling` };
+}
+
+/**
+ * Adds the CAM output `camName` [N, classes, h, w] for a found head (mutates `model`). An NHWC
+ * feature map is transposed to NCHW first, so every CAM has the same layout.
+ */
+export function addCamOutput(model: ModelProto, head: PoolingHead, camName: string): void {
+  const graph = model.graph!;
+  const tag = camName.replace(/[^A-Za-z0-9_]/g, '_');
+  let features = head.features;
+  if (head.layout === 'NHWC') {
+    graph.node!.push(node('Transpose', [features], [`${tag}_features_nchw`], { perm: [0, 3, 1, 2] }));
+    features = `${tag}_features_nchw`;
+  }
+  graph.node!.push(node('Conv', [features, `${tag}_w`], [camName], { kernel_shape: [1, 1] }));
+  graph.initializer!.push(floatTensor(`${tag}_w`, [head.classes, head.featureCount, 1, 1], head.weight));
+  graph.output!.push(valueInfo(camName, ['N', head.classes, 'h', 'w']));
+}
+
+/** Makes an intermediate tensor a graph output (e.g. the feature map, for class-agnostic maps). */
+export function addOutput(model: ModelProto, name: string): void {
+  const outputs = model.graph!.output!;
+  if (!outputs.some((o) => o.name === name)) outputs.push(onnx.ValueInfoProto.create({ name }));
+}
+
+export interface CamEdit {
+  /** Heads that got a CAM output, and heads that could not (with why). */
+  added: string[];
+  skipped: { head: string; reason: string }[];
+  modelPath: string;
+  cardPath: string;
+}
+
+/**
+ * For every head of the card without a `cam`, finds the pooling head and adds its CAM output,
+ * writing the edited model and card into `cacheDir` (default: the system temp folder). Returns the
+ * original paths when nothing could be added.
+ */
+export function withCamOutputs(path: string, cacheDir = join(tmpdir(), 'rovlens-cam')): CamEdit {
+  const { card, cardPath, modelPath } = loadModelCard(path);
+  const missing = Object.entries(card.heads).filter(([, spec]) => !spec.cam);
+  if (!missing.length) return { added: [], skipped: [], modelPath, cardPath };
+  const bytes = readFileSync(modelPath);
+  const key = createHash('sha256').update(bytes).update(JSON.stringify(card)).digest('hex').slice(0, 16);
+  const folder = join(cacheDir, key);
+  const outModel = join(folder, basename(modelPath).replace(/\.onnx$/, '') + '.cam.onnx');
+  const outCard = outModel.replace(/\.onnx$/, '.card.json');
+  const model = readModel(modelPath);
+  const edited: ModelCard = structuredClone(card);
+  const added: string[] = [];
+  const skipped: { head: string; reason: string }[] = [];
+  const taken = new Set((model.graph?.output ?? []).map((o) => o.name));
+  for (const [name, spec] of missing) {
+    const found = findPoolingHead(model, spec.logits);
+    if ('reason' in found) {
+      skipped.push({ head: name, reason: found.reason });
+      continue;
+    }
+    let camName = `${name}_cam`;
+    while (taken.has(camName)) camName += '_';
+    taken.add(camName);
+    addCamOutput(model, found, camName);
+    edited.heads[name]!.cam = camName;
+    added.push(name);
+  }
+  if (!added.length) return { added, skipped, modelPath, cardPath };
+  edited.file = basename(outModel);
+  if (!existsSync(outCard)) {
+    try {
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(outModel, encodeModel(model));
+      writeFileSync(outCard, JSON.stringify(edited, null, 2));
+    } catch (error) {
+      throw new ModelError(`cannot write the model with CAM outputs to ${folder}: ${(error as Error).message}`);
+    }
+  }
+  return { added, skipped, modelPath: outModel, cardPath: outCard };
+}
+
+/**
+ * Opens a model, adding CAM outputs first when its card lacks them and the graph allows it; says
+ * what it did in one line. Heads that cannot get a CAM fall back to occlusion in the gradCam stage.
+ */
+export async function openWithCams(path: string, options: SessionOptions & { cacheDir?: string } = {}): Promise<ModelSession> {
+  const { cacheDir, ...sessionOptions } = options;
+  const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const edit = withCamOutputs(path, cacheDir);
+  if (edit.added.length) notice(`rovlens: added exact Grad-CAM outputs for head ${edit.added.join(', ')} (pooling + linear head found in the graph)`);
+  for (const s of edit.skipped) notice(`rovlens: head ${s.head} has no CAM output and none can be added (${s.reason}); using occlusion`);
+  return ModelSession.open(edit.cardPath, sessionOptions);
+}

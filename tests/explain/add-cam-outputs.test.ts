@@ -1,0 +1,126 @@
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findPoolingHead, openWithCams, withCamOutputs } from '../../src/model/add-cam-outputs.js';
+import { buildModel, floatTensor, node, readModel, writeModel } from '../../src/model/onnx-graph.js';
+import { predictBatch, softmax } from '../../src/model/predict.js';
+import { framesToTensor } from '../../src/model/preprocess.js';
+import { ModelSession } from '../../src/model/session.js';
+import type { ModelCard } from '../../src/model/card.js';
+import { solidFrame, withPatch } from '../helpers/frames.js';
+import { TINY_SIZE, writeTinyModel } from '../helpers/tiny-model.js';
+
+const frame = withPatch(withPatch(solidFrame(TINY_SIZE, TINY_SIZE, [40, 40, 40]), { x: 8, y: 16, width: 16, height: 16 }, [230, 230, 230]), { x: 40, y: 40, width: 16, height: 16 }, [200, 30, 30]);
+
+/**
+ * What tf2onnx makes of a Keras classifier: NHWC features (a Transpose after the NCHW conv),
+ * ReduceMean over axes 1,2, MatMul with a [K, C] weight, Add bias, Softmax as the output.
+ */
+function writeKerasLikeModel(dir: string): string {
+  const K = 4;
+  const C = 3;
+  const convW = Float32Array.from({ length: K * 3 * 4 * 4 }, (_, i) => Math.sin(i * 0.7) / 16);
+  const dense = Float32Array.from({ length: K * C }, (_, i) => Math.cos(i * 1.3));
+  const model = buildModel({
+    name: 'keras-like',
+    nodes: [
+      node('Conv', ['input_1', 'conv_w'], ['conv'], { kernel_shape: [4, 4], strides: [4, 4] }),
+      node('Relu', ['conv'], ['relu']),
+      node('Transpose', ['relu'], ['relu_nhwc'], { perm: [0, 2, 3, 1] }),
+      node('ReduceMean', ['relu_nhwc'], ['gap'], { axes: [1, 2], keepdims: 0 }),
+      node('MatMul', ['gap', 'dense_w'], ['dense_mm']),
+      node('Add', ['dense_mm', 'dense_b'], ['dense_logits']),
+      node('Softmax', ['dense_logits'], ['predictions'], { axis: 1 }),
+    ],
+    initializers: [floatTensor('conv_w', [K, 3, 4, 4], convW), floatTensor('dense_w', [K, C], dense), floatTensor('dense_b', [C], [0.1, -0.2, 0.3])],
+    inputs: [{ name: 'input_1', dims: ['N', 3, 'H', 'W'] }],
+    outputs: [{ name: 'predictions', dims: ['N', C] }],
+  });
+  mkdirSync(dir, { recursive: true });
+  const modelPath = join(dir, 'keras.onnx');
+  writeModel(modelPath, model);
+  const card: ModelCard = {
+    schemaVersion: 1,
+    name: 'keras-like',
+    file: 'keras.onnx',
+    input: { name: 'input_1', layout: 'NCHW', width: TINY_SIZE, height: TINY_SIZE, channelOrder: 'RGB', scaling: { scale: 1 / 127.5, offset: -1 } },
+    crop: { widthFraction: 1, heightFraction: 1 },
+    heads: { element: { logits: 'predictions', labels: ['a', 'b', 'c'], uncertainBelow: 0 } },
+    provenance: {},
+  };
+  writeFileSync(join(dir, 'keras.card.json'), JSON.stringify(card));
+  return modelPath;
+}
+
+describe('adding CAM outputs to a pooling-plus-linear classifier', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rovlens-addcam-'));
+  const cache = join(dir, 'cache');
+
+  it('recovers exactly the CAM that the model built with CAM outputs has (Gemm after GlobalAveragePool)', async () => {
+    const plain = writeTinyModel(join(dir, 'plain'), { withCams: false });
+    const reference = writeTinyModel(join(dir, 'reference'));
+    const edit = withCamOutputs(plain.modelPath, cache);
+    expect(edit.added).toEqual(['floor', 'element']);
+    expect(existsSync(edit.modelPath)).toBe(true);
+    const edited = await ModelSession.open(edit.cardPath);
+    const original = await ModelSession.open(reference.modelPath);
+    const [a] = await predictBatch(edited, [frame]);
+    const [b] = await predictBatch(original, [frame]);
+    for (const head of ['floor', 'element']) {
+      const x = a!.cams![head]!.data;
+      const y = b!.cams![head]!.data;
+      expect(x.length).toBe(y.length);
+      for (let i = 0; i < x.length; i++) expect(x[i]).toBeCloseTo(y[i]!, 5);
+    }
+    await edited.close();
+    await original.close();
+  });
+
+  it('handles the tf2onnx layout: NHWC ReduceMean, MatMul + Add, Softmax output', async () => {
+    const path = writeKerasLikeModel(join(dir, 'keras'));
+    const found = findPoolingHead(readModel(path), 'predictions');
+    expect(found).toMatchObject({ features: 'relu_nhwc', layout: 'NHWC', classes: 3, featureCount: 4 });
+    const lines: string[] = [];
+    const model = await openWithCams(path, { notice: (l) => lines.push(l), cacheDir: cache });
+    expect(lines).toEqual(['rovlens: added exact Grad-CAM outputs for head element (pooling + linear head found in the graph)']);
+    const [result] = await predictBatch(model, [frame]);
+    const cam = result!.cams!.element!;
+    expect([cam.classes, cam.height, cam.width]).toEqual([3, TINY_SIZE / 4, TINY_SIZE / 4]);
+    // softmax(mean over space of the CAM + bias) is the model's own output: the CAM is its head.
+    const cells = cam.height * cam.width;
+    const logits = [0.1, -0.2, 0.3].map((bias, c) => {
+      let sum = 0;
+      for (let i = 0; i < cells; i++) sum += cam.data[c * cells + i]!;
+      return sum / cells + bias;
+    });
+    const probabilities = softmax(logits);
+    const { data, dims } = framesToTensor([frame], model.card);
+    const output = (await model.run(data, dims, ['predictions'])).predictions!.data;
+    for (let c = 0; c < 3; c++) expect(probabilities[c]).toBeCloseTo(output[c]!, 5);
+    await model.close();
+  });
+
+  it('leaves a model alone when its card already names CAM outputs', () => {
+    const tiny = writeTinyModel(join(dir, 'complete'));
+    const edit = withCamOutputs(tiny.modelPath, cache);
+    expect(edit).toMatchObject({ added: [], skipped: [], modelPath: tiny.modelPath });
+  });
+
+  it('says why when the head is not pooling plus linear, and keeps the original model', async () => {
+    const plain = writeTinyModel(join(dir, 'odd'), { withCams: false });
+    // Re-route the element logits through a Relu so the pattern is broken.
+    const model = readModel(plain.modelPath);
+    const gemm = model.graph!.node!.find((n) => n.output![0] === 'element_logits')!;
+    gemm.output = ['element_linear'];
+    gemm.name = 'element_linear';
+    model.graph!.node!.push(node('Relu', ['element_linear'], ['element_logits']));
+    writeModel(plain.modelPath, model);
+    const lines: string[] = [];
+    const session = await openWithCams(plain.modelPath, { notice: (l) => lines.push(l), cacheDir: cache });
+    expect(lines).toContain("rovlens: head element has no CAM output and none can be added ('element_logits' comes from Relu, not a linear layer); using occlusion");
+    expect(session.card.heads.element!.cam).toBeUndefined();
+    expect(session.card.heads.floor!.cam).toBe('floor_cam');
+    await session.close();
+  });
+});
