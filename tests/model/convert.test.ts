@@ -33,11 +33,13 @@ function setSeededWeights(model: tf.LayersModel, seed: number): void {
   const rand = seeded(seed);
   for (const layer of model.layers) {
     const fresh = layer.weights.map((v) => {
-      const size = v.shape.reduce((a, b) => a * b, 1);
+      // Weight shapes are always fully known (only batch dimensions are null).
+      const shape = v.shape as number[];
+      const size = shape.reduce((a, b) => a * b, 1);
       const isVariance = v.name.includes('moving_variance');
       const isGamma = v.name.includes('gamma');
       const values = Float32Array.from({ length: size }, () => (isVariance ? 0.2 + rand() : isGamma ? 0.5 + rand() : rand() - 0.5));
-      return tf.tensor(values, v.shape);
+      return tf.tensor(values, shape);
     });
     if (fresh.length) layer.setWeights(fresh);
   }
