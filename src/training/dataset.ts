@@ -34,11 +34,14 @@ export type HeadLabels = Record<string, readonly string[]>;
 const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'tif', 'tiff', 'bmp'];
 const skipped = new Set<string>(SKIPPED_LABELS);
 
-/** `heads` maps each head to train or evaluate to its labels (from the model card). */
-export function loadDataset(input: string, heads: HeadLabels): Dataset {
+/**
+ * `heads` maps each head to train or evaluate to its labels (from the model card); `allHeads` has
+ * every head of the model, so that class folders of a head not asked for are skipped, not refused.
+ */
+export function loadDataset(input: string, heads: HeadLabels, allHeads: HeadLabels = heads): Dataset {
   const abs = resolve(input);
   if (!existsSync(abs)) throw new InputError(`data not found: ${input}`, 'missing');
-  if (statSync(abs).isDirectory()) return loadFolders(abs, heads);
+  if (statSync(abs).isDirectory()) return loadFolders(abs, heads, allHeads);
   if (abs.toLowerCase().endsWith('.csv')) return loadManifest(abs, heads);
   throw new InputError(`--data must be a folder of class folders or a manifest .csv, got ${basename(input)}`);
 }
@@ -78,7 +81,7 @@ function loadManifest(csvPath: string, heads: HeadLabels): Dataset {
   return { kind: 'manifest', root, images };
 }
 
-function loadFolders(root: string, heads: HeadLabels): Dataset {
+function loadFolders(root: string, heads: HeadLabels, allHeads: HeadLabels): Dataset {
   const files = fg.sync(`*/*.{${IMAGE_EXTENSIONS.join(',')}}`, { cwd: root, caseSensitiveMatch: false, onlyFiles: true }).sort();
   if (!files.length) throw new InputError(`no images in ${root}: expected <root>/<class>/*.jpg`, 'missing');
   const images: LabelledImage[] = [];
@@ -86,12 +89,14 @@ function loadFolders(root: string, heads: HeadLabels): Dataset {
     const label = file.split('/')[0]!;
     if (skipped.has(label)) continue;
     const head = Object.keys(heads).find((h) => heads[h]!.includes(label));
+    if (!head && Object.values(allHeads).some((labels) => labels.includes(label))) continue;
     if (!head) {
       const all = Object.entries(heads).map(([h, l]) => `${h}: ${l.join(', ')}`).join('; ');
       throw new InputError(`class folder '${label}' is not a label of the model (${all})`);
     }
     images.push({ path: resolve(root, file), id: relative(root, resolve(root, file)).split(sep).join('/'), labels: { [head]: label } });
   }
+  if (!images.length) throw new InputError(`no images in ${root} for ${Object.keys(heads).join(' or ')}: no class folder is one of its labels`);
   return { kind: 'folders', root, images };
 }
 

@@ -44,7 +44,7 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
   try {
     const card = model.card;
     const heads = headsForTask(card, request.task ?? 'both');
-    const dataset = loadDataset(request.data, headLabels(card, heads));
+    const dataset = loadDataset(request.data, headLabels(card, heads), headLabels(card, Object.keys(card.heads)));
     const images = dataset.images;
     // Per head: the dataset images it is scored on.
     let scored: Record<string, number[]>;

@@ -68,7 +68,7 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
     if (!base.embedding) throw new ModelError("model card field 'embedding': the base model names no embedding output; training needs it");
     const card: ModelCard = options.inputSizePx ? { ...base, input: { ...base.input, width: options.inputSizePx, height: options.inputSizePx } } : base;
     const heads = headsForTask(base, options.task);
-    const dataset = loadDataset(request.data, headLabels(base, heads));
+    const dataset = loadDataset(request.data, headLabels(base, heads), headLabels(base, Object.keys(base.heads)));
     const images = dataset.images;
 
     const splits = headSplits(images, base, heads, options);
