@@ -3,6 +3,7 @@
  * annotated renderer, in one schema shared by the `annotate` flags, the operator and the README.
  */
 import { z } from 'zod';
+import { cropSchema, timeSchema } from './timeline.js';
 
 export const thresholdMethods = ['relative', 'otsu'] as const;
 export type ThresholdMethod = (typeof thresholdMethods)[number];
@@ -61,17 +62,35 @@ export const renderSchema = z
   .strict();
 export type RenderOptions = z.infer<typeof renderSchema>;
 
+/**
+ * `rovlens annotate`: flags as commander gives them (strings), coerced and range-checked here; the
+ * localisation and render fields reuse the schemas above, so a default lives in one place.
+ */
 export const annotateSchema = z
   .object({
-    /** Seconds between rendered frames; 0 renders every frame. */
-    everySeconds: z.number().min(0).max(86_400).default(1),
-    startSeconds: z.number().min(0).optional(),
-    endSeconds: z.number().gt(0).optional(),
-    /** Frame rate of the mp4 written (frames are sampled, so this sets how long each is shown). */
-    outputFps: z.number().gt(0).max(120).default(2),
-    batchSize: z.number().int().min(1).max(256).default(8),
-    contactSheetColumns: z.number().int().min(1).max(16).default(4),
-    contactSheetTileWidth: z.number().int().min(64).max(1920).default(480),
+    output: z.string().optional().describe('an .mp4/.mkv/.mov file, or a folder (ending in /) for one JPEG per frame'),
+    contactSheet: z.string().optional().describe('also write a contact sheet (grid of annotated frames, JPEG) here'),
+    model: z.string().optional().describe('model (.onnx with its card, or the card); default: the bundled model'),
+    device: z.enum(['cpu', 'cuda']).default('cpu').describe('cuda falls back to cpu with one line when it cannot load'),
+    every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between rendered frames; 0 = every frame'),
+    start: timeSchema.optional().describe('start time in the input'),
+    end: timeSchema.optional().describe('end time in the input'),
+    crop: cropSchema.optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),
+    batch: z.coerce.number().int().min(1).max(64).default(4).describe('frames per inference run'),
+    fps: z.coerce.number().gt(0).max(120).default(2).describe('frame rate of the video written (sampled frames are shown this fast)'),
+    head: localiseSchema.shape.head.describe('head whose heatmap is shown'),
+    class: localiseSchema.shape.className.describe("class whose heatmap is shown, or 'predicted'"),
+    threshold: z.coerce.number().gt(0).max(1).default(0.5).describe('mask threshold relative to the heatmap maximum'),
+    otsu: z.boolean().default(false).describe("threshold by Otsu's method instead"),
+    maxBoxes: z.coerce.number().int().min(1).max(32).default(3).describe('boxes kept per frame, largest first'),
+    fallback: occlusionSchema.shape.fallback.describe('for heads without CAM output: auto = occlusion, none = no heatmap'),
+    colormap: renderSchema.shape.colormap.describe('heatmap colours'),
+    width: z.coerce.number().int().min(64).max(8192).default(1920).describe('widest picture written, in pixels'),
+    sheetColumns: z.coerce.number().int().min(1).max(16).default(4).describe('contact sheet columns'),
+    sheetTiles: z.coerce.number().int().min(1).max(400).default(24).describe('most frames on the contact sheet (evenly spread)'),
+    quiet: z.boolean().default(false).describe('no summary line'),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.output !== undefined || o.contactSheet !== undefined, { message: 'give -o <out.mp4 | folder/> and/or --contact-sheet <file.jpg>', path: ['output'] })
+  .refine((o) => o.start === undefined || o.end === undefined || o.end > o.start, { message: '--end must be after --start', path: ['end'] });
 export type AnnotateOptions = z.infer<typeof annotateSchema>;

@@ -47,7 +47,8 @@ export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameRes
           const run = await occlusionCams(model, result.frame, occlusion.occlusionCells, occlusion.occlusionBatch);
           if (!told) {
             told = true;
-            notice(`rovlens: no CAM output for head '${head}'; using occlusion (${run.forwardPasses} forward passes per frame)`);
+            const why = cams?.[head] ? 'heatmaps by occlusion, as asked' : `no CAM output for head '${head}'; using occlusion`;
+            notice(`rovlens: ${why} (${run.forwardPasses} forward passes per frame)`);
           }
           cams = { ...cams, ...run.cams };
         }
