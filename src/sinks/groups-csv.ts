@@ -1,0 +1,114 @@
+/**
+ * Outputs of `rovlens group`: groups.csv (one row per group: where and when it was seen, how many
+ * frames, its representative), frames.csv (one row per sampled frame or image: its group), and
+ * contact sheets of the representatives.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OutputError } from '../errors.js';
+import { timecode, type Cell } from './columns.js';
+import { contactSheet } from './contact-sheet.js';
+import { csvRow } from './csv.js';
+import { RowFile } from './row-file.js';
+
+export interface FramePlace {
+  sourceId: string;
+  index: number;
+  ptsSeconds: number;
+}
+
+export interface FrameRecord extends FramePlace {
+  /** Consecutive run (video) or linked set (images) this frame belongs to, numbered over the whole run. */
+  segmentId: number;
+  /** The group after revisits are merged: the id people use. */
+  groupId: number;
+  duplicateOf?: number;
+  reused: boolean;
+  hash: string;
+}
+
+export interface GroupRecord {
+  groupId: number;
+  members: number;
+  /** Separate runs merged into this group (more than 1 when a scene was revisited). */
+  segments: number;
+  sources: string[];
+  first: FramePlace;
+  last: FramePlace;
+  representative: FramePlace;
+  /** JPEG of the representative, for contact sheets. */
+  thumbnail?: Buffer;
+}
+
+export const GROUP_HEADER = ['group_id', 'members', 'segments', 'sources', 'first_source', 'first_seconds', 'first_timecode', 'last_source', 'last_seconds', 'last_timecode', 'representative_source', 'representative_index', 'representative_seconds'];
+export const FRAME_HEADER = ['source', 'frame_index', 'pts_seconds', 'timecode', 'group_id', 'segment_id', 'duplicate_of', 'reused', 'hash'];
+
+const seconds = (s: number) => Number(s.toFixed(3));
+
+export function groupRow(g: GroupRecord): Cell[] {
+  return [
+    g.groupId,
+    g.members,
+    g.segments,
+    g.sources.length,
+    g.first.sourceId,
+    seconds(g.first.ptsSeconds),
+    timecode(g.first.ptsSeconds),
+    g.last.sourceId,
+    seconds(g.last.ptsSeconds),
+    timecode(g.last.ptsSeconds),
+    g.representative.sourceId,
+    g.representative.index,
+    seconds(g.representative.ptsSeconds),
+  ];
+}
+
+export function frameRow(f: FrameRecord): Cell[] {
+  return [f.sourceId, f.index, seconds(f.ptsSeconds), timecode(f.ptsSeconds), f.groupId, f.segmentId, f.duplicateOf, f.reused ? 1 : 0, f.hash];
+}
+
+export function writeGroupsCsv(path: string, groups: readonly GroupRecord[]): void {
+  const file = RowFile.open(path, csvRow(GROUP_HEADER));
+  try {
+    for (const g of groups) file.write(csvRow(groupRow(g)));
+  } finally {
+    file.close();
+  }
+}
+
+export function writeFramesCsv(path: string, frames: readonly FrameRecord[]): void {
+  const file = RowFile.open(path, csvRow(FRAME_HEADER));
+  try {
+    for (const f of frames) file.write(csvRow(frameRow(f)));
+  } finally {
+    file.close();
+  }
+}
+
+/** Caption of a representative: group id, member count, and where it was first seen. */
+export function groupCaption(g: GroupRecord): string {
+  const name = g.first.sourceId.split(/[\\/]/).pop() ?? g.first.sourceId;
+  const when = g.first.ptsSeconds > 0 || g.last.ptsSeconds > 0 ? ` ${timecode(g.first.ptsSeconds).slice(0, 8)}` : '';
+  return `g${g.groupId} x${g.members}${g.segments > 1 ? ` (${g.segments} visits)` : ''}${when} ${name}`;
+}
+
+/** Contact sheets of the representatives, `maxTiles` a sheet: groups-001.jpg, groups-002.jpg, ... Returns the paths. */
+export async function writeGroupSheets(folder: string, groups: readonly GroupRecord[], options: { columns: number; tileWidth: number; maxTiles: number }): Promise<string[]> {
+  const withTiles = groups.filter((g) => g.thumbnail);
+  const paths: string[] = [];
+  for (let start = 0; start < withTiles.length; start += options.maxTiles) {
+    const page = withTiles.slice(start, start + options.maxTiles);
+    const sheet = await contactSheet(
+      page.map((g) => ({ image: g.thumbnail!, caption: groupCaption(g) })),
+      { columns: options.columns, tileWidth: options.tileWidth },
+    );
+    const path = join(folder, `groups-${String(paths.length + 1).padStart(3, '0')}.jpg`);
+    try {
+      writeFileSync(path, sheet);
+    } catch (error) {
+      throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    paths.push(path);
+  }
+  return paths;
+}
