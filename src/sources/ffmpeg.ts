@@ -60,7 +60,8 @@ export function filterChain(source: Size, options: DecodeOptions): { filters: st
   const every = options.everySeconds ?? 0;
   if (every > 0) {
     // First frame of each slot [k*every, (k+1)*every): no drift over hours, unlike "every N s since the last".
-    filters.push(`select='isnan(prev_selected_t)+gt(floor(t/${every}),floor(prev_selected_t/${every}))'`);
+    // The epsilon keeps a frame that sits exactly on a slot boundary (0.6 s / 0.2 s) in its own slot.
+    filters.push(`select='isnan(prev_selected_t)+gt(floor(t/${every}+1e-6),floor(prev_selected_t/${every}+1e-6))'`);
   }
   if (region.width !== source.width || region.height !== source.height || region.x || region.y) {
     filters.push(`crop=${region.width}:${region.height}:${region.x}:${region.y}`);

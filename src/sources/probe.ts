@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
 import type { Size } from '../types.js';
-import { ffprobePath } from './binaries.js';
+import { ffmpegPath, ffprobePath } from './binaries.js';
 
 const run = promisify(execFile);
 
@@ -55,6 +55,8 @@ export async function probeVideo(input: string, { keyframes = true } = {}): Prom
     const { stdout } = await run(ffprobePath(), ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', input], { maxBuffer: 16 << 20 });
     json = JSON.parse(stdout) as ProbeJson;
   } catch (error) {
+    // Some static ffprobe builds crash on damaged streams that ffmpeg itself decodes: ask ffmpeg.
+    if ((error as { signal?: string }).signal) return probeWithFfmpeg(input);
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';
     throw new InputError(`cannot read ${input} as video: ${stderr.replace(/^.*?: /, '') || 'ffprobe failed'}`);
   }
@@ -131,4 +133,28 @@ interface ProbeJson {
     disposition?: { attached_pic?: number };
   }[];
   format?: { format_name?: string; duration?: string; bit_rate?: string };
+}
+
+/** The fallback probe: the stream summary that `ffmpeg -i` prints. */
+async function probeWithFfmpeg(input: string): Promise<VideoInfo> {
+  const text: string = await run(ffmpegPath(), ['-hide_banner', '-nostdin', '-i', input], { maxBuffer: 16 << 20 }).then(
+    (r) => r.stderr,
+    (error: { stderr?: string }) => String(error.stderr ?? ''),
+  );
+  const video = /Stream #\d+:\d+.*?: Video: (\w+).*?, (\d{2,5})x(\d{2,5})[ ,].*?(?:([\d.]+) fps|([\d.]+) tbr)/.exec(text);
+  if (!video) throw new InputError(`cannot read ${input} as video: ${text.trim().split('\n').pop() ?? 'no video stream'}`);
+  const duration = /Duration: (\d+):(\d+):([\d.]+)/.exec(text);
+  const start = /start: (-?[\d.]+)/.exec(text);
+  return {
+    input,
+    container: /Input #0, ([^,]+(?:,[^,]+)*?), from/.exec(text)?.[1] ?? 'unknown',
+    codec: video[1]!,
+    width: Number(video[2]),
+    height: Number(video[3]),
+    fps: Number(video[4] ?? video[5]),
+    variableFrameRate: false,
+    durationSeconds: duration ? Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]) : undefined,
+    startSeconds: start ? Number(start[1]) : 0,
+    rotation: 0,
+  };
 }
