@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ELEMENT_LABELS, FLOOR_LABELS, backboneOptionsSchema } from '../../src/config/backbone.js';
 import { ExitCode, ModelError, UsageError } from '../../src/errors.js';
@@ -16,7 +17,8 @@ import {
 } from '../../src/model/keras-to-onnx.js';
 import { writeModel } from '../../src/model/onnx-graph.js';
 import { ModelSession } from '../../src/model/session.js';
-import { compareArrays, convertBackbone, loadNsfwjsModel, nhwcToNchw, parseConvertArgs, type LoadedKerasModel } from '../../models/scripts/convert-nsfwjs.js';
+import { compareArrays, convertBackbone, loadNsfwjsModel, nhwcToNchw, parseConvertArgs, tfjsPooledFeatures, type LoadedKerasModel } from '../../models/scripts/convert-nsfwjs.js';
+import { describeWithData, sharedPath } from '../helpers/shared-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rovlens-convert-'));
 
@@ -231,6 +233,7 @@ describe('bad calls', () => {
 
 describe('the nsfwjs MobileNetV2 backbone, converted in full', () => {
   let loaded: LoadedKerasModel;
+  let cardPath: string | undefined;
   beforeAll(async () => {
     loaded = await loadNsfwjsModel('mobilenet_v2');
   });
@@ -239,6 +242,7 @@ describe('the nsfwjs MobileNetV2 backbone, converted in full', () => {
   it("matches TF.js's pooled out_relu within 1e-4 relative and writes a card that loads", async () => {
     const options = backboneOptionsSchema.parse({ backbones: ['mobilenet_v2'], outDir: join(dir, 'build'), checkInputs: 2 });
     const result = await convertBackbone('mobilenet_v2', options, loaded);
+    cardPath = result.cardPath;
     expect(result.featureCount).toBe(1280);
     expect(result.match!.sizePx).toBe(224);
     expect(result.match!.relativeDiff).toBeLessThan(1e-4);
@@ -261,5 +265,29 @@ describe('the nsfwjs MobileNetV2 backbone, converted in full', () => {
     } finally {
       await session.close();
     }
+  });
+
+  describeWithData('on real underwater frames', () => {
+    it('matches TF.js on two ROV stills resized to 224x224 within 1e-4 relative', async () => {
+      expect(cardPath, 'the conversion test above writes the model').toBeDefined();
+      const size = 224;
+      const files = ['noaa_critterdetector_Fish_0.png', 'noaa_critterdetector_Fish_2.png'].map((f) => sharedPath('stills', f));
+      const nhwc = new Float32Array(files.length * size * size * 3);
+      for (const [i, file] of files.entries()) {
+        const rgb = await sharp(file).removeAlpha().resize(size, size, { fit: 'fill' }).raw().toBuffer();
+        for (let j = 0; j < rgb.length; j++) nhwc[i * size * size * 3 + j] = rgb[j]! / 255;
+      }
+      const reference = tfjsPooledFeatures(loaded.model, 'out_relu', nhwc, files.length, size);
+      const session = await ModelSession.open(cardPath!);
+      try {
+        const out = await session.run(nhwcToNchw(nhwc, files.length, size, size, 3), [files.length, 3, size, size], ['embedding']);
+        const { maxAbsDiff, maxAbsReference } = compareArrays(reference, out.embedding!.data);
+        expect(maxAbsReference).toBeGreaterThan(0.1);
+        expect(maxAbsDiff / maxAbsReference).toBeLessThan(1e-4);
+        console.info(`MobileNetV2 on 2 real stills: max |diff| ${maxAbsDiff.toExponential(2)}, max |TF.js| ${maxAbsReference.toFixed(3)}`);
+      } finally {
+        await session.close();
+      }
+    });
   });
 });
