@@ -113,7 +113,8 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
   });
   if (!inputs.length) return missing;
   const plan = planOutputs(options);
-  if (options.output !== undefined && options.output === options.segments) throw new UsageError('--output and --segments must be different files');
+  if (options.output !== undefined && options.output === options.segments)
+    throw new UsageError('--output and --segments must be different files');
   const model = await ModelSession.open(options.model ?? defaultModel(), { device: options.device });
   const pipeline = options.pipeline ? await loadPipeline(options.pipeline) : timelinePipeline;
   const run = new TimelineRun(options, model, pipeline);
@@ -181,11 +182,15 @@ class TimelineRun {
         finalize(() => progress.stop()),
         tap({
           complete: () => {
-          if (options.quiet) return;
-          const seconds = (performance.now() - started) / 1000;
-          const saved = reused ? `, ${reused} near-duplicates reused (${Math.round((100 * reused) / Math.max(1, frames))} % of inference saved)` : '';
-          const corrupt = decodeStats?.corruptPackets ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})` : '';
-          process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}\n`);
+            if (options.quiet) return;
+            const seconds = (performance.now() - started) / 1000;
+            const saved = reused
+              ? `, ${reused} near-duplicates reused (${Math.round((100 * reused) / Math.max(1, frames))} % of inference saved)`
+              : '';
+            const corrupt = decodeStats?.corruptPackets
+              ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
+              : '';
+            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}\n`);
           },
         }),
         catchError((error) => {
@@ -228,4 +233,3 @@ async function loadPipeline(path: string): Promise<Pipeline> {
   if (typeof fn !== 'function') throw new UsageError(`--pipeline: ${path} exports no timelinePipeline function`);
   return fn;
 }
-

@@ -18,7 +18,7 @@ export const cropSchema = z
 /** Seconds as "90", "90.5", "01:30" or "00:01:30.5". */
 export const timeSchema = z
   .string()
-  .regex(/^(\d+(\.\d+)?|(\d+:)?\d{1,2}:\d{1,2}(\.\d+)?)$/, "time must be seconds (90.5) or [HH:]MM:SS[.mmm]")
+  .regex(/^(\d+(\.\d+)?|(\d+:)?\d{1,2}:\d{1,2}(\.\d+)?)$/, 'time must be seconds (90.5) or [HH:]MM:SS[.mmm]')
   .transform((s) => s.split(':').reduce((acc, part) => acc * 60 + Number(part), 0));
 
 export const timelineOptionsSchema = z
@@ -41,7 +41,10 @@ export const timelineOptionsSchema = z
     pipeline: z.string().optional().describe('a pipeline module (.js/.mjs) exporting timelinePipeline, to replace the built-in one'),
     quiet: z.boolean().default(false).describe('no progress bar or summary'),
   })
-  .refine((o) => o.start === undefined || o.end === undefined || o.end > o.start, { message: '--end must be after --start', path: ['end'] });
+  .refine((o) => o.start === undefined || o.end === undefined || o.end > o.start, {
+    message: '--end must be after --start',
+    path: ['end'],
+  });
 
 export type TimelineOptions = z.infer<typeof timelineOptionsSchema>;
 

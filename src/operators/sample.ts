@@ -1,4 +1,4 @@
-import { filter, type MonoTypeOperatorFunction } from 'rxjs';
+import { defer, filter, type MonoTypeOperatorFunction } from 'rxjs';
 import type { Frame } from '../types.js';
 
 /**
@@ -8,20 +8,21 @@ import type { Frame } from '../types.js';
  */
 export function sampleEvery(everySeconds: number, options: { onDrop?: (frame: Frame) => void } = {}): MonoTypeOperatorFunction<Frame> {
   if (everySeconds <= 0) return (source) => source;
-  return (source) => {
-    // Per subscription: two subscribers never share the last slot.
-    let lastSlot = -Infinity;
-    return source.pipe(
-      filter((frame) => {
-        // Same epsilon as ffmpeg's select in src/sources/ffmpeg.ts: 0.6 / 0.2 is 2.9999999999999996.
-        const slot = Math.floor(frame.ptsSeconds / everySeconds + 1e-6);
-        if (slot <= lastSlot) {
-          options.onDrop?.(frame);
-          return false;
-        }
-        lastSlot = slot;
-        return true;
-      }),
-    );
-  };
+  return (source) =>
+    defer(() => {
+      // Per subscription: two subscribers never share the last slot.
+      let lastSlot = -Infinity;
+      return source.pipe(
+        filter((frame) => {
+          // Same epsilon as ffmpeg's select in src/sources/ffmpeg.ts: 0.6 / 0.2 is 2.9999999999999996.
+          const slot = Math.floor(frame.ptsSeconds / everySeconds + 1e-6);
+          if (slot <= lastSlot) {
+            options.onDrop?.(frame);
+            return false;
+          }
+          lastSlot = slot;
+          return true;
+        }),
+      );
+    });
 }

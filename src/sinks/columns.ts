@@ -51,7 +51,13 @@ export const localisationColumns: ColumnSet = {
   values: ({ localisation: l }) => {
     if (!l) return [undefined, undefined, undefined, undefined, undefined];
     const box = l.boxes[0];
-    return [box ? `${box.x} ${box.y} ${box.width} ${box.height}` : undefined, Math.round(l.peak.x), Math.round(l.peak.y), round(l.areaFraction, 4), l.method];
+    return [
+      box ? `${box.x} ${box.y} ${box.width} ${box.height}` : undefined,
+      Math.round(l.peak.x),
+      Math.round(l.peak.y),
+      round(l.areaFraction, 4),
+      l.method,
+    ];
   },
 };
 

@@ -10,7 +10,10 @@ import { OutputError } from '../errors.js';
 export class RowFile {
   private fd: number | undefined;
 
-  private constructor(readonly path: string, fd: number) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+  ) {
     this.fd = fd;
   }
 

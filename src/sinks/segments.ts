@@ -49,7 +49,10 @@ export function segmentTrack(samples: readonly TrackSample[], options: SegmentOp
     }
   }
   const interval = medianInterval(samples);
-  const endOf = (run: Run) => (run.start + run.count < samples.length ? samples[run.start + run.count]!.ptsSeconds : samples[samples.length - 1]!.ptsSeconds + interval);
+  const endOf = (run: Run) =>
+    run.start + run.count < samples.length
+      ? samples[run.start + run.count]!.ptsSeconds
+      : samples[samples.length - 1]!.ptsSeconds + interval;
   let runs: Run[] = [];
   labels.forEach((label, i) => {
     const s = samples[i]!;
@@ -57,7 +60,7 @@ export function segmentTrack(samples: readonly TrackSample[], options: SegmentOp
     const last = runs[runs.length - 1];
     if (last && last.label === label) {
       last.count++;
-      if (own) (last.confidenceSum += s.confidence), last.confidenceCount++;
+      if (own) ((last.confidenceSum += s.confidence), last.confidenceCount++);
     } else {
       runs.push({ label, start: i, count: 1, confidenceSum: own ? s.confidence : 0, confidenceCount: own ? 1 : 0 });
     }
@@ -70,7 +73,7 @@ export function segmentTrack(samples: readonly TrackSample[], options: SegmentOp
       const short = endOf(run) - samples[run.start]!.ptsSeconds < min;
       if (prev && (short || prev.label === run.label)) {
         prev.count += run.count;
-        if (prev.label === run.label) (prev.confidenceSum += run.confidenceSum), (prev.confidenceCount += run.confidenceCount);
+        if (prev.label === run.label) ((prev.confidenceSum += run.confidenceSum), (prev.confidenceCount += run.confidenceCount));
       } else merged.push({ ...run });
     }
     // A short first segment joins the second.
@@ -92,11 +95,26 @@ export function segmentTrack(samples: readonly TrackSample[], options: SegmentOp
 }
 
 function medianInterval(samples: readonly TrackSample[]): number {
-  const gaps = samples.slice(1).map((s, i) => s.ptsSeconds - samples[i]!.ptsSeconds).filter((g) => g > 0).sort((a, b) => a - b);
+  const gaps = samples
+    .slice(1)
+    .map((s, i) => s.ptsSeconds - samples[i]!.ptsSeconds)
+    .filter((g) => g > 0)
+    .sort((a, b) => a - b);
   return gaps.length ? gaps[Math.floor(gaps.length / 2)]! : 0;
 }
 
-export const SEGMENT_HEADER = ['source', 'track', 'label', 'start', 'end', 'start_seconds', 'end_seconds', 'duration_seconds', 'frames', 'mean_confidence'];
+export const SEGMENT_HEADER = [
+  'source',
+  'track',
+  'label',
+  'start',
+  'end',
+  'start_seconds',
+  'end_seconds',
+  'duration_seconds',
+  'frames',
+  'mean_confidence',
+];
 
 export function writeSegments(path: string, heads: readonly string[], options: SegmentOptions = {}): MonoTypeOperatorFunction<FrameResult> {
   return (source) =>
@@ -112,7 +130,20 @@ export function writeSegments(path: string, heads: readonly string[], options: S
           for (const head of heads) {
             for (const s of segmentTrack(byHead.get(head) ?? [], options)) {
               const r = (x: number) => Number(x.toFixed(3));
-              file.write(csvRow([sourceId, head, s.label, timecode(s.startSeconds), timecode(s.endSeconds), r(s.startSeconds), r(s.endSeconds), r(s.endSeconds - s.startSeconds), s.frames, Number(s.meanConfidence.toFixed(4))]));
+              file.write(
+                csvRow([
+                  sourceId,
+                  head,
+                  s.label,
+                  timecode(s.startSeconds),
+                  timecode(s.endSeconds),
+                  r(s.startSeconds),
+                  r(s.endSeconds),
+                  r(s.endSeconds - s.startSeconds),
+                  s.frames,
+                  Number(s.meanConfidence.toFixed(4)),
+                ]),
+              );
             }
           }
         }

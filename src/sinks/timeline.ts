@@ -44,7 +44,8 @@ export function resultRecord(result: FrameResult): Record<string, unknown> {
 
 export function writeTimeline(path: string, card: ModelCard, format: TimelineFormat = 'csv'): MonoTypeOperatorFunction<FrameResult> {
   const columns = timelineColumns(card);
-  const line = format === 'csv' ? (r: FrameResult) => csvRow(columns.values(r)) : (r: FrameResult) => `${JSON.stringify(resultRecord(r))}\n`;
+  const line =
+    format === 'csv' ? (r: FrameResult) => csvRow(columns.values(r)) : (r: FrameResult) => `${JSON.stringify(resultRecord(r))}\n`;
   return (source) =>
     new Observable<FrameResult>((subscriber) => {
       const file = RowFile.open(path, format === 'csv' ? csvRow(columns.header) : undefined);

@@ -50,7 +50,8 @@ export interface DecodeStats {
   lastError?: string;
 }
 
-const CORRUPT = /error while decoding|corrupt|concealing|invalid nal|decode_slice_header|missing picture|no frame!|invalid data found when processing input|illegal|overread|out of range intra/i;
+const CORRUPT =
+  /error while decoding|corrupt|concealing|invalid nal|decode_slice_header|missing picture|no frame!|invalid data found when processing input|illegal|overread|out of range intra/i;
 
 /** The ffmpeg filter chain for these options; exported for tests and for the README's explanation. */
 export function filterChain(source: Size, options: DecodeOptions): { filters: string[]; region: Rect; output: Size } {
@@ -224,7 +225,9 @@ function isPipe(input: string): boolean {
 
 /** ffmpeg's failure as one line: bad input before any frame, a decode failure after some. */
 function describeFailure(input: string, error: Error, recent: string[], emitted: number): Error {
-  const meaningful = [...recent].reverse().find((l) => !/^\s*(Stream|Input|Output|Duration|Metadata|configuration|lib|built|encoder|Press)/.test(l.trim()) && l.trim());
+  const meaningful = [...recent]
+    .reverse()
+    .find((l) => !/^\s*(Stream|Input|Output|Duration|Metadata|configuration|lib|built|encoder|Press)/.test(l.trim()) && l.trim());
   const detail = (meaningful ?? error.message).replace(/^\[[^\]]*\]\s*/, '').trim();
   if (emitted === 0) return new InputError(`cannot decode ${input}: ${detail}`);
   return new DecodeError(`decoding ${input} stopped after ${emitted} frames: ${detail}`);

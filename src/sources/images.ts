@@ -57,7 +57,12 @@ export async function readImageFrame(path: string, index: number, options: ReadI
   const region = options.crop ? relativeCenterCrop(sourceSize, options.crop) : { x: 0, y: 0, ...sourceSize };
   const output = options.outputSize ?? { width: region.width, height: region.height };
   let pixels: Buffer = upright.data;
-  if (region.width !== sourceSize.width || region.height !== sourceSize.height || output.width !== region.width || output.height !== region.height) {
+  if (
+    region.width !== sourceSize.width ||
+    region.height !== sourceSize.height ||
+    output.width !== region.width ||
+    output.height !== region.height
+  ) {
     pixels = await sharp(upright.data, { raw: { width: sourceSize.width, height: sourceSize.height, channels: 3 } })
       .extract({ left: region.x, top: region.y, width: region.width, height: region.height })
       .resize(output.width, output.height, { fit: 'fill' })

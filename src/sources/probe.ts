@@ -52,15 +52,21 @@ export async function probeVideo(input: string, { keyframes = true } = {}): Prom
   checkInputFile(input);
   let json: ProbeJson;
   try {
-    const { stdout } = await run(ffprobePath(), ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', input], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(ffprobePath(), ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', input], {
+      maxBuffer: 16 << 20,
+    });
     json = JSON.parse(stdout) as ProbeJson;
   } catch (error) {
     // Some static ffprobe builds crash on damaged streams that ffmpeg itself decodes: ask ffmpeg.
     if ((error as { signal?: string }).signal) return probeWithFfmpeg(input);
-    const stderr = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';
+    const stderr =
+      String((error as { stderr?: string }).stderr ?? '')
+        .trim()
+        .split('\n')
+        .pop() ?? '';
     throw new InputError(`cannot read ${input} as video: ${stderr.replace(/^.*?: /, '') || 'ffprobe failed'}`);
   }
-  const stream = json.streams?.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic));
+  const stream = json.streams?.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!stream) {
     const kinds = [...new Set((json.streams ?? []).map((s) => s.codec_type))].join(', ') || 'nothing';
     throw new InputError(`${input} has no video stream (it holds: ${kinds})`);
@@ -69,7 +75,8 @@ export async function probeVideo(input: string, { keyframes = true } = {}): Prom
   if (/^(image2|png_pipe|jpeg_pipe|webp_pipe|bmp_pipe|tiff_pipe)/.test(container) && Number(json.format?.duration ?? 0) < 0.1) {
     throw new InputError(`${input} is a still image, not a video (use an image folder with 'rovlens group', or a video file)`);
   }
-  const rotation = Math.abs(Number(stream.tags?.rotate ?? stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0)) % 360;
+  const rotation =
+    Math.abs(Number(stream.tags?.rotate ?? stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0)) % 360;
   const swap = rotation === 90 || rotation === 270;
   const avg = rate(stream.avg_frame_rate);
   const nominal = rate(stream.r_frame_rate);
@@ -98,7 +105,19 @@ async function keyframeInterval(input: string): Promise<number | undefined> {
   try {
     const { stdout } = await run(
       ffprobePath(),
-      ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+60', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', input],
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-read_intervals',
+        '%+60',
+        '-show_entries',
+        'packet=pts_time,flags',
+        '-of',
+        'csv=p=0',
+        input,
+      ],
       { maxBuffer: 64 << 20 },
     );
     const times = stdout

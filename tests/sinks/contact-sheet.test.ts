@@ -4,7 +4,9 @@ import { contactSheet, frameToJpeg } from '../../src/sinks/contact-sheet.js';
 import { solidFrame } from '../helpers/frames.js';
 
 const png = (rgb: [number, number, number], width = 40, height = 30) =>
-  sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();
+  sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+    .png()
+    .toBuffer();
 
 async function decode(jpeg: Buffer) {
   const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });

@@ -47,11 +47,18 @@ describe('decodeVideo: good calls', () => {
   });
 
   it('crops and resizes inside ffmpeg and records the source region the pixels show', async () => {
-    const [frame] = await collect(decodeVideo(clip, { everySeconds: 10, crop: { widthFraction: 0.5, heightFraction: 1 }, outputSize: { width: 32, height: 24 } }));
+    const [frame] = await collect(
+      decodeVideo(clip, { everySeconds: 10, crop: { widthFraction: 0.5, heightFraction: 1 }, outputSize: { width: 32, height: 24 } }),
+    );
     expect(frame!.width).toBe(32);
     expect(frame!.sourceSize).toEqual({ width: 320, height: 240 });
     expect(frame!.region).toEqual({ x: 80, y: 0, width: 160, height: 240 });
-    expect(filterChain({ width: 320, height: 240 }, { everySeconds: 1, crop: { widthFraction: 0.5, heightFraction: 1 }, outputSize: { width: 32, height: 24 } }).filters).toEqual([
+    expect(
+      filterChain(
+        { width: 320, height: 240 },
+        { everySeconds: 1, crop: { widthFraction: 0.5, heightFraction: 1 }, outputSize: { width: 32, height: 24 } },
+      ).filters,
+    ).toEqual([
       'showinfo',
       "select='isnan(prev_selected_t)+gt(floor(t/1+1e-6),floor(prev_selected_t/1+1e-6))'",
       'crop=160:240:80:0',
@@ -62,7 +69,15 @@ describe('decodeVideo: good calls', () => {
 
   it('times variable-frame-rate video by its own timestamps, not by index / fps', async () => {
     // Timestamps stretch after the first second: frames 0..24 at 25 fps, then 12.5 fps.
-    const vfr = makeClip('vfr-160x120', { width: 160, height: 120, seconds: 2, fps: 25, codec: [...CODECS.h264, '-vsync', 'vfr'], ext: 'mkv', filters: "setpts='if(lt(N,25),N/25,1+(N-25)/12.5)/TB'" });
+    const vfr = makeClip('vfr-160x120', {
+      width: 160,
+      height: 120,
+      seconds: 2,
+      fps: 25,
+      codec: [...CODECS.h264, '-vsync', 'vfr'],
+      ext: 'mkv',
+      filters: "setpts='if(lt(N,25),N/25,1+(N-25)/12.5)/TB'",
+    });
     const frames = await collect(decodeVideo(vfr));
     expect(frames).toHaveLength(50);
     expect(frames[30]!.ptsSeconds).toBeCloseTo(1.4, 3);
@@ -77,7 +92,9 @@ describe('decodeVideo: good calls', () => {
     ['MJPEG 720x576', 'mjpeg-sd', { width: 720, height: 576, seconds: 1, fps: 25, codec: CODECS.mjpeg, ext: 'avi' }],
   ] as const)('decodes %s at every 0.2 s with the right count, size and timestamps', async (_name, name, spec) => {
     const path = makeClip(name, { ...spec, codec: [...spec.codec] });
-    const frames = await collect(decodeVideo(path, { everySeconds: 0.2, crop: { widthFraction: 0.67, heightFraction: 1 }, outputSize: { width: 64, height: 64 } }));
+    const frames = await collect(
+      decodeVideo(path, { everySeconds: 0.2, crop: { widthFraction: 0.67, heightFraction: 1 }, outputSize: { width: 64, height: 64 } }),
+    );
     expect(frames.map((f) => Number(f.ptsSeconds.toFixed(2)))).toEqual([0, 0.2, 0.4, 0.6, 0.8]);
     expect(frames[0]!.sourceSize).toEqual({ width: spec.width, height: spec.height });
     expect(frames[0]!.region.width).toBe(Math.round(spec.width * 0.67));
@@ -141,7 +158,11 @@ describe('decodeVideo and probeVideo: bad calls', () => {
     writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const frames: Frame[] = [];
     const outcome = await new Promise<unknown>((resolve) =>
-      decodeVideo(path, { everySeconds: 0.5 }).subscribe({ next: (f) => frames.push(f), error: resolve, complete: () => resolve('complete') }),
+      decodeVideo(path, { everySeconds: 0.5 }).subscribe({
+        next: (f) => frames.push(f),
+        error: resolve,
+        complete: () => resolve('complete'),
+      }),
     );
     expect(frames.length).toBeGreaterThan(3);
     expect(frames.length).toBeLessThan(20);
@@ -153,7 +174,8 @@ describe('decodeVideo and probeVideo: bad calls', () => {
     copyFileSync(makeClip('h264-ts-320x240', { width: 320, height: 240, seconds: 2, fps: 25, codec: CODECS.h264, ext: 'ts' }), ts);
     const bytes = readFileSync(ts);
     // Overwrite a run of packets in the middle, keeping the 0x47 sync bytes so the demuxer carries on.
-    for (let p = Math.floor(bytes.length / 2 / 188) * 188; p < bytes.length * 0.6; p += 188) for (let i = 4; i < 188; i++) bytes[p + i] = (i * 31) & 0xff;
+    for (let p = Math.floor(bytes.length / 2 / 188) * 188; p < bytes.length * 0.6; p += 188)
+      for (let i = 4; i < 188; i++) bytes[p + i] = (i * 31) & 0xff;
     writeFileSync(ts, bytes);
     let stats: { corruptPackets: number } | undefined;
     const frames = await collect(decodeVideo(ts, { onEnd: (s) => (stats = s) }));

@@ -8,19 +8,30 @@ import { ExitCode, InputError } from '../../src/errors.js';
 import { listImages, readImages } from '../../src/sources/images.js';
 
 let dir: string;
-const rgbAt = (f: { pixels: Uint8Array; width: number }, x: number, y: number) => Array.from(f.pixels.subarray((y * f.width + x) * 3, (y * f.width + x) * 3 + 3));
+const rgbAt = (f: { pixels: Uint8Array; width: number }, x: number, y: number) =>
+  Array.from(f.pixels.subarray((y * f.width + x) * 3, (y * f.width + x) * 3 + 3));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rovlens-images-'));
   mkdirSync(join(dir, 'sub'));
   // 60x20: left third red, middle green, right third blue.
   const strip = Buffer.alloc(60 * 20 * 3);
-  for (let y = 0; y < 20; y++) for (let x = 0; x < 60; x++) strip.set(x < 20 ? [255, 0, 0] : x < 40 ? [0, 255, 0] : [0, 0, 255], (y * 60 + x) * 3);
-  await sharp(strip, { raw: { width: 60, height: 20, channels: 3 } }).png().toFile(join(dir, 'b-strip.png'));
-  await sharp({ create: { width: 10, height: 30, channels: 4, background: { r: 9, g: 99, b: 199, alpha: 0.5 } } }).png().toFile(join(dir, 'sub', 'c-alpha.png'));
+  for (let y = 0; y < 20; y++)
+    for (let x = 0; x < 60; x++) strip.set(x < 20 ? [255, 0, 0] : x < 40 ? [0, 255, 0] : [0, 0, 255], (y * 60 + x) * 3);
+  await sharp(strip, { raw: { width: 60, height: 20, channels: 3 } })
+    .png()
+    .toFile(join(dir, 'b-strip.png'));
+  await sharp({ create: { width: 10, height: 30, channels: 4, background: { r: 9, g: 99, b: 199, alpha: 0.5 } } })
+    .png()
+    .toFile(join(dir, 'sub', 'c-alpha.png'));
   // Stored 40x10 with EXIF orientation 6 (rotate 90 clockwise): upright it is 10x40.
-  await sharp({ create: { width: 40, height: 10, channels: 3, background: { r: 200, g: 200, b: 200 } } }).jpeg().withMetadata({ orientation: 6 }).toFile(join(dir, 'a-rotated.jpg'));
-  await sharp(Buffer.alloc(64, 77), { raw: { width: 8, height: 8, channels: 1 } }).jpeg().toFile(join(dir, 'd-grey.jpg'));
+  await sharp({ create: { width: 40, height: 10, channels: 3, background: { r: 200, g: 200, b: 200 } } })
+    .jpeg()
+    .withMetadata({ orientation: 6 })
+    .toFile(join(dir, 'a-rotated.jpg'));
+  await sharp(Buffer.alloc(64, 77), { raw: { width: 8, height: 8, channels: 1 } })
+    .jpeg()
+    .toFile(join(dir, 'd-grey.jpg'));
   writeFileSync(join(dir, 'notes.txt'), 'not an image');
   writeFileSync(join(dir, 'e-broken.jpg'), 'not a jpeg either');
 });
@@ -33,7 +44,9 @@ describe('readImages', () => {
   });
 
   it('gives one upright RGB frame per image with its source size and full region', async () => {
-    const frames = await lastValueFrom(readImages([join(dir, 'a-rotated.jpg'), join(dir, 'sub', 'c-alpha.png'), join(dir, 'd-grey.jpg')]).pipe(toArray()));
+    const frames = await lastValueFrom(
+      readImages([join(dir, 'a-rotated.jpg'), join(dir, 'sub', 'c-alpha.png'), join(dir, 'd-grey.jpg')]).pipe(toArray()),
+    );
     expect(frames.map((f) => [f.index, f.ptsSeconds, f.width, f.height, f.pixels.length])).toEqual([
       [0, 0, 10, 40, 10 * 40 * 3],
       [1, 0, 10, 30, 10 * 30 * 3],
@@ -46,12 +59,20 @@ describe('readImages', () => {
   });
 
   it('crops the centre and resizes, recording the region in source pixels', async () => {
-    const [frame] = await lastValueFrom(readImages(join(dir, 'b-strip.png'), { crop: { widthFraction: 1 / 3, heightFraction: 1 }, outputSize: { width: 8, height: 8 } }).pipe(toArray()));
+    const [frame] = await lastValueFrom(
+      readImages(join(dir, 'b-strip.png'), { crop: { widthFraction: 1 / 3, heightFraction: 1 }, outputSize: { width: 8, height: 8 } }).pipe(
+        toArray(),
+      ),
+    );
     expect(frame!.region).toEqual({ x: 20, y: 0, width: 20, height: 20 });
     expect(frame!.sourceSize).toEqual({ width: 60, height: 20 });
     expect([frame!.width, frame!.height]).toEqual([8, 8]);
     // Only the green middle third is left.
-    for (const [x, y] of [[0, 0], [7, 7], [4, 3]] as const) {
+    for (const [x, y] of [
+      [0, 0],
+      [7, 7],
+      [4, 3],
+    ] as const) {
       const [r, g, b] = rgbAt(frame!, x, y);
       expect(g).toBeGreaterThan(240);
       expect(r! + b!).toBeLessThan(15);

@@ -1,0 +1,242 @@
+/**
+ * A live source: frames from a stream, a capture device, stdin or a file played in real time, plus
+ * status events, over `decodeVideo`. When a stream fails, ends or stalls (no frame for
+ * `stallTimeoutSeconds`), the ffmpeg process is killed and the source is reconnected with exponential
+ * backoff; frames resume when the source returns. Files and stdin cannot come back: when they end,
+ * the source ends.
+ */
+import { spawn } from 'node:child_process';
+import { Observable, defer, from, switchMap, throwError, timeout, type Subscription } from 'rxjs';
+import type { LiveSourceOptions } from '../config/live.js';
+import { InputError, SourceError, oneLine } from '../errors.js';
+import type { RelativeCrop } from '../geometry.js';
+import type { SourceState } from '../live/protocol.js';
+import type { Frame, Size } from '../types.js';
+import { ffprobePath } from './binaries.js';
+import { decodeVideo } from './ffmpeg.js';
+import { checkInputFile, probeVideo, type VideoInfo } from './probe.js';
+
+export type LiveSourceKind = 'stream' | 'device' | 'stdin' | 'file';
+
+export interface LiveStatus {
+  state: SourceState;
+  /** Failed attempts in a row (1-based) while reconnecting; 0 otherwise. */
+  attempt: number;
+  retryInSeconds?: number;
+  message?: string;
+}
+
+export type LiveEvent = { type: 'frame'; frame: Frame } | { type: 'status'; status: LiveStatus };
+
+export interface LiveDecodeOptions {
+  crop?: RelativeCrop;
+  outputSize?: Size;
+}
+
+export function sourceKind(input: string): LiveSourceKind {
+  if (input === '-' || input === 'pipe:0' || input === 'pipe:') return 'stdin';
+  if (input.startsWith('/dev/')) return 'device';
+  if (/^[a-z][a-z0-9+.-]*:/i.test(input) && !/^file:/i.test(input)) return 'stream';
+  return 'file';
+}
+
+/** ffmpeg input options for this kind of source (before the user's own). */
+export function inputOptionsFor(input: string, options: Pick<LiveSourceOptions, 'rtspTransport' | 'inputOptions' | 'realtime'>): string[] {
+  const kind = sourceKind(input);
+  const out: string[] = [];
+  if (kind === 'stream' || kind === 'device' || kind === 'stdin') {
+    // Hand frames on as soon as they are decoded: no demuxer buffering, no decoder reordering delay.
+    out.push('-fflags', 'nobuffer', '-flags', 'low_delay');
+  }
+  if (/^rtsps?:/i.test(input)) out.push('-rtsp_transport', options.rtspTransport);
+  if (kind === 'device' && !options.inputOptions.includes('-f')) out.push('-f', 'v4l2');
+  return [...out, ...options.inputOptions];
+}
+
+/** Exponential backoff: initial, 2x, 4x, ... capped at max. `attempt` is 1-based. */
+export function backoffSeconds(attempt: number, initialSeconds: number, maxSeconds: number): number {
+  return Math.min(maxSeconds, initialSeconds * 2 ** Math.max(0, attempt - 1));
+}
+
+export function liveSource(input: string, options: LiveSourceOptions, decode: LiveDecodeOptions = {}): Observable<LiveEvent> {
+  const kind = sourceKind(input);
+  if (kind === 'file') checkInputFile(input);
+  const inputOptions = inputOptionsFor(input, options);
+  const realtime = kind === 'file' && options.realtime;
+
+  return new Observable<LiveEvent>((subscriber) => {
+    // Per subscription: failed attempts in a row, the running decoder, the pending retry.
+    let attempt = 0;
+    let current: Subscription | undefined;
+    let retryTimer: NodeJS.Timeout | undefined;
+    const status = (s: LiveStatus) => subscriber.next({ type: 'status', status: s });
+
+    const connect = () => {
+      let gotFrame = false;
+      if (attempt === 0) status({ state: 'connecting', attempt: 0 });
+      const frames = defer(() => from(probeLive(input, kind, inputOptions, options.connectTimeoutSeconds))).pipe(
+        switchMap((info) => decodeVideo(input, { info, inputOptions, realtime, ...decode })),
+        timeout({
+          first: options.connectTimeoutSeconds * 1000,
+          each: options.stallTimeoutSeconds * 1000,
+          with: () =>
+            throwError(
+              () =>
+                new StallError(
+                  gotFrame
+                    ? `no frame for ${options.stallTimeoutSeconds} s`
+                    : `no frame within ${options.connectTimeoutSeconds} s of connecting`,
+                ),
+            ),
+        }),
+      );
+      current = frames.subscribe({
+        next: (frame) => {
+          if (!gotFrame) {
+            gotFrame = true;
+            attempt = 0;
+            status({ state: 'live', attempt: 0 });
+          }
+          subscriber.next({ type: 'frame', frame });
+        },
+        error: (error) => retry(error, gotFrame),
+        complete: () => {
+          if (kind === 'stream' || kind === 'device') return retry(new Error('the stream ended'), gotFrame);
+          status({ state: 'ended', attempt: 0, message: kind === 'file' ? 'end of file' : 'end of input' });
+          subscriber.complete();
+        },
+      });
+    };
+
+    const retry = (error: unknown, gotFrame: boolean) => {
+      current = undefined;
+      const message = oneLine(error);
+      // A file or stdin does not come back: its failure is final, reported with its own error type.
+      if (kind === 'file' || kind === 'stdin') {
+        status({ state: 'failed', attempt: 0, message });
+        subscriber.error(gotFrame || !(error instanceof StallError) ? error : new InputError(`${input}: ${message}`));
+        return;
+      }
+      attempt++;
+      if (error instanceof StallError && gotFrame) status({ state: 'stalled', attempt: 0, message });
+      if (options.maxRetries !== undefined && attempt > options.maxRetries) {
+        status({ state: 'failed', attempt, message });
+        subscriber.error(
+          new SourceError(`${input}: ${message}; gave up after ${options.maxRetries} ${options.maxRetries === 1 ? 'retry' : 'retries'}`),
+        );
+        return;
+      }
+      const delay = backoffSeconds(attempt, options.reconnectInitialSeconds, options.reconnectMaxSeconds);
+      status({ state: 'reconnecting', attempt, retryInSeconds: delay, message });
+      retryTimer = setTimeout(connect, delay * 1000);
+    };
+
+    connect();
+    return () => {
+      clearTimeout(retryTimer);
+      current?.unsubscribe();
+    };
+  });
+}
+
+class StallError extends Error {}
+
+/**
+ * What the source is. Files use the shared probe; streams and devices are probed with a timeout
+ * (ffprobe would wait for ever on a silent UDP port); stdin is probed on a prefix that is then put
+ * back, since stdin cannot be read twice.
+ */
+async function probeLive(input: string, kind: LiveSourceKind, inputOptions: string[], timeoutSeconds: number): Promise<VideoInfo> {
+  if (kind === 'file') return probeVideo(input, { keyframes: false });
+  const probeOptions = inputOptions.filter(
+    (_, i, all) => !['-fflags', '-flags'].includes(all[i - 1] ?? '') && !['-fflags', '-flags'].includes(all[i]!),
+  );
+  if (kind === 'stdin') {
+    const prefix = await readStdinPrefix(4 << 20, 3000);
+    try {
+      return await ffprobeJson('pipe:0', probeOptions, timeoutSeconds, prefix);
+    } finally {
+      if (prefix.length) process.stdin.unshift(prefix);
+    }
+  }
+  return ffprobeJson(input, probeOptions, timeoutSeconds);
+}
+
+function ffprobeJson(input: string, inputOptions: string[], timeoutSeconds: number, stdinData?: Buffer): Promise<VideoInfo> {
+  return new Promise((resolve, reject) => {
+    const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-select_streams', 'v:0', ...inputOptions, '-i', input];
+    const child = spawn(ffprobePath(), args, { stdio: [stdinData ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new StallError(`no answer from ${input} within ${timeoutSeconds} s`));
+    }, timeoutSeconds * 1000);
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    if (stdinData) {
+      child.stdin!.on('error', () => undefined); // ffprobe may stop reading early
+      child.stdin!.end(stdinData);
+    }
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const stream = code === 0 ? (JSON.parse(out || '{}') as ProbeOut).streams?.[0] : undefined;
+      if (!stream?.width || !stream.height) {
+        const why =
+          err
+            .trim()
+            .split('\n')
+            .pop()
+            ?.replace(/^.*?: /, '') || 'no video stream';
+        return reject(new InputError(`cannot read ${input} as video: ${why}`));
+      }
+      const rate = (r?: string) => {
+        const [n, d] = (r ?? '0').split('/').map(Number);
+        return d ? n! / d : n || 0;
+      };
+      resolve({
+        input,
+        container: 'live',
+        codec: stream.codec_name ?? 'unknown',
+        width: stream.width,
+        height: stream.height,
+        fps: rate(stream.avg_frame_rate) || rate(stream.r_frame_rate) || 25,
+        variableFrameRate: false,
+        startSeconds: Number(stream.start_time ?? 0) || 0,
+        rotation: 0,
+      });
+    });
+  });
+}
+
+interface ProbeOut {
+  streams?: { width?: number; height?: number; codec_name?: string; avg_frame_rate?: string; r_frame_rate?: string; start_time?: string }[];
+}
+
+/** Up to `maxBytes` of stdin, or what arrived within `waitMs`, or all of it when it ends sooner. */
+function readStdinPrefix(maxBytes: number, waitMs: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      clearTimeout(timer);
+      process.stdin.off('data', onData);
+      process.stdin.off('end', done);
+      process.stdin.pause();
+      resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= maxBytes) done();
+    };
+    const timer = setTimeout(done, waitMs);
+    process.stdin.on('data', onData);
+    process.stdin.once('end', done);
+    process.stdin.resume();
+  });
+}
