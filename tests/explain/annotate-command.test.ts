@@ -3,10 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { firstValueFrom } from 'rxjs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAnnotateOptions, runAnnotate } from '../../src/commands/annotate.js';
 import { ffmpegPath, ffprobePath } from '../../src/sources/binaries.js';
+import { decodeVideo } from '../../src/sources/ffmpeg.js';
+import { describeWithData, sharedPath } from '../helpers/shared-data.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -108,5 +111,31 @@ describe('rovlens annotate', () => {
     const run = rovlens('annotate', clip, '-o', join(dir, 'z/'), '--model', tiny.modelPath, '--class', 'whale');
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe("rovlens: no class 'whale' in head 'element' (classes: ripples, fauna, algae, waste, rocks, or 'predicted')");
+  });
+});
+
+describeWithData('rovlens annotate on real ROV footage', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rovlens-annotate-real-'));
+  const tiny = writeTinyModel(join(dir, 'model'), { size: 128 });
+
+  it('renders full 1080p frames of a real clip, dimming what lies outside the crop the model saw', async () => {
+    const clip = sharedPath('clips', 'p6_crab_1080p.mp4');
+    const out = join(dir, 'frames') + '/';
+    const code = await runAnnotate(clip, parseAnnotateOptions({ output: out, model: tiny.modelPath, start: '2', end: '4', every: '1', quiet: true }));
+    expect(code).toBe(0);
+    const files = readdirSync(out).sort();
+    expect(files).toHaveLength(2);
+    const { data, info } = await sharp(join(out, files[0]!)).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([1920, 1080]);
+    // The 0.67 crop leaves 317 px on each side, dimmed by 35 %: compare with the decoded source frame.
+    const source = await firstValueFrom(decodeVideo(clip, { startSeconds: 2, endSeconds: 3 }));
+    const meanOf = (pixels: ArrayLike<number>, x0: number, x1: number) => {
+      let sum = 0;
+      let n = 0;
+      for (let y = 0; y < 900; y += 4) for (let x = x0; x < x1; x += 4) (sum += pixels[(y * 1920 + x) * 3 + 1]!), n++;
+      return sum / n;
+    };
+    expect(meanOf(data, 0, 300) / meanOf(source.pixels, 0, 300)).toBeCloseTo(0.65, 1);
+    expect(meanOf(data, 1620, 1920) / meanOf(source.pixels, 1620, 1920)).toBeCloseTo(0.65, 1);
   });
 });
