@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--no-embeddings', 'group by perceptual hash only (no model)')
     .option('--crop <WxH>', describe('crop'))
     .option('--size <pixels>', describe('size'), '128')
-    .option('--hash <method>', describe('hash'), 'dhash')
+    .option('--hash <method>', describe('hash'), 'phash')
     .option('--hash-bits <bits>', describe('hashBits'))
     .option('--min-cosine <c>', describe('minCosine'))
     .option('--memory-frames <n>', describe('memoryFrames'))

@@ -12,7 +12,7 @@ export const hashMethods = ['dhash', 'phash'] as const;
 
 export const groupingSchema = z
   .object({
-    hash: z.enum(hashMethods).default('dhash').describe('perceptual hash of the model-sized frame'),
+    hash: z.enum(hashMethods).default('phash').describe('perceptual hash of the model-sized frame (pHash: far fewer false matches on real footage, see bench/grouping.ts)'),
     hashBits: z.number().int().min(0).max(64).default(12).describe('most differing hash bits (of 64) for a frame to stay in its group'),
     minCosine: z.number().min(-1).max(1).default(0.9).describe('least embedding cosine for a frame to stay in its group (when both have embeddings)'),
     memoryFrames: z.number().int().min(1).max(64).default(3).describe("frames compared with: the group's latest members"),
@@ -23,7 +23,7 @@ export type GroupingOptions = z.infer<typeof groupingSchema>;
 
 export const skipSchema = z
   .object({
-    hash: z.enum(hashMethods).default('dhash'),
+    hash: z.enum(hashMethods).default('phash'),
     duplicateBits: z.number().int().min(0).max(64).default(5).describe('most differing hash bits from the last inferred frame to reuse its result'),
     maxReuseFrames: z.number().int().min(0).max(100_000).default(30).describe('run the model again after this many reuses in a row (0 = no limit)'),
   })

@@ -31,7 +31,7 @@ export interface SkipDuplicatesOptions extends Partial<SkipOptions> {
 const hashes = new WeakMap<Frame, Map<HashMethod, bigint>>();
 
 /** The frame's perceptual hash, computed once per frame object and method. */
-export function frameHash(frame: Frame, method: HashMethod = 'dhash'): bigint {
+export function frameHash(frame: Frame, method: HashMethod = 'phash'): bigint {
   let byMethod = hashes.get(frame);
   if (!byMethod) hashes.set(frame, (byMethod = new Map()));
   let hash = byMethod.get(method);

@@ -18,7 +18,7 @@ const groupIds = async (input: FrameResult[], options = {}) =>
 
 describe('groupFrames', () => {
   it('opens a new group at each scene change and points members at the first frame', async () => {
-    const out = await lastValueFrom(from(results('aaabbc')).pipe(groupFrames({ confirmFrames: 1 }), toArray()));
+    const out = await lastValueFrom(from(results('aaabbc')).pipe(groupFrames({ confirmFrames: 1, hash: 'dhash' }), toArray()));
     expect(out.map((r) => r.group!.groupId)).toEqual([0, 0, 0, 1, 1, 2]);
     expect(out.map((r) => r.group!.duplicateOf)).toEqual([undefined, 0, 0, undefined, 3, undefined]);
     expect(out.map((r) => r.group!.hash)).toEqual(['ffffffffffffffff', 'ffffffffffffffff', 'ffffffffffffffff', '0000000000000000', '0000000000000000', '5555555555555555']);

@@ -58,7 +58,7 @@ describe('skipDuplicates', () => {
 
   it('infers every frame when disabled but still hashes them', async () => {
     seen.length = 0;
-    const out = await run(frames('aaa'), { enabled: false });
+    const out = await run(frames('aaa'), { enabled: false, hash: 'dhash' });
     expect(seen).toEqual([0, 1, 2]);
     expect(out.every((r) => r.group?.hash === 'ffffffffffffffff')).toBe(true);
   });
