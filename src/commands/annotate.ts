@@ -26,7 +26,12 @@ import { checkInputFile, probeVideo } from '../sources/probe.js';
 import type { Frame, FrameResult } from '../types.js';
 import { runAction } from './action.js';
 
-const describe = (key: string) => (annotateSchema.shape as Record<string, { description?: string }>)[key]?.description ?? '';
+/** The flag's help text and its default, both from the schema (commander is given no defaults of its own). */
+function describe(key: keyof typeof annotateSchema.shape): string {
+  const field = annotateSchema.shape[key] as unknown as { description?: string; def: { type: string; defaultValue?: unknown } };
+  const fallback = field.def.type === 'default' && typeof field.def.defaultValue !== 'boolean' ? ` (default: ${String(field.def.defaultValue)})` : '';
+  return `${field.description ?? ''}${fallback}`;
+}
 
 export function register(program: Command): void {
   program
@@ -35,24 +40,24 @@ export function register(program: Command): void {
     .argument('<input>', 'a video file, an image, or a folder of images')
     .option('-o, --output <path>', describe('output'))
     .option('--contact-sheet <file.jpg>', describe('contactSheet'))
-    .option('--every <seconds>', describe('every'), '1')
+    .option('--every <seconds>', describe('every'))
     .option('--start <time>', describe('start'))
     .option('--end <time>', describe('end'))
-    .option('--head <name>', describe('head'), 'element')
-    .option('--class <label>', describe('class'), 'predicted')
-    .option('--threshold <fraction>', describe('threshold'), '0.5')
+    .option('--head <name>', describe('head'))
+    .option('--class <label>', describe('class'))
+    .option('--threshold <fraction>', describe('threshold'))
     .option('--otsu', describe('otsu'))
-    .option('--max-boxes <n>', describe('maxBoxes'), '3')
-    .addOption(new Option('--fallback <method>', describe('fallback')).choices(['auto', 'occlusion', 'none']).default('auto'))
-    .addOption(new Option('--colormap <name>', describe('colormap')).choices(['turbo', 'viridis']).default('turbo'))
-    .option('--width <pixels>', describe('width'), '1920')
-    .option('--fps <n>', describe('fps'), '2')
+    .option('--max-boxes <n>', describe('maxBoxes'))
+    .addOption(new Option('--fallback <method>', describe('fallback')).choices(['auto', 'occlusion', 'none']))
+    .addOption(new Option('--colormap <name>', describe('colormap')).choices(['turbo', 'viridis']))
+    .option('--width <pixels>', describe('width'))
+    .option('--fps <n>', describe('fps'))
     .option('--crop <WxH>', describe('crop'))
     .option('--model <path>', describe('model'))
-    .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']).default('cpu'))
-    .option('--batch <n>', describe('batch'), '4')
-    .option('--sheet-columns <n>', describe('sheetColumns'), '4')
-    .option('--sheet-tiles <n>', describe('sheetTiles'), '24')
+    .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']))
+    .option('--batch <n>', describe('batch'))
+    .option('--sheet-columns <n>', describe('sheetColumns'))
+    .option('--sheet-tiles <n>', describe('sheetTiles'))
     .option('-q, --quiet', describe('quiet'))
     .addHelpText(
       'after',

@@ -5,6 +5,11 @@
 import { z } from 'zod';
 import { cropSchema, timeSchema } from './timeline.js';
 
+/** Defaults shared by the library schemas below and the string-typed CLI schema at the end. */
+const THRESHOLD = 0.5;
+const MAX_BOXES = 3;
+const MAX_WIDTH_PIXELS = 1920;
+
 export const thresholdMethods = ['relative', 'otsu'] as const;
 export type ThresholdMethod = (typeof thresholdMethods)[number];
 
@@ -20,9 +25,9 @@ export const localiseSchema = z
     className: z.string().min(1).default('predicted'),
     thresholdMethod: z.enum(thresholdMethods).default('relative'),
     /** Mask = heatmap >= threshold x its maximum (used by 'relative'). */
-    threshold: z.number().gt(0).max(1).default(0.5),
+    threshold: z.number().gt(0).max(1).default(THRESHOLD),
     /** Boxes kept per frame, largest first. */
-    maxBoxes: z.number().int().min(1).max(32).default(3),
+    maxBoxes: z.number().int().min(1).max(32).default(MAX_BOXES),
     /**
      * Side of the grid the map is upsampled to before thresholding and components: boxes come out
      * at region/gridCells resolution, which is plenty for maps of 7..32 cells and costs ~0.1 ms.
@@ -52,7 +57,7 @@ export const renderSchema = z
     /** Heatmap opacity at its maximum; it fades with the heat so cold areas keep the picture. */
     heatmapOpacity: z.number().min(0).max(1).default(0.55),
     /** Widest picture rendered; larger frames are scaled down (4K JPEGs are slow and rarely needed). */
-    maxWidthPixels: z.number().int().min(64).max(8192).default(1920),
+    maxWidthPixels: z.number().int().min(64).max(8192).default(MAX_WIDTH_PIXELS),
     /** Narrowest picture rendered; model-sized frames (224, 512 px) are scaled up so labels stay legible. */
     minWidthPixels: z.number().int().min(16).max(8192).default(480),
     jpegQuality: z.number().int().min(1).max(100).default(85),
@@ -80,12 +85,12 @@ export const annotateSchema = z
     fps: z.coerce.number().gt(0).max(120).default(2).describe('frame rate of the video written (sampled frames are shown this fast)'),
     head: localiseSchema.shape.head.describe('head whose heatmap is shown'),
     class: localiseSchema.shape.className.describe("class whose heatmap is shown, or 'predicted'"),
-    threshold: z.coerce.number().gt(0).max(1).default(0.5).describe('mask threshold relative to the heatmap maximum'),
+    threshold: z.coerce.number().gt(0).max(1).default(THRESHOLD).describe('mask threshold relative to the heatmap maximum'),
     otsu: z.boolean().default(false).describe("threshold by Otsu's method instead"),
-    maxBoxes: z.coerce.number().int().min(1).max(32).default(3).describe('boxes kept per frame, largest first'),
+    maxBoxes: z.coerce.number().int().min(1).max(32).default(MAX_BOXES).describe('boxes kept per frame, largest first'),
     fallback: occlusionSchema.shape.fallback.describe('for heads without CAM output: auto = occlusion, none = no heatmap'),
     colormap: renderSchema.shape.colormap.describe('heatmap colours'),
-    width: z.coerce.number().int().min(64).max(8192).default(1920).describe('widest picture written, in pixels'),
+    width: z.coerce.number().int().min(64).max(8192).default(MAX_WIDTH_PIXELS).describe('widest picture written, in pixels'),
     sheetColumns: z.coerce.number().int().min(1).max(16).default(4).describe('contact sheet columns'),
     sheetTiles: z.coerce.number().int().min(1).max(400).default(24).describe('most frames on the contact sheet (evenly spread)'),
     quiet: z.boolean().default(false).describe('no summary line'),
