@@ -12,7 +12,7 @@
  */
 import { extname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { concatMap, from, lastValueFrom, map, type Observable } from 'rxjs';
+import { concatMap, lastValueFrom, map, toArray, type Observable } from 'rxjs';
 import sharp from 'sharp';
 import { defaultGrouping, defaultRevisit, defaultSkip, type GroupingOptions, type RevisitOptions } from '../src/config/grouping.js';
 import type { RelativeCrop } from '../src/geometry.js';
@@ -272,4 +272,86 @@ export async function groupImageFiles(paths: readonly string[], options: { model
   const ids = new Int32Array(paths.length);
   for (const f of collector.frames) ids[f.index] = f.groupId;
   return ids;
+}
+
+export interface ClusterItem {
+  sourceId: string;
+  index: number;
+  ptsSeconds: number;
+  /** Near-duplicate group (per input for video, linked set for images). */
+  groupId: number;
+  label?: string;
+  confidence?: number;
+  embedding: Float32Array;
+  thumbnail: Buffer;
+}
+
+export interface CollectOptions {
+  every: number;
+  crop: RelativeCrop;
+  batch: number;
+  /** Keep one frame per near-duplicate group (its first). */
+  dedupe: boolean;
+  /** Keep only frames whose `head` predicts `label`. */
+  filter?: { head: string; label: string };
+  thumbnailWidth: number;
+  grouping: GroupingOptions;
+}
+
+/** Frames (or images) with their embeddings and predictions, for clustering; one per group when deduplicating. */
+export async function collectForClusters(inputs: readonly string[], model: ModelSession, options: CollectOptions): Promise<{ items: ClusterItem[]; seen: number; kept: number }> {
+  const size = { width: model.card.input.width, height: model.card.input.height };
+  const items: ClusterItem[] = [];
+  let seen = 0;
+  let kept = 0;
+  let groupBase = 0;
+  const keep = async (r: FrameResult, groupId: number) => {
+    kept++;
+    const head = options.filter ? r.heads[options.filter.head] : (r.heads.element ?? Object.values(r.heads)[0]);
+    if (options.filter && head?.label !== options.filter.label) return;
+    if (!r.embedding) return;
+    items.push({
+      sourceId: r.frame.sourceId,
+      index: r.frame.index,
+      ptsSeconds: r.frame.ptsSeconds,
+      groupId,
+      ...(head ? { label: head.label, confidence: head.confidence } : {}),
+      embedding: r.embedding,
+      thumbnail: await thumbnail(r.frame, options.thumbnailWidth),
+    });
+  };
+  const images = inputs.filter(isImageInput);
+  if (images.length) {
+    const results = await lastValueFrom(readImages(await listImages(images), { crop: options.crop, outputSize: size }).pipe(infer(model, { batchSize: options.batch, cams: false }), toArray()));
+    seen += results.length;
+    const ids = options.dedupe
+      ? groupImages(results.map((r) => ({ hash: frameHash(r.frame, options.grouping.hash), ...(r.embedding ? { embedding: r.embedding } : {}) })), options.grouping)
+      : Int32Array.from(results, (_, i) => i);
+    const done = new Set<number>();
+    for (const [i, r] of results.entries()) {
+      if (options.dedupe && done.has(ids[i]!)) continue;
+      done.add(ids[i]!);
+      await keep(r, ids[i]!);
+    }
+    groupBase = results.length ? Math.max(...ids) + 1 : 0;
+  }
+  for (const input of inputs.filter((i) => !isImageInput(i))) {
+    let top = groupBase;
+    await lastValueFrom(
+      decodeVideo(input, { everySeconds: options.every, crop: options.crop, outputSize: size }).pipe(
+        skipDuplicates({ hash: options.grouping.hash, enabled: options.dedupe }, infer(model, { batchSize: options.batch, cams: false })),
+        groupFrames(options.grouping),
+        concatMap(async (r) => {
+          seen++;
+          const groupId = groupBase + r.group!.groupId;
+          top = Math.max(top, groupId + 1);
+          if (options.dedupe && r.group!.duplicateOf !== undefined) return;
+          await keep(r, groupId);
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    groupBase = top;
+  }
+  return { items, seen, kept };
 }

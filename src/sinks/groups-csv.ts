@@ -112,3 +112,75 @@ export async function writeGroupSheets(folder: string, groups: readonly GroupRec
   }
   return paths;
 }
+
+/** One clustered frame, as `rovlens clusters` writes it. */
+export interface ClusteredFrame extends FramePlace {
+  groupId: number;
+  label?: string;
+  confidence?: number;
+  kmeansCluster?: number;
+  kmeansDistance?: number;
+  /** -1: noise. */
+  dbscanCluster?: number;
+  thumbnail?: Buffer;
+}
+
+export const CLUSTER_HEADER = ['source', 'frame_index', 'pts_seconds', 'timecode', 'group_id', 'label', 'confidence', 'kmeans_cluster', 'kmeans_distance', 'dbscan_cluster'];
+
+export function writeClustersCsv(path: string, frames: readonly ClusteredFrame[]): void {
+  const file = RowFile.open(path, csvRow(CLUSTER_HEADER));
+  try {
+    for (const f of frames) {
+      file.write(
+        csvRow([
+          f.sourceId,
+          f.index,
+          seconds(f.ptsSeconds),
+          timecode(f.ptsSeconds),
+          f.groupId,
+          f.label,
+          f.confidence === undefined ? undefined : Number(f.confidence.toFixed(4)),
+          f.kmeansCluster,
+          f.kmeansDistance === undefined ? undefined : Number(f.kmeansDistance.toFixed(4)),
+          f.dbscanCluster,
+        ]),
+      );
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * One contact sheet per cluster (`<method>-NN.jpg`; DBSCAN noise in `dbscan-noise.jpg`), members
+ * ordered by distance to the k-means centre (most typical first), at most `maxTiles` each.
+ */
+export async function writeClusterSheets(
+  folder: string,
+  frames: readonly ClusteredFrame[],
+  method: 'kmeans' | 'dbscan',
+  options: { tileWidth: number; maxTiles: number },
+): Promise<string[]> {
+  const byCluster = new Map<number, ClusteredFrame[]>();
+  for (const f of frames) {
+    const c = method === 'kmeans' ? f.kmeansCluster : f.dbscanCluster;
+    if (c === undefined || !f.thumbnail) continue;
+    byCluster.set(c, [...(byCluster.get(c) ?? []), f]);
+  }
+  const paths: string[] = [];
+  for (const [cluster, members] of [...byCluster.entries()].sort((a, b) => a[0] - b[0])) {
+    const shown = [...members].sort((a, b) => (a.kmeansDistance ?? 0) - (b.kmeansDistance ?? 0)).slice(0, options.maxTiles);
+    const sheet = await contactSheet(
+      shown.map((f) => ({ image: f.thumbnail!, caption: `${f.label ?? ''} ${f.ptsSeconds > 0 ? timecode(f.ptsSeconds).slice(0, 8) : ''} ${f.sourceId.split(/[\\/]/).pop()}`.trim() })),
+      { tileWidth: options.tileWidth },
+    );
+    const path = join(folder, cluster < 0 ? `${method}-noise.jpg` : `${method}-${String(cluster).padStart(2, '0')}.jpg`);
+    try {
+      writeFileSync(path, sheet);
+    } catch (error) {
+      throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    paths.push(path);
+  }
+  return paths;
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { clusterEmbeddings } from '../../src/similarity/cluster-embeddings.js';
 import { dbscan, NOISE } from '../../src/similarity/dbscan.js';
 import { groupImages, mulberry32, splitByGroup } from '../../src/similarity/group-images.js';
 import { kMeans } from '../../src/similarity/kmeans.js';
@@ -113,5 +114,34 @@ describe('vectors', () => {
     expect(cosine(new Float32Array([0, 0]), new Float32Array([1, 1]))).toBe(0);
     const rows = normalizeRows(new Float32Array([3, 4, 0, 2]), 2);
     expect(Array.from(rows)).toEqual([0.6000000238418579, 0.800000011920929, 0, 1]);
+  });
+});
+
+describe('clusterEmbeddings', () => {
+  // Three directions in 8-D, each with 10 jittered, differently scaled copies: scale must not matter.
+  const r = mulberry32(12);
+  const directions = [0, 3, 6];
+  const rows = directions.flatMap((d) =>
+    Array.from({ length: 10 }, (_, i) => {
+      const v = new Float32Array(8).map(() => (r() - 0.5) * 0.1);
+      v[d]! += 1;
+      return v.map((x) => x * (1 + i));
+    }),
+  );
+  const truth = directions.flatMap((d) => Array(10).fill(d));
+  const options = { method: 'both' as const, kMin: 2, kMax: 6, eps: 0.3, minPoints: 3, seed: 1 };
+
+  it('chooses k by silhouette and finds the directions whatever the vector lengths', () => {
+    const result = clusterEmbeddings(rows, options);
+    expect(result.kmeans!.k).toBe(3);
+    expect(pairwiseScores(result.kmeans!.assignments, truth).f1).toBe(1);
+    expect(result.kmeans!.silhouette).toBeGreaterThan(0.8);
+    expect(result.kmeans!.distances.every((d) => d < 0.2)).toBe(true);
+    expect(result.dbscan!.clusters).toBe(3);
+    expect(result.dbscan!.noise).toBe(0);
+  });
+
+  it('uses the k it is given', () => {
+    expect(clusterEmbeddings(rows, { ...options, method: 'kmeans', k: 5 }).kmeans!.k).toBe(5);
   });
 });
