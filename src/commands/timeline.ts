@@ -204,7 +204,7 @@ class TimelineRun {
   async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
     const heads = Object.keys(this.model.card.heads);
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
-    results = results.pipe(writeTimeline(timelinePath ?? '/dev/stdout', this.model.card, this.options.format));
+    results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format));
     if (segmentsPath) results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment }));
     await new Promise<void>((done) => {
       const subscription = results.subscribe({

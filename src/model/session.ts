@@ -42,7 +42,10 @@ export class ModelSession {
     try {
       if (device === 'cuda') {
         try {
-          session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] });
+          // ONNX Runtime's own logger would print a multi-line native error when CUDA cannot load;
+          // we report that ourselves in one line, so only fatal messages get through from here on.
+          ort.env.logLevel = 'fatal';
+          session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'], logSeverityLevel: 4 });
         } catch (error) {
           notice(`rovlens: CUDA is not available (${firstLine(error)}); running on CPU`);
           device = 'cpu';
@@ -76,9 +79,7 @@ export class ModelSession {
     }
     const want = (field: string, name: string | undefined) => {
       if (name !== undefined && !outputs.has(name)) {
-        throw new ModelError(
-          `model card field '${field}': '${name}' is not an output of the graph (outputs: ${[...outputs].join(', ')})`,
-        );
+        throw new ModelError(`model card field '${field}': '${name}' is not an output of the graph (outputs: ${[...outputs].join(', ')})`);
       }
     };
     for (const [head, spec] of Object.entries(this.card.heads)) {

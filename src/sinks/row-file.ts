@@ -12,9 +12,20 @@ export class RowFile {
 
   private constructor(
     readonly path: string,
-    fd: number,
+    fd: number | undefined,
+    private readonly stream?: NodeJS.WriteStream,
   ) {
     this.fd = fd;
+  }
+
+  /**
+   * Rows to standard output. Through the stream, not the file descriptor: stdout may be a pipe or a
+   * socket in non-blocking mode, and Node flushes the stream before the process exits.
+   */
+  static stdout(header?: string): RowFile {
+    const file = new RowFile('stdout', undefined, process.stdout);
+    if (header) file.write(header);
+    return file;
   }
 
   static open(path: string, header?: string): RowFile {
@@ -31,6 +42,10 @@ export class RowFile {
   }
 
   write(text: string): void {
+    if (this.stream) {
+      this.stream.write(text);
+      return;
+    }
     if (this.fd === undefined) throw new OutputError(`${this.path} is already closed`);
     writeSync(this.fd, text);
   }

@@ -42,13 +42,19 @@ export function resultRecord(result: FrameResult): Record<string, unknown> {
   };
 }
 
-export function writeTimeline(path: string, card: ModelCard, format: TimelineFormat = 'csv'): MonoTypeOperatorFunction<FrameResult> {
+/** Writes to `path`, or to standard output when `path` is undefined. */
+export function writeTimeline(
+  path: string | undefined,
+  card: ModelCard,
+  format: TimelineFormat = 'csv',
+): MonoTypeOperatorFunction<FrameResult> {
   const columns = timelineColumns(card);
   const line =
     format === 'csv' ? (r: FrameResult) => csvRow(columns.values(r)) : (r: FrameResult) => `${JSON.stringify(resultRecord(r))}\n`;
   return (source) =>
     new Observable<FrameResult>((subscriber) => {
-      const file = RowFile.open(path, format === 'csv' ? csvRow(columns.header) : undefined);
+      const header = format === 'csv' ? csvRow(columns.header) : undefined;
+      const file = path === undefined ? RowFile.stdout(header) : RowFile.open(path, header);
       const subscription = source.subscribe({
         next: (result) => {
           file.write(line(result));
