@@ -170,6 +170,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
       finish = resolve;
       subscription = results.subscribe({ error: reject, complete: resolve });
     });
+    // Also after Ctrl-C: what was rendered so far becomes a playable file.
     await writer?.close();
   } catch (error) {
     writer?.abort();
@@ -179,7 +180,6 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     process.off('SIGTERM', stop);
     await model.close();
   }
-  if (interrupted) await writer?.close().catch(() => undefined);
   if (options.contactSheet && tiles.length) {
     const step = tiles.length / Math.min(options.sheetTiles, tiles.length);
     const picked = Array.from({ length: Math.min(options.sheetTiles, tiles.length) }, (_, i) => tiles[Math.floor(i * step)]!);
