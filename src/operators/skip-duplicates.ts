@@ -12,7 +12,7 @@
  */
 import { Observable, Subject, type OperatorFunction } from 'rxjs';
 import { defaultSkip, type SkipOptions } from '../config/grouping.js';
-import { hamming, hashToHex, perceptualHash, type HashMethod } from '../similarity/hash.js';
+import { hashDistance, hashToHex, perceptualHash, type HashMethod } from '../similarity/hash.js';
 import type { Frame, FrameResult } from '../types.js';
 
 export interface SkipStats {
@@ -108,7 +108,7 @@ export function skipDuplicates(options: SkipDuplicatesOptions, inferStage: Opera
             lastInferred !== undefined &&
             lastInferred.frame.sourceId === frame.sourceId &&
             (maxReuseFrames === 0 || reusesInRow < maxReuseFrames) &&
-            hamming(hash, lastInferred.hash) <= duplicateBits;
+            hashDistance(hash, lastInferred.hash) <= duplicateBits;
           if (reuse) {
             reusesInRow++;
             if (stats) stats.reused++;

@@ -7,7 +7,7 @@
  * Comparing with recent members rather than the first lets a slow pan drift through one group.
  * Memory is bounded: `memoryFrames` members plus at most `confirmFrames - 1` pending frames.
  */
-import { hamming } from './hash.js';
+import { hashDistance } from './hash.js';
 import { cosine } from './vector.js';
 
 export interface GroupingThresholds {
@@ -44,7 +44,7 @@ interface OpenGroup<T> {
 }
 
 export function candidatesMatch(a: { hash: bigint; embedding?: Float32Array }, b: { hash: bigint; embedding?: Float32Array }, t: Pick<GroupingThresholds, 'hashBits' | 'minCosine'>): boolean {
-  if (hamming(a.hash, b.hash) > t.hashBits) return false;
+  if (hashDistance(a.hash, b.hash) > t.hashBits) return false;
   return !a.embedding || !b.embedding || cosine(a.embedding, b.embedding) >= t.minCosine;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Perceptual hashes of RGB frames (HWC, 8 bits a channel), 64 bits each, as bigint.
+ * Perceptual hashes of RGB frames (HWC, 8 bits a channel), 64 bits each, as bigint (pHash adds a
+ * 64-bit reliability mask above them; compare any two hashes with `hashDistance`).
  * Both work on a small luma grid made by averaging the frame's area cells, so they ignore
  * JPEG noise and sensor noise; both ignore a global brightness offset (dHash compares
  * neighbours, pHash drops the DC term), which matters for drifting underwater exposure.
@@ -9,9 +10,10 @@
 export function lumaGrid(pixels: Uint8Array, width: number, height: number, gridWidth: number, gridHeight: number): Float32Array {
   if (pixels.length < width * height * 3) throw new RangeError(`pixels hold ${pixels.length} bytes; ${width}x${height} RGB needs ${width * height * 3}`);
   const grid = new Float32Array(gridWidth * gridHeight);
-  // At most ~16x16 samples a cell: enough to average out noise, and it keeps a 4K frame as cheap as a small one.
-  const stepX = Math.max(1, Math.floor(width / gridWidth / 16));
-  const stepY = Math.max(1, Math.floor(height / gridHeight / 16));
+  // About 8x8 samples a cell (at least one pixel apart): enough to average out noise, and a 4K or
+  // 512x512 frame then costs about what a small one does (pHash's 32x32 grid stays under 1 ms).
+  const stepX = Math.max(1, Math.floor(width / gridWidth / 8));
+  const stepY = Math.max(1, Math.floor(height / gridHeight / 8));
   for (let gy = 0; gy < gridHeight; gy++) {
     // Cell bounds are half-open [y0, y1), [x0, x1); cells tile the frame exactly.
     const y0 = Math.floor((gy * height) / gridHeight);
@@ -63,7 +65,14 @@ const DCT_ROWS = (() => {
   return m;
 })();
 
-/** Perceptual hash: 8x8 lowest DCT frequencies of a 32x32 luma grid, each bit = coefficient above the median (DC excluded from the median). */
+/**
+ * Perceptual hash: 8x8 lowest DCT frequencies of a 32x32 luma grid, each bit = coefficient above
+ * the median (DC excluded from the median). Bits 64..127 are a reliability mask: set where the
+ * coefficient lies at least one median absolute deviation from the median. On low-contrast, noisy
+ * footage (turbid water, old ROV video) many coefficients sit near the median and flip with noise;
+ * `hashDistance` ignores bits unreliable in both frames, which keeps hovering frames together
+ * (measured in bench/grouping.ts and on the JAMSTEC clip) while distinct scenes stay far apart.
+ */
 export function pHash(pixels: Uint8Array, width: number, height: number): bigint {
   const g = lumaGrid(pixels, width, height, DCT_SIZE, DCT_SIZE);
   // Separable DCT, keeping only the 8 lowest frequencies on each axis: rows first, then columns.
@@ -84,16 +93,52 @@ export function pHash(pixels: Uint8Array, width: number, height: number): bigint
     }
   }
   const sorted = Array.from(coef.subarray(1)).sort((a, b) => a - b);
-  const median = (sorted[31]! + sorted[32]!) / 2;
+  const median = (sorted[30]! + sorted[31]! + sorted[32]!) / 3;
+  const deviations = Array.from(coef.subarray(1), (c) => Math.abs(c - median)).sort((a, b) => a - b);
+  const mad = deviations[31]!;
   let hi = 0;
   let lo = 0;
+  let maskHi = 0;
+  let maskLo = 0;
   for (let bit = 1; bit < 64; bit++) {
-    if (coef[bit]! > median) {
-      if (bit < 32) lo |= 1 << bit;
-      else hi |= 1 << (bit - 32);
+    const c = coef[bit]!;
+    const strong = mad > 0 && Math.abs(c - median) >= mad;
+    if (bit < 32) {
+      if (c > median) lo |= 1 << bit;
+      if (strong) maskLo |= 1 << bit;
+    } else {
+      if (c > median) hi |= 1 << (bit - 32);
+      if (strong) maskHi |= 1 << (bit - 32);
     }
   }
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  const bits = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  const mask = (BigInt(maskHi >>> 0) << 32n) | BigInt(maskLo >>> 0);
+  return (mask << 64n) | bits;
+}
+
+const LOW64 = 0xffffffffffffffffn;
+
+/**
+ * Distance between two hashes in bits of 64. Plain 64-bit hashes (dHash): the Hamming distance.
+ * Masked hashes (pHash): differing bits among those reliable in either hash, scaled to 64, so
+ * thresholds read the same for both methods. A bit unreliable in both (its coefficient near the
+ * median in both pictures) says nothing and is left out.
+ */
+export function hashDistance(a: bigint, b: bigint): number {
+  const maskA = a >> 64n;
+  const maskB = b >> 64n;
+  if (maskA === 0n || maskB === 0n) return hamming(a & LOW64, b & LOW64);
+  const either = maskA | maskB;
+  return Math.round((popcount64((a ^ b) & either) * 64) / popcount64(either));
+}
+
+function popcount64(x: bigint): number {
+  return popcount32(Number(x & 0xffffffffn)) + popcount32(Number((x >> 32n) & 0xffffffffn));
+}
+
+/** The 64 hash bits without any reliability mask, for display and CSVs. */
+export function hashBits64(hash: bigint): bigint {
+  return hash & LOW64;
 }
 
 export type HashMethod = 'dhash' | 'phash';
@@ -120,8 +165,9 @@ export function hamming32(aHi: number, aLo: number, bHi: number, bLo: number): n
   return popcount32((aHi ^ bHi) >>> 0) + popcount32((aLo ^ bLo) >>> 0);
 }
 
+/** The 64 hash bits as 16 hex digits (a pHash's reliability mask is not shown). */
 export function hashToHex(hash: bigint): string {
-  return hash.toString(16).padStart(16, '0');
+  return (hash & LOW64).toString(16).padStart(16, '0');
 }
 
 export function hashFromHex(hex: string): bigint {

@@ -4,7 +4,7 @@
  * a few hundred scenes an hour of video) and joins the closest one that passes the thresholds.
  * Memory grows with the archive: `bytesPerScene` says how much.
  */
-import { hamming } from './hash.js';
+import { hashDistance } from './hash.js';
 import { cosine, normalized } from './vector.js';
 
 export interface SceneSignature {
@@ -63,7 +63,7 @@ export class SceneIndex {
     let best: SceneMatch | undefined;
     this.scenes.forEach((scene, sceneId) => {
       let bits = 65;
-      for (const a of scene.hashes) for (const b of signature.hashes) bits = Math.min(bits, hamming(a, b));
+      for (const a of scene.hashes) for (const b of signature.hashes) bits = Math.min(bits, hashDistance(a, b));
       if (bits > this.thresholds.hashBits) return;
       const cos = scene.embedding && signature.embedding ? cosine(scene.embedding, signature.embedding) : undefined;
       if (cos !== undefined && cos < this.thresholds.minCosine) return;

@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { dHash, hamming, hamming32, hashFromHex, hashToHex, lumaGrid, pHash, popcount32 } from '../../src/similarity/hash.js';
+import { dHash, hamming, hamming32, hashBits64, hashDistance, hashFromHex, hashToHex, lumaGrid, pHash, popcount32 } from '../../src/similarity/hash.js';
 import { solidFrame, withPatch } from '../helpers/frames.js';
 import type { Frame } from '../../src/types.js';
 
-/** A textured frame: smooth blobs whose layout depends on the seed. */
+/** A textured frame: a dozen soft light and dark blobs placed by the seed (a natural, broad spectrum). */
 function texture(seed: number, width = 96, height = 64): Frame {
   const f = solidFrame(width, height, [0, 0, 0]);
-  const px = f.pixels;
+  let s = seed * 7919;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0), (s >>> 8) / 2 ** 24);
+  const blobs = Array.from({ length: 12 }, () => ({ x: rand() * width, y: rand() * height, r: (0.08 + rand() * 0.2) * width, a: (rand() - 0.5) * 160 }));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const v = 128 + 60 * Math.sin((x + seed * 17) / (7 + seed)) * Math.cos((y - seed * 5) / (5 + (seed % 4)));
-      px.set([v, v * 0.9, v * 0.8], (y * width + x) * 3);
+      let v = 128;
+      for (const b of blobs) v += b.a * Math.exp(-((x - b.x) ** 2 + (y - b.y) ** 2) / (2 * b.r * b.r));
+      f.pixels.set([v, v * 0.9, v * 0.8].map((c) => Math.max(0, Math.min(255, c))), (y * width + x) * 3);
     }
   }
   return f;
@@ -27,6 +30,7 @@ describe.each([
   ['pHash', pHash],
 ] as const)('%s', (_name, hash) => {
   const h = (f: Frame) => hash(f.pixels, f.width, f.height);
+  const hamming = hashDistance;
 
   it('gives the same hash for the same pixels', () => {
     expect(h(texture(1))).toBe(h(texture(1)));
@@ -47,6 +51,35 @@ describe.each([
   it('changes when a bright object appears in the frame', () => {
     const dark = texture(5);
     expect(hamming(h(dark), h(withPatch(dark, { x: 10, y: 10, width: 30, height: 30 }, [255, 255, 255])))).toBeGreaterThan(3);
+  });
+});
+
+describe('hashDistance', () => {
+  it('is the Hamming distance for plain 64-bit hashes', () => {
+    expect(hashDistance(0b1011n, 0b0001n)).toBe(2);
+  });
+
+  it('counts only bits reliable in either hash, scaled to 64', () => {
+    // Reliable bits 0..3 in one and 2..5 in the other: 6 bits considered; bits 0 and 5 differ -> 2 of 6 -> 21 of 64.
+    // Bit 8 differs but is reliable in neither, so it does not count.
+    const a = (0x0fn << 64n) | 0x001n;
+    const b = (0x3cn << 64n) | 0x120n;
+    expect(hashDistance(a, b)).toBe(21);
+  });
+
+  it('keeps a low-contrast noisy frame closer to itself than plain pHash bits do', () => {
+    // A faint texture (a few levels) under noise of the same size: the case of turbid water.
+    const faint = (seed: number) => {
+      const f = texture(6, 256, 192);
+      return { ...noisy(f, 3, seed), pixels: noisy(f, 3, seed).pixels.map((v) => 120 + Math.round((v - 128) / 20)) };
+    };
+    const [a, b] = [faint(1), faint(2)].map((f) => pHash(f.pixels, f.width, f.height));
+    expect(hashDistance(a!, b!)).toBeLessThan(hamming(hashBits64(a!), hashBits64(b!)));
+  });
+
+  it('still puts different textures far apart with the mask', () => {
+    const h = (s: number) => pHash(texture(s, 256, 192).pixels, 256, 192);
+    for (const s of [1, 2, 3]) expect(hashDistance(h(s), h(s + 4))).toBeGreaterThan(14);
   });
 });
 
