@@ -16,11 +16,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { lastValueFrom, toArray } from 'rxjs';
-import { defaultGrouping, defaultRevisit } from '../src/config/grouping.js';
+import { defaultGrouping, defaultRevisit, defaultSkip } from '../src/config/grouping.js';
 import { ModelSession } from '../src/model/session.js';
 import { predictBatch } from '../src/model/predict.js';
 import { ConsecutiveGrouper } from '../src/similarity/consecutive-grouper.js';
-import { dHash, pHash } from '../src/similarity/hash.js';
+import { dHash, hashDistance, pHash } from '../src/similarity/hash.js';
 import { pairwiseScores } from '../src/similarity/pairwise.js';
 import { SceneIndex, sceneSignature } from '../src/similarity/scene-index.js';
 import { decodeVideo } from '../src/sources/ffmpeg.js';
@@ -152,6 +152,30 @@ async function main() {
     );
     const big512 = frames.slice(0, 100).map((f) => ({ ...f, width: 512, height: 512, pixels: new Uint8Array(512 * 512 * 3).fill(7) }));
     console.log(`on a 512x512 frame: dHash ${fmt(timeHash(dHash, big512), 4)} ms, pHash ${fmt(timeHash(pHash, big512), 4)} ms (sampled grid: cost barely grows with size)\n`);
+
+    // Skipping inference: how much is saved at each duplicateBits, and how often a reused result
+    // belongs to another hold (a wrong reuse), replaying skipDuplicates' rule on the pHashes.
+    const skipRows: (string | number)[][] = [];
+    for (const duplicateBits of [3, 5, 8, 12]) {
+      let last = -1;
+      let inRow = 0;
+      let reused = 0;
+      let wrong = 0;
+      items.forEach((it, i) => {
+        if (last >= 0 && inRow < defaultSkip.maxReuseFrames && hashDistance(it.hash, items[last]!.hash) <= duplicateBits) {
+          reused++;
+          inRow++;
+          if (items[last]!.hold !== it.hold) wrong++;
+        } else {
+          last = i;
+          inRow = 0;
+        }
+      });
+      skipRows.push([duplicateBits + (duplicateBits === defaultSkip.duplicateBits ? ' (default)' : ''), `${fmt((100 * reused) / items.length, 1)} %`, wrong]);
+    }
+    console.log(`skipping inference on near-duplicates (pHash; maxReuseFrames ${defaultSkip.maxReuseFrames}; ${items.length} frames, a new image every ${args.hold} s)`);
+    table(['duplicateBits', 'inference saved', 'reused across a cut'], skipRows);
+    console.log('');
 
     const methods = args.hash === 'both' ? (['dhash', 'phash'] as const) : ([args.hash as 'dhash' | 'phash'] as const);
     for (const method of methods) {
