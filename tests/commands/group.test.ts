@@ -21,7 +21,7 @@ beforeAll(() => {
   writeSceneClip(clip, ['bars', 'fractal', 'rgb', 'bars'], 2);
   writeSceneClip(second, ['hdbars', 'rgb'], 2);
 });
-afterAll(() => (process.env.KEEP ? console.log(dir) : rmSync(dir, { recursive: true, force: true })));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rovlens group on video', () => {
   it('writes one group per scene, merging a revisit, with first and last times and a representative', async () => {
