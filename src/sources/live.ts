@@ -12,7 +12,7 @@ import { InputError, SourceError, oneLine } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
 import type { SourceState } from '../live/protocol.js';
 import type { Frame, Size } from '../types.js';
-import { ffprobePath } from './binaries.js';
+import { ffmpegPath } from './binaries.js';
 import { decodeVideo } from './ffmpeg.js';
 import { checkInputFile, probeVideo, type VideoInfo } from './probe.js';
 
@@ -45,8 +45,9 @@ export function inputOptionsFor(input: string, options: Pick<LiveSourceOptions, 
   const kind = sourceKind(input);
   const out: string[] = [];
   if (kind === 'stream' || kind === 'device' || kind === 'stdin') {
-    // Hand frames on as soon as they are decoded: no demuxer buffering, no decoder reordering delay.
-    out.push('-fflags', 'nobuffer', '-flags', 'low_delay');
+    // Hand frames on as soon as they are decoded: no demuxer buffering, no decoder reordering delay,
+    // and at most 0.2 s of stream analysis before the first frame (ffmpeg's default is 5 s).
+    out.push('-fflags', 'nobuffer', '-flags', 'low_delay', '-analyzeduration', '200000');
   }
   if (/^rtsps?:/i.test(input)) out.push('-rtsp_transport', options.rtspTransport);
   if (kind === 'device' && !options.inputOptions.includes('-f')) out.push('-f', 'v4l2');
@@ -142,79 +143,64 @@ export function liveSource(input: string, options: LiveSourceOptions, decode: Li
 class StallError extends Error {}
 
 /**
- * What the source is. Files use the shared probe; streams and devices are probed with a timeout
- * (ffprobe would wait for ever on a silent UDP port); stdin is probed on a prefix that is then put
- * back, since stdin cannot be read twice.
+ * What the source is. Files use the shared probe. Streams, devices and stdin are probed by ffmpeg
+ * itself, reading only until it has printed the input's streams, and killed after `timeoutSeconds`
+ * (a silent UDP port would keep it waiting for ever); the bundled ffprobe is not used for them
+ * because it crashes when it joins an H.264 stream between keyframes. Stdin is probed on a prefix
+ * that is then put back, since stdin cannot be read twice.
  */
 async function probeLive(input: string, kind: LiveSourceKind, inputOptions: string[], timeoutSeconds: number): Promise<VideoInfo> {
   if (kind === 'file') return probeVideo(input, { keyframes: false });
-  const probeOptions = inputOptions.filter(
-    (_, i, all) => !['-fflags', '-flags'].includes(all[i - 1] ?? '') && !['-fflags', '-flags'].includes(all[i]!),
-  );
   if (kind === 'stdin') {
     const prefix = await readStdinPrefix(4 << 20, 3000);
     try {
-      return await ffprobeJson('pipe:0', probeOptions, timeoutSeconds, prefix);
+      return await ffmpegProbe('pipe:0', inputOptions, timeoutSeconds, prefix);
     } finally {
-      if (prefix.length) process.stdin.unshift(prefix);
+      if (prefix.length && !process.stdin.readableEnded) process.stdin.unshift(prefix);
     }
   }
-  return ffprobeJson(input, probeOptions, timeoutSeconds);
+  return ffmpegProbe(input, inputOptions, timeoutSeconds);
 }
 
-function ffprobeJson(input: string, inputOptions: string[], timeoutSeconds: number, stdinData?: Buffer): Promise<VideoInfo> {
+/** The first video stream of ffmpeg's input listing, e.g. "Stream #0:0[0x100]: Video: h264 (...), yuv420p, 1920x1080 [SAR 1:1], 29.97 fps, ...". */
+const VIDEO_STREAM = /Stream #0:\d+.*?: Video: (\w+)[^\n]*?, (\d{1,5})x(\d{1,5})(?:[ ,\[][^\n]*?(?:, ([\d.]+) fps)?)?(?:[^\n]*?, ([\d.]+) tbr)?/;
+
+function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: number, stdinData?: Buffer): Promise<VideoInfo> {
   return new Promise((resolve, reject) => {
-    const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-select_streams', 'v:0', ...inputOptions, '-i', input];
-    const child = spawn(ffprobePath(), args, { stdio: [stdinData ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    let out = '';
+    const args = ['-hide_banner', ...(stdinData ? [] : ['-nostdin']), ...inputOptions, '-i', input, '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'];
+    const child = spawn(ffmpegPath(), args, { stdio: [stdinData ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new StallError(`no answer from ${input} within ${timeoutSeconds} s`));
-    }, timeoutSeconds * 1000);
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', (error) => {
+    let settled = false;
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      reject(error);
+      child.kill('SIGKILL');
+      outcome();
+    };
+    const timer = setTimeout(() => finish(() => reject(new StallError(`no answer from ${input} within ${timeoutSeconds} s`))), timeoutSeconds * 1000);
+    child.stderr!.on('data', (d) => {
+      err += d;
+      // The input listing is complete once ffmpeg moves on to its output.
+      const listing = /\n(Stream mapping:|Output #0)/.exec(err);
+      if (!listing) return;
+      const m = VIDEO_STREAM.exec(err.slice(0, listing.index));
+      if (!m) return finish(() => reject(new InputError(`${input} has no video stream`)));
+      const fps = Number(m[4] ?? m[5] ?? 0) || 25;
+      finish(() =>
+        resolve({ input, container: 'live', codec: m[1]!, width: Number(m[2]), height: Number(m[3]), fps, variableFrameRate: false, startSeconds: 0, rotation: 0 }),
+      );
     });
+    child.on('error', (error) => finish(() => reject(error)));
     if (stdinData) {
-      child.stdin!.on('error', () => undefined); // ffprobe may stop reading early
+      child.stdin!.on('error', () => undefined); // ffmpeg may stop reading early
       child.stdin!.end(stdinData);
     }
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const stream = code === 0 ? (JSON.parse(out || '{}') as ProbeOut).streams?.[0] : undefined;
-      if (!stream?.width || !stream.height) {
-        const why =
-          err
-            .trim()
-            .split('\n')
-            .pop()
-            ?.replace(/^.*?: /, '') || 'no video stream';
-        return reject(new InputError(`cannot read ${input} as video: ${why}`));
-      }
-      const rate = (r?: string) => {
-        const [n, d] = (r ?? '0').split('/').map(Number);
-        return d ? n! / d : n || 0;
-      };
-      resolve({
-        input,
-        container: 'live',
-        codec: stream.codec_name ?? 'unknown',
-        width: stream.width,
-        height: stream.height,
-        fps: rate(stream.avg_frame_rate) || rate(stream.r_frame_rate) || 25,
-        variableFrameRate: false,
-        startSeconds: Number(stream.start_time ?? 0) || 0,
-        rotation: 0,
-      });
+    child.on('close', () => {
+      const why = err.trim().split('\n').pop()?.replace(/^.*?: /, '') || 'no video stream';
+      finish(() => reject(new InputError(`cannot read ${input} as video: ${why}`)));
     });
   });
-}
-
-interface ProbeOut {
-  streams?: { width?: number; height?: number; codec_name?: string; avg_frame_rate?: string; r_frame_rate?: string; start_time?: string }[];
 }
 
 /** Up to `maxBytes` of stdin, or what arrived within `waitMs`, or all of it when it ends sooner. */
