@@ -2,7 +2,10 @@
  * The timeline pipeline: a recorded mission to one result per sampled instant.
  *
  *   decode (ffmpeg: sample + crop + resize pushed into its filter graph)
- *     -> infer (both heads, embedding, CAM maps; batched)
+ *     -> skip near-duplicates (reuse the last result when the frame repeats it)
+ *        -> infer (both heads, embedding, CAM maps; batched)
+ *     -> Grad-CAM (element heatmap -> boxes, peak, area in source pixels)
+ *     -> group (consecutive near-duplicate groups)
  *     -> sinks (timeline CSV / JSON lines, segments), attached by the command
  *
  * Copy this file to change the stages; run yours with `rovlens timeline --pipeline my-pipeline.js`.
@@ -11,7 +14,10 @@ import type { Observable } from 'rxjs';
 import type { TimelineOptions } from '../src/config/timeline.js';
 import type { ModelSession } from '../src/model/session.js';
 import { cropResize } from '../src/operators/crop-resize.js';
+import { gradCam } from '../src/operators/grad-cam.js';
+import { groupFrames } from '../src/operators/group.js';
 import { infer } from '../src/operators/infer.js';
+import { skipDuplicates } from '../src/operators/skip-duplicates.js';
 import { sampleEvery } from '../src/operators/sample.js';
 import { decodeVideo, type DecodeStats } from '../src/sources/ffmpeg.js';
 import type { FlowControl } from '../src/sources/flow-control.js';
@@ -44,5 +50,9 @@ export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> 
   const frames = options.pushdown
     ? decodeVideo(input, { ...decode, everySeconds: options.every, crop, outputSize: size })
     : decodeVideo(input, decode).pipe(sampleEvery(options.every, { onDrop: () => flow.done() }), cropResize(crop, size));
-  return frames.pipe(infer(model, { batchSize: options.batch, uncertainBelow: options.uncertainBelow }));
+  return frames.pipe(
+    skipDuplicates({ enabled: options.skipDuplicates }, infer(model, { batchSize: options.batch, uncertainBelow: options.uncertainBelow })),
+    gradCam({ model, threshold: options.camThreshold, thresholdMethod: options.camMethod, fallback: options.camFallback }),
+    groupFrames(),
+  );
 }

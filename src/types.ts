@@ -22,7 +22,10 @@ export interface Size {
 export interface Frame {
   /** The input this frame came from: a file path, a URL, a device, or an image path. */
   sourceId: string;
-  /** Position of this frame among the frames the source emitted (0-based, after any sampling). */
+  /**
+   * The frame's number in the stream (0-based). Exact when every frame is decoded from the start;
+   * with sampling, keyframes only or a start time it is pts x average fps: exact at constant frame rate.
+   */
   index: number;
   /** Presentation time from the stream's own timestamps, in seconds from the start of the input. */
   ptsSeconds: number;

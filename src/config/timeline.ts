@@ -36,6 +36,12 @@ export const timelineOptionsSchema = z
     segments: z.string().optional().describe('segments CSV (runs of the same floor / element)'),
     minSegment: z.coerce.number().min(0).default(0).describe('merge segments shorter than this many seconds'),
     uncertainBelow: z.coerce.number().min(0).max(1).optional().describe("answer 'uncertain' below this confidence (default: the card's)"),
+    camThreshold: z.coerce.number().gt(0).max(1).default(0.5).describe('element mask: heatmap >= this fraction of its maximum'),
+    camMethod: z.enum(['relative', 'otsu']).default('relative').describe('how the heatmap is thresholded into a mask'),
+    camFallback: z
+      .enum(['auto', 'occlusion', 'none'])
+      .default('auto')
+      .describe('heatmaps for models without CAM outputs: occlusion (auto) or none'),
     skipDuplicates: z.boolean().default(true).describe('reuse the result of a near-duplicate frame instead of running the model'),
     pushdown: z.boolean().default(true).describe('sample, crop and resize inside ffmpeg (off: in the RxJS operators)'),
     pipeline: z.string().optional().describe('a pipeline module (.js/.mjs) exporting timelinePipeline, to replace the built-in one'),

@@ -6,9 +6,9 @@
  * frames cross the pipe (a 4K RGB frame is 24.9 MB). The RxJS operators in src/operators/ remain the
  * definition of what happens; tests show both paths give the same frames.
  *
- * Timestamps come from the stream: a `showinfo` filter before `select` reports every decoded frame's
- * number and pts, and one at the end reports the pts of each frame we receive, so variable frame rate
- * and missing frames are timed correctly.
+ * Timestamps come from the stream: a `showinfo` filter at the end of the graph reports the pts of each
+ * frame we receive, so variable frame rate and missing frames are timed correctly. It sits after the
+ * resize on purpose: showinfo checksums every pixel, which costs ~16 ms on a 4K frame.
  */
 import type { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
@@ -57,7 +57,7 @@ const CORRUPT =
 export function filterChain(source: Size, options: DecodeOptions): { filters: string[]; region: Rect; output: Size } {
   const region = options.crop ? relativeCenterCrop(source, options.crop) : { x: 0, y: 0, ...source };
   const output = options.outputSize ?? { width: region.width, height: region.height };
-  const filters = ['showinfo'];
+  const filters: string[] = [];
   const every = options.everySeconds ?? 0;
   if (every > 0) {
     // First frame of each slot [k*every, (k+1)*every): no drift over hours, unlike "every N s since the last".
@@ -98,27 +98,24 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       const outputOptions = ['-an', '-sn', '-dn', '-vsync', '0', '-pix_fmt', 'rgb24'];
       if (options.endSeconds !== undefined) outputOptions.push('-t', String(Math.max(0, options.endSeconds - startSeconds)));
 
-      // Frame numbers by pts, from the first showinfo; pts of delivered frames, from the last one.
-      const numberByPts = new Map<string, number>();
-      const deliveredPts: string[] = [];
+      // Each delivered frame's number (showinfo's count) and pts, in delivery order.
+      const delivered: { n: number; pts: string }[] = [];
+      // When every decoded frame from the start reaches us, showinfo's count is the frame number;
+      // otherwise (sampling, keyframes, a start time) it is estimated from time: exact at constant rate.
+      const exactNumbers = !(options.everySeconds ?? 0) && !options.keyframesOnly && !startSeconds;
       const pendingPixels: Uint8Array[] = [];
       const stats: DecodeStats = { frames: 0, corruptPackets: 0 };
       const recentLines: string[] = [];
       let emitted = 0;
-      let firstShowinfo: string | undefined;
 
       const emitReady = () => {
-        while (pendingPixels.length && deliveredPts.length) {
+        while (pendingPixels.length && delivered.length) {
           const pixels = pendingPixels.shift()!;
-          const ptsText = deliveredPts.shift()!;
-          const t = Number(ptsText);
-          const n = numberByPts.get(ptsText);
-          numberByPts.delete(ptsText);
-          const ptsSeconds = startSeconds + t;
+          const { n, pts } = delivered.shift()!;
+          const ptsSeconds = startSeconds + Number(pts);
           const frame: Frame = {
             sourceId: input,
-            // Keyframes-only decoding numbers keyframes, not frames: estimate the frame number from time.
-            index: options.keyframesOnly || n === undefined ? Math.round(ptsSeconds * info.fps) : n,
+            index: exactNumbers ? n : Math.round(ptsSeconds * info.fps),
             ptsSeconds,
             width: output.width,
             height: output.height,
@@ -141,17 +138,10 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         .outputOptions(outputOptions)
         .format('rawvideo')
         .on('stderr', (line: string) => {
-          const m = /^\[Parsed_showinfo_(\d+) @[^\]]*\] n:\s*(\d+) pts:\s*-?\d+\s+pts_time:(\S+)/.exec(line);
+          const m = /^\[Parsed_showinfo_\d+ @[^\]]*\] n:\s*(\d+) pts:\s*-?\d+\s+pts_time:(\S+)/.exec(line);
           if (m) {
-            firstShowinfo ??= m[1];
-            if (m[1] === firstShowinfo) {
-              numberByPts.set(m[3]!, Number(m[2]));
-              // Keep the map small on long runs: frames that select dropped are never looked up.
-              if (numberByPts.size > 4096) numberByPts.delete(numberByPts.keys().next().value!);
-            } else {
-              deliveredPts.push(m[3]!);
-              emitReady();
-            }
+            delivered.push({ n: Number(m[1]), pts: m[2]! });
+            emitReady();
             return;
           }
           if (CORRUPT.test(line)) {

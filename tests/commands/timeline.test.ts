@@ -33,6 +33,10 @@ describe('rovlens timeline (spawned as a user runs it, tiny model)', () => {
       ['sandy', '00:00:00.000', '00:00:05.000'],
       ['muddy', '00:00:05.000', '00:00:10.000'],
     ]);
+    // The rock drifts right to left over the mud: Grad-CAM's box follows it, in source pixels.
+    const boxX = rows.slice(5).map((r) => Number(r.element_box!.split(' ')[0]));
+    expect(boxX.every((x, i) => i === 0 || x < boxX[i - 1]!)).toBe(true);
+    expect(rows.every((r) => r.cam_method === 'gradcam' && r.group_id !== '')).toBe(true);
     expect(run.stderr).toMatch(/10 frames in/);
   });
 

@@ -59,7 +59,6 @@ describe('decodeVideo: good calls', () => {
         { everySeconds: 1, crop: { widthFraction: 0.5, heightFraction: 1 }, outputSize: { width: 32, height: 24 } },
       ).filters,
     ).toEqual([
-      'showinfo',
       "select='isnan(prev_selected_t)+gt(floor(t/1+1e-6),floor(prev_selected_t/1+1e-6))'",
       'crop=160:240:80:0',
       'scale=32:24:flags=area',
