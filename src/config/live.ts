@@ -67,6 +67,12 @@ export const livePipelineSchema = z
     record: z.string().min(1).optional(),
     /** Send each processed frame as JPEG; off: results only (the page shows labels and the timeline). */
     sendFrames: z.boolean().default(true),
+    /**
+     * Who draws the heatmap, boxes and labels: 'page' sends the plain frame plus the CAM grid and
+     * boxes for the viewer to draw (cheapest for the server); 'server' sends frames already rendered
+     * by the annotate renderer (src/explain/render.ts), for clients that only show pictures.
+     */
+    overlay: z.enum(['page', 'server']).default('page'),
     /** JPEG quality of the frames sent to viewers. */
     jpegQuality: z.number().int().min(1).max(100).default(80),
     /** Seconds between `stats` messages (and the stderr status line). */

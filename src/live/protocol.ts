@@ -74,6 +74,8 @@ export interface ResultMessage {
   groupId?: number;
   /** Size of the JPEG that follows for this `seq` (when frames are on and the client is not behind). */
   image?: Size;
+  /** True when that JPEG already shows the heatmap, boxes and labels (`--overlay server`). */
+  annotated?: boolean;
 }
 
 export interface StatsMessage {
@@ -162,7 +164,7 @@ export function camSummary(result: FrameResult, preferHead = 'element'): ResultM
   return { head, classIndex, width: maps.width, height: maps.height, data };
 }
 
-export function resultMessage(result: FrameResult, seq: number, sentAtMs: number, image?: Size): ResultMessage {
+export function resultMessage(result: FrameResult, seq: number, sentAtMs: number, image?: Size, annotated = false): ResultMessage {
   const { frame } = result;
   const decodedAtMs = frame.decodedAtMs ?? sentAtMs;
   const heads: Record<string, HeadSummary> = {};
@@ -188,5 +190,6 @@ export function resultMessage(result: FrameResult, seq: number, sentAtMs: number
   if (l) message.localisation = { boxes: l.boxes, peak: { x: round(l.peak.x, 1), y: round(l.peak.y, 1) }, areaFraction: round(l.areaFraction, 4), method: l.method };
   if (result.group) message.groupId = result.group.groupId;
   if (image) message.image = image;
+  if (image && annotated) message.annotated = true;
   return message;
 }

@@ -121,8 +121,10 @@ function draw(bitmap, r) {
   }
   if (img) frameCtx.drawImage(img, 0, 0);
   else frameCtx.clearRect(0, 0, width, height);
-  if (r?.cam && $('show-heatmap').checked) drawHeatmap(r.cam, width, height);
-  if (r?.localisation) drawBoxes(r, width, height);
+  // A server-rendered picture already shows the heatmap and boxes.
+  const drawOverlay = !(bitmap && r?.annotated);
+  if (drawOverlay && r?.cam && $('show-heatmap').checked) drawHeatmap(r.cam, width, height);
+  if (drawOverlay && r?.localisation) drawBoxes(r, width, height);
   if (bitmap) {
     state.framesDrawn++;
     $('frames-drawn').textContent = String(state.framesDrawn);

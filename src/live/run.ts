@@ -1,0 +1,163 @@
+/**
+ * `rovlens live` as a library call: opens the model, starts the server, runs the live pipeline into
+ * the WebSocket (and the timeline CSV with --record), sends status and stats, and stops on the end
+ * of a file, a duration, a signal or a source that gave up. The server stays up across source drops.
+ */
+import { Observable, defer, map, takeUntil, tap, timer, type MonoTypeOperatorFunction } from 'rxjs';
+import type { LiveOptions } from '../config/live.js';
+import { ExitCode } from '../errors.js';
+import { ModelSession } from '../model/session.js';
+import { LiveServer } from '../sinks/websocket-server.js';
+import { writeTimeline } from '../sinks/timeline.js';
+import { sourceKind, type LiveStatus } from '../sources/live.js';
+import { checkInputFile } from '../sources/probe.js';
+import type { FrameResult } from '../types.js';
+import { livePipeline, type LiveItem } from '../../pipelines/live.js';
+import { PROTOCOL_VERSION, redactSource, resultMessage, type HistoryEntry, type ServerMessage, type StatusMessage } from './protocol.js';
+import { LiveStats, type TotalStats } from './stats.js';
+
+export interface LiveHooks {
+  /** Status lines (server address, source state, stats). Default: stderr. */
+  notice?: (line: string) => void;
+  /** Called once the server listens, with the viewer's address. */
+  onListening?: (server: LiveServer) => void;
+  /** Resolve it to stop (as SIGINT does); used by tests and embedding applications. */
+  stop?: Promise<void>;
+  /** Stop on SIGINT/SIGTERM (default true). */
+  handleSignals?: boolean;
+}
+
+export interface LiveSummary extends TotalStats {
+  exitCode: number;
+  /** Each stats interval: seconds since start, rates, latency, resident memory. */
+  intervals: { atSeconds: number; inputFps: number; processedFps: number; latencyP50Ms: number | null; latencyP95Ms: number | null; rssBytes: number }[];
+}
+
+export async function runLive(input: string, options: LiveOptions, hooks: LiveHooks = {}): Promise<LiveSummary> {
+  const notice = hooks.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { pipeline } = options;
+  // A missing file is reported before the model loads and the port opens.
+  if (sourceKind(input) === 'file') checkInputFile(input);
+  const model = await ModelSession.open(pipeline.model, { device: pipeline.device, notice });
+  const card = model.card;
+  const startedMs = Date.now();
+  const stats = new LiveStats(startedMs);
+  const history: HistoryEntry[] = [];
+  let status: StatusMessage = { v: PROTOCOL_VERSION, type: 'status', state: 'connecting', attempt: 0, atMs: startedMs };
+  const heads = Object.fromEntries(Object.entries(card.heads).map(([name, spec]) => [name, spec.labels]));
+  const hello: ServerMessage = { v: PROTOCOL_VERSION, type: 'hello', source: redactSource(input), model: { name: card.name, heads }, historyMinutes: pipeline.historyMinutes, frames: pipeline.sendFrames };
+
+  let server: LiveServer;
+  try {
+    server = await LiveServer.start(options.server, { greeting: () => [hello, { v: PROTOCOL_VERSION, type: 'history', entries: history }, status], notice });
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
+  const token = options.server.token ? '?token=<token>' : '';
+  notice(`rovlens live: viewer at ${server.url}${token} (WebSocket ${server.url.replace(/^http/, 'ws')}ws); source ${redactSource(input)}`);
+  hooks.onListening?.(server);
+
+  const onStatus = (s: LiveStatus) => {
+    status = { v: PROTOCOL_VERSION, type: 'status', ...s, atMs: Date.now() };
+    server.sendControl(status);
+    const retry = s.state === 'reconnecting' ? ` (attempt ${s.attempt}, in ${s.retryInSeconds?.toFixed(1)} s)` : '';
+    notice(`rovlens live: source ${s.state}${retry}${s.message ? `: ${s.message}` : ''}`);
+  };
+
+  const intervals: LiveSummary['intervals'] = [];
+  const statsTimer = setInterval(() => {
+    const now = Date.now();
+    const i = stats.interval(now);
+    const totals = stats.totals();
+    intervals.push({ atSeconds: (now - startedMs) / 1000, ...i, rssBytes: process.memoryUsage.rss() });
+    server.sendControl((skippedForYou) => ({
+      v: PROTOCOL_VERSION,
+      type: 'stats',
+      inputFps: round(i.inputFps, 2),
+      processedFps: round(i.processedFps, 2),
+      droppedFrames: totals.dropped,
+      droppedFraction: round(totals.droppedFraction, 4),
+      latencyMs: { p50: i.latencyP50Ms, p95: i.latencyP95Ms },
+      clients: server.clientCount,
+      skippedForYou,
+    }));
+  }, pipeline.statsIntervalSeconds * 1000);
+
+  const send = (item: LiveItem) => {
+    const { result } = item;
+    const sentAtMs = Date.now();
+    const seq = stats.processed + 1;
+    const message = resultMessage(result, seq, sentAtMs, item.jpeg ? item.image : undefined, item.annotated);
+    server.sendResult(message, item.jpeg, seq);
+    stats.frameSent(message.latencyMs);
+    history.push({ decodedAtMs: message.decodedAtMs, ptsSeconds: message.ptsSeconds, labels: Object.fromEntries(Object.entries(message.heads).map(([h, p]) => [h, p.label])) });
+    // Late joiners get the last `historyMinutes`; older entries go.
+    const oldest = sentAtMs - pipeline.historyMinutes * 60_000;
+    while (history.length && history[0]!.decodedAtMs < oldest) history.shift();
+  };
+
+  let interrupted = false;
+  let stopNow!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopNow = resolve));
+  const onSignal = () => {
+    interrupted = true;
+    stopNow();
+  };
+  if (hooks.handleSignals !== false) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  void hooks.stop?.then(() => stopNow());
+
+  let failure: unknown;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const results = livePipeline({
+        input,
+        model,
+        options,
+        onStatus,
+        onFrameReceived: () => stats.frameReceived(),
+        onFrameDropped: () => stats.frameDropped(),
+      });
+      const recorded = pipeline.record ? results.pipe(recordTimeline(pipeline.record, card)) : results;
+      const stopSignal = new Observable<void>((s) => void stopped.then(() => s.next()));
+      const limited = pipeline.durationSeconds ? recorded.pipe(takeUntil(timer(pipeline.durationSeconds * 1000))) : recorded;
+      limited.pipe(takeUntil(stopSignal)).subscribe({ next: send, error: reject, complete: resolve });
+    });
+  } catch (error) {
+    failure = error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    clearInterval(statsTimer);
+    if (status.state !== 'ended' && status.state !== 'failed') onStatus({ state: 'ended', attempt: 0, message: interrupted ? 'stopped' : 'finished' });
+    await server.close('live feed ended');
+    await model.close();
+  }
+  if (failure) throw failure;
+  const totals = stats.totals();
+  notice(
+    `rovlens live: ${totals.processed} frames processed of ${totals.received} received (${(100 * totals.droppedFraction).toFixed(1)} % dropped), latency p50 ${fmt(totals.latencyP50Ms)} ms, p95 ${fmt(totals.latencyP95Ms)} ms`,
+  );
+  return { ...totals, intervals, exitCode: interrupted ? ExitCode.interrupted : ExitCode.ok };
+}
+
+/** The timeline CSV of `rovlens timeline`, written row by row while live; items pass on unchanged. */
+function recordTimeline(path: string, card: ModelSession['card']): MonoTypeOperatorFunction<LiveItem> {
+  return (items) =>
+    defer(() => {
+      // writeTimeline passes each result object on as it is, so its item can be found again.
+      const itemOf = new WeakMap<FrameResult, LiveItem>();
+      return items.pipe(
+        tap((item) => itemOf.set(item.result, item)),
+        map((item) => item.result),
+        writeTimeline(path, card),
+        map((result) => itemOf.get(result)!),
+      );
+    });
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+const fmt = (x: number | null) => (x === null ? '-' : Math.round(x));
