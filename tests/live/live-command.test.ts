@@ -1,0 +1,77 @@
+/** `rovlens live` as a user runs it: a separate process on bin/rovlens.js. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { WebSocket } from 'ws';
+import { BIN, runCli } from '../helpers/cli.js';
+import { ffmpeg } from '../helpers/clips.js';
+import { writeTinyModel } from '../helpers/tiny-model.js';
+import type { ServerMessage } from '../../src/live/protocol.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rovlens-live-cli-'));
+const tiny = writeTinyModel(dir);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rovlens live (command line)', () => {
+  describe('good calls', () => {
+    it('plays a file in real time to a viewer with the right token, refuses a wrong token, and exits 0 at the end', async () => {
+      const clip = join(dir, 'clip.mp4');
+      ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=128x96:rate=10:duration=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+      const child = spawn(process.execPath, [BIN, 'live', clip, '--realtime', '--port', '0', '--model', tiny.modelPath], {
+        env: { ...process.env, ROVLENS_LIVE_TOKEN: 'sea-floor-secret' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (d) => {
+          stderr += d;
+          const m = /viewer at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
+      });
+      const ws = `${url.replace('http', 'ws')}ws`;
+      const refused = await new Promise<number>((resolve) => new WebSocket(`${ws}?token=wrong-secret`).once('unexpected-response', (_q, res) => resolve(res.statusCode!)));
+      expect(refused).toBe(401);
+      const texts: ServerMessage[] = [];
+      let frames = 0;
+      const client = new WebSocket(`${ws}?token=sea-floor-secret`);
+      client.on('message', (data, isBinary) => (isBinary ? frames++ : texts.push(JSON.parse(String(data)))));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code, stderr).toBe(0);
+      expect(texts.filter((m) => m.type === 'result').length).toBeGreaterThan(5);
+      expect(frames).toBeGreaterThan(5);
+      expect(stderr).toMatch(/frames processed of \d+ received/);
+      expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
+  });
+
+  describe('bad calls', () => {
+    it('refuses to bind a non-loopback address without a token (exit 2, one line)', async () => {
+      const r = await runCli(['live', 'udp://127.0.0.1:5000', '--host', '0.0.0.0', '--model', tiny.modelPath], { env: { ROVLENS_LIVE_TOKEN: '' } });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/0\.0\.0\.0.*--token/);
+    });
+
+    it('refuses a port out of range (exit 2)', async () => {
+      const r = await runCli(['live', 'udp://127.0.0.1:5000', '--port', '70000']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--port must be an integer in 0\.\.65535, got '70000'/);
+    });
+
+    it('reports a missing file with exit 3 before opening the port', async () => {
+      const r = await runCli(['live', join(dir, 'no-such-dive.mp4'), '--model', tiny.modelPath]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/^rovlens: input not found: .*no-such-dive\.mp4\n$/);
+    });
+
+    it('reports a missing model with exit 5', async () => {
+      const r = await runCli(['live', 'udp://127.0.0.1:5000', '--model', join(dir, 'nope.onnx')]);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/^rovlens: model not found/);
+    });
+  });
+});
