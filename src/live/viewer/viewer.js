@@ -18,8 +18,11 @@ const state = {
   reconnectDelayMs: 500,
 };
 
+// Colours people expect for the default labels; other models' labels take the palette in order.
+const NAMED = { sandy: '#e6c229', muddy: '#7a5230', 'muddy-sand': '#b08d57', reef: '#e0457b', ripples: '#4fb3d9', fauna: '#f28e2b', algae: '#44c767', waste: '#9b6ad6', rocks: '#a0a0a0' };
 const PALETTE = ['#e6c229', '#7a5230', '#b08d57', '#e0457b', '#4fb3d9', '#44c767', '#9b6ad6', '#f28e2b', '#a0a0a0'];
 const colourOf = (head, label) => {
+  if (NAMED[label]) return NAMED[label];
   const i = (state.labels[head] ?? []).indexOf(label);
   return i < 0 ? '#555' : PALETTE[(i + (head === 'element' ? 4 : 0)) % PALETTE.length];
 };
@@ -107,19 +110,26 @@ async function onFrame(buffer) {
   draw(bitmap, result ?? state.lastResult);
 }
 
+// The canvas is at least 640 px wide, so model-sized pictures (64..512 px) get crisp boxes and marks.
+const MIN_CANVAS_WIDTH = 640;
+
 function draw(bitmap, r) {
   if (bitmap) {
     state.lastImage?.close?.();
     state.lastImage = bitmap;
   }
   const img = state.lastImage;
-  const width = img?.width ?? r?.region.width ?? 640;
-  const height = img?.height ?? r?.region.height ?? 360;
+  const imageWidth = img?.width ?? r?.region.width ?? 640;
+  const imageHeight = img?.height ?? r?.region.height ?? 360;
+  const scale = Math.max(1, MIN_CANVAS_WIDTH / imageWidth);
+  const width = Math.round(imageWidth * scale);
+  const height = Math.round(imageHeight * scale);
   if (frameCanvas.width !== width || frameCanvas.height !== height) {
     frameCanvas.width = width;
     frameCanvas.height = height;
   }
-  if (img) frameCtx.drawImage(img, 0, 0);
+  frameCtx.imageSmoothingEnabled = true;
+  if (img) frameCtx.drawImage(img, 0, 0, width, height);
   else frameCtx.clearRect(0, 0, width, height);
   // A server-rendered picture already shows the heatmap and boxes.
   const drawOverlay = !(bitmap && r?.annotated);
@@ -145,13 +155,13 @@ function drawHeatmap(cam, width, height) {
 function drawBoxes(r, width, height) {
   const sx = width / r.region.width;
   const sy = height / r.region.height;
-  frameCtx.lineWidth = Math.max(2, width / 320);
+  frameCtx.lineWidth = Math.max(2, width / 400);
   frameCtx.strokeStyle = '#ffffff';
   for (const b of r.localisation.boxes) frameCtx.strokeRect((b.x - r.region.x) * sx, (b.y - r.region.y) * sy, b.width * sx, b.height * sy);
   const p = r.localisation.peak;
   frameCtx.fillStyle = '#ff3b3b';
   frameCtx.beginPath();
-  frameCtx.arc((p.x - r.region.x) * sx, (p.y - r.region.y) * sy, frameCtx.lineWidth * 2, 0, 2 * Math.PI);
+  frameCtx.arc((p.x - r.region.x) * sx, (p.y - r.region.y) * sy, frameCtx.lineWidth * 2.5, 0, 2 * Math.PI);
   frameCtx.fill();
 }
 
