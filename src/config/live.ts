@@ -112,7 +112,8 @@ export function parseLiveOptions(input: LiveOptionsInput): LiveOptions {
   const parsed = liveSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UsageError(`${issue.path.join('.') || 'options'}: ${issue.message}`);
+    // Cross-field rules already say which flag to use; field errors name the field.
+    throw new UsageError(issue.code === 'custom' ? issue.message : `${issue.path.join('.') || 'options'}: ${issue.message}`);
   }
   return parsed.data;
 }

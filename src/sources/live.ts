@@ -6,7 +6,10 @@
  * the source ends.
  */
 import { spawn } from 'node:child_process';
-import { Observable, defer, from, switchMap, throwError, timeout, type Subscription } from 'rxjs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Observable, defer, from, map, switchMap, throwError, timeout, type Subscription } from 'rxjs';
 import type { LiveSourceOptions } from '../config/live.js';
 import { InputError, SourceError, oneLine } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
@@ -70,13 +73,19 @@ export function liveSource(input: string, options: LiveSourceOptions, decode: Li
     let attempt = 0;
     let current: Subscription | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
+    let spilledFile: string | undefined;
     const status = (s: LiveStatus) => subscriber.next({ type: 'status', status: s });
 
     const connect = () => {
       let gotFrame = false;
       if (attempt === 0) status({ state: 'connecting', attempt: 0 });
       const frames = defer(() => from(probeLive(input, kind, inputOptions, options.connectTimeoutSeconds))).pipe(
-        switchMap((info) => decodeVideo(input, { info, inputOptions, realtime, ...decode })),
+        switchMap(({ info, spilled }) => {
+          if (spilled) spilledFile = spilled;
+          // Frames keep the name the user gave (stdin stays '-'), whatever ffmpeg reads.
+          const frames = decodeVideo(spilled ?? input, { info, inputOptions, realtime, ...decode });
+          return spilled ? frames.pipe(map((frame) => ({ ...frame, sourceId: input }))) : frames;
+        }),
         timeout({
           first: options.connectTimeoutSeconds * 1000,
           each: options.stallTimeoutSeconds * 1000,
@@ -136,6 +145,7 @@ export function liveSource(input: string, options: LiveSourceOptions, decode: Li
     return () => {
       clearTimeout(retryTimer);
       current?.unsubscribe();
+      if (spilledFile) rmSync(dirname(spilledFile), { recursive: true, force: true });
     };
   });
 }
@@ -149,17 +159,24 @@ class StallError extends Error {}
  * because it crashes when it joins an H.264 stream between keyframes. Stdin is probed on a prefix
  * that is then put back, since stdin cannot be read twice.
  */
-async function probeLive(input: string, kind: LiveSourceKind, inputOptions: string[], timeoutSeconds: number): Promise<VideoInfo> {
-  if (kind === 'file') return probeVideo(input, { keyframes: false });
+async function probeLive(input: string, kind: LiveSourceKind, inputOptions: string[], timeoutSeconds: number): Promise<{ info: VideoInfo; spilled?: string }> {
+  if (kind === 'file') return { info: await probeVideo(input, { keyframes: false }) };
   if (kind === 'stdin') {
-    const prefix = await readStdinPrefix(4 << 20, 3000);
+    const { prefix, ended } = await readStdinPrefix(4 << 20, 3000);
+    if (ended) {
+      // All of stdin fit in the prefix (a short clip piped in): ffmpeg reads it from a file instead,
+      // since an ended stdin cannot be handed on.
+      const spilled = join(mkdtempSync(join(tmpdir(), 'rovlens-stdin-')), 'stdin');
+      writeFileSync(spilled, prefix);
+      return { info: await ffmpegProbe(spilled, inputOptions, timeoutSeconds), spilled };
+    }
     try {
-      return await ffmpegProbe('pipe:0', inputOptions, timeoutSeconds, prefix);
+      return { info: await ffmpegProbe('pipe:0', inputOptions, timeoutSeconds, prefix) };
     } finally {
-      if (prefix.length && !process.stdin.readableEnded) process.stdin.unshift(prefix);
+      process.stdin.unshift(prefix);
     }
   }
-  return ffmpegProbe(input, inputOptions, timeoutSeconds);
+  return { info: await ffmpegProbe(input, inputOptions, timeoutSeconds) };
 }
 
 /** The first video stream of ffmpeg's input listing, e.g. "Stream #0:0[0x100]: Video: h264 (...), yuv420p, 1920x1080 [SAR 1:1], 29.97 fps, ...". */
@@ -204,16 +221,21 @@ function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: numb
 }
 
 /** Up to `maxBytes` of stdin, or what arrived within `waitMs`, or all of it when it ends sooner. */
-function readStdinPrefix(maxBytes: number, waitMs: number): Promise<Buffer> {
+function readStdinPrefix(maxBytes: number, waitMs: number): Promise<{ prefix: Buffer; ended: boolean }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let ended = false;
+    const onEnd = () => {
+      ended = true;
+      done();
+    };
     const done = () => {
       clearTimeout(timer);
       process.stdin.off('data', onData);
-      process.stdin.off('end', done);
+      process.stdin.off('end', onEnd);
       process.stdin.pause();
-      resolve(Buffer.concat(chunks));
+      resolve({ prefix: Buffer.concat(chunks), ended });
     };
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
@@ -222,7 +244,7 @@ function readStdinPrefix(maxBytes: number, waitMs: number): Promise<Buffer> {
     };
     const timer = setTimeout(done, waitMs);
     process.stdin.on('data', onData);
-    process.stdin.once('end', done);
+    process.stdin.once('end', onEnd);
     process.stdin.resume();
   });
 }

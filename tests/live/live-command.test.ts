@@ -1,7 +1,7 @@
 /** `rovlens live` as a user runs it: a separate process on bin/rovlens.js. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { WebSocket } from 'ws';
@@ -45,6 +45,21 @@ describe('rovlens live (command line)', () => {
       expect(frames).toBeGreaterThan(5);
       expect(stderr).toMatch(/frames processed of \d+ received/);
       expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
+
+    it('reads MPEG-TS from stdin and exits 0 when stdin ends', async () => {
+      const ts = join(dir, 'clip.ts');
+      ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=128x96:rate=10:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '5', '-pix_fmt', 'yuv420p', '-f', 'mpegts', ts]);
+      const child = spawn(process.execPath, [BIN, 'live', '-', '--port', '0', '--model', tiny.modelPath], { stdio: [openSync(ts, 'r'), 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code, stderr).toBe(0);
+      const m = /(\d+) frames processed of (\d+) received/.exec(stderr);
+      // Not real time: frames arrive faster than the model, so some are dropped; all 20 are received.
+      expect(Number(m![2])).toBe(20);
+      expect(Number(m![1])).toBeGreaterThan(0);
+      expect(stderr).toMatch(/source ended: end of input/);
     });
   });
 
