@@ -71,6 +71,11 @@ export async function probeVideo(input: string, { keyframes = true } = {}): Prom
     const kinds = [...new Set((json.streams ?? []).map((s) => s.codec_type))].join(', ') || 'nothing';
     throw new InputError(`${input} has no video stream (it holds: ${kinds})`);
   }
+  if (!stream.codec_name) {
+    throw new InputError(
+      `${input}: unsupported video codec (fourcc ${stream.codec_tag_string ?? 'unknown'}); this ffmpeg cannot decode it (set FFMPEG_PATH to a build that can)`,
+    );
+  }
   const container = json.format?.format_name ?? 'unknown';
   if (/^(image2|png_pipe|jpeg_pipe|webp_pipe|bmp_pipe|tiff_pipe)/.test(container) && Number(json.format?.duration ?? 0) < 0.1) {
     throw new InputError(`${input} is a still image, not a video (use an image folder with 'rovlens group', or a video file)`);
@@ -140,6 +145,7 @@ interface ProbeJson {
   streams?: {
     codec_type?: string;
     codec_name?: string;
+    codec_tag_string?: string;
     width?: number;
     height?: number;
     avg_frame_rate?: string;

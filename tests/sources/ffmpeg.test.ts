@@ -151,6 +151,13 @@ describe('decodeVideo and probeVideo: bad calls', () => {
     await expect(probeVideo(path)).rejects.toThrow(/no video stream \(it holds: audio\)/);
   });
 
+  it('reports a codec this ffmpeg cannot decode by its fourcc', async () => {
+    const path = tmpFile('unknown-codec.avi');
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=5:duration=1', '-c:v', 'mjpeg', path]);
+    writeFileSync(path, Buffer.from(readFileSync(path).toString('latin1').replaceAll('MJPG', 'ZQZQ'), 'latin1'));
+    await expect(probeVideo(path)).rejects.toThrow(/unsupported video codec \(fourcc ZQZQ\)/);
+  });
+
   it('decodes what it can of a truncated file, then fails with a decode error or ends early', async () => {
     const path = tmpFile('truncated.mp4');
     const bytes = readFileSync(join(SAMPLES, 'seafloor-sd.mp4'));
