@@ -22,7 +22,7 @@ export const trainingOptionsSchema = z
     inputSizePx: z.number().int().min(32).max(1024).optional().describe("model input side in pixels (default: the base card's); the backbone must accept it"),
     epochs: z.number().int().min(1).max(5000).default(300).describe('full-batch Adam steps'),
     learningRate: z.number().gt(0).max(1).default(0.01).describe('Adam step size'),
-    l2: z.number().min(0).max(10).default(0.001).describe('L2 penalty on standardised weights'),
+    l2: z.number().min(0).max(100).default(0.3).describe('L2 penalty on standardised weights'),
     classWeights: z.boolean().default(true).describe('weight classes inversely to their frequency'),
     batchSize: z.number().int().min(1).max(256).default(8).describe('images per ONNX Runtime run'),
     uncertainBelow: z.number().min(0).max(1).optional().describe('threshold written into the card (default: chosen on validation)'),
@@ -35,12 +35,14 @@ export type TrainingOptions = z.infer<typeof trainingOptionsSchema>;
 /** Ranges of the augmentation applied to each extra training view (uniform within each range). */
 export const augmentationSchema = z
   .object({
-    blurSigmaMax: z.number().min(0).max(10).default(2),
-    blurProbability: z.number().min(0).max(1).default(0.4),
-    brightnessRange: z.number().min(0).max(1).default(0.3).describe('multiplier 1 +- this'),
-    contrastRange: z.number().min(0).max(1).default(0.3).describe('gain 1 +- this around mid-grey'),
+    blurSigmaMax: z.number().min(0).max(10).default(2.5).describe('at the model input size'),
+    blurProbability: z.number().min(0).max(1).default(0.5),
+    downscaleProbability: z.number().min(0).max(1).default(0.4).describe('share of views whose source is first shrunk (lower resolution)'),
+    downscaleMin: z.number().gt(0).max(1).default(0.25).describe('smallest shrink factor of the source'),
+    brightnessRange: z.number().min(0).max(1).default(0.4).describe('multiplier 1 +- this'),
+    contrastRange: z.number().min(0).max(1).default(0.4).describe('gain 1 +- this around mid-grey'),
     saturationRange: z.number().min(0).max(1).default(0.3),
-    hueShiftDegreesMax: z.number().min(0).max(180).default(10),
+    hueShiftDegreesMax: z.number().min(0).max(180).default(20),
     jpegQualityMin: z.number().int().min(1).max(100).default(15),
     jpegProbability: z.number().min(0).max(1).default(0.5),
     translateFractionMax: z.number().min(0).max(0.3).default(0.08),

@@ -1,5 +1,5 @@
 /**
- * Training views, as the datathon's winners augmented: crop zoom and shift (scale, translate),
+ * Training views, as the datathon's winners augmented: lower resolution, crop zoom and shift (scale, translate),
  * rotation, mirror and perspective (one projective warp), then blur, brightness, contrast,
  * saturation, hue and JPEG re-compression with sharp. Every view is drawn from a generator seeded by
  * the image id, the view number and the run's seed, so a view is the same picture on every run
@@ -14,6 +14,8 @@ import { hashSeed, seededRandom, uniform } from './random.js';
 import { viewHomography, warpImage, type GeometricView } from './warp.js';
 
 export interface ViewParameters extends GeometricView {
+  /** Shrink factor applied to the source first (1 = none): a lower-resolution camera or stream. */
+  downscale: number;
   scale: number;
   shiftX: number;
   shiftY: number;
@@ -32,6 +34,7 @@ export function drawView(ranges: AugmentationRanges, imageId: string, view: numb
   const symmetric = (r: number) => uniform(random, -r, r);
   const p = ranges.perspectiveMax;
   return {
+    downscale: random() < ranges.downscaleProbability ? uniform(random, ranges.downscaleMin, 1) : 1,
     scale: 1 + symmetric(ranges.scaleRange),
     shiftX: symmetric(ranges.translateFractionMax),
     shiftY: symmetric(ranges.translateFractionMax),
@@ -54,7 +57,11 @@ export function viewKey(view: ViewParameters | undefined): string {
 }
 
 /** Source picture -> augmented model-sized picture. */
-export async function augmentedInput(source: RawImage, crop: RelativeCrop, size: Size, view: ViewParameters): Promise<RawImage> {
+export async function augmentedInput(original: RawImage, crop: RelativeCrop, size: Size, view: ViewParameters): Promise<RawImage> {
+  const source =
+    view.downscale < 1
+      ? await toRaw(rawSharp(original).resize(Math.max(8, Math.round(original.width * view.downscale)), Math.max(8, Math.round(original.height * view.downscale)), { fit: 'fill' }))
+      : original;
   const region = jitteredCrop({ width: source.width, height: source.height }, crop, view.scale, view.shiftX, view.shiftY);
   const cut = await cropAndResize(source, region, size);
   const warped: RawImage = { ...cut, pixels: warpImage(cut.pixels, cut.width, cut.height, viewHomography(view, cut.width, cut.height)) };

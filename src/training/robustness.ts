@@ -15,11 +15,9 @@ export interface Perturbation {
 export function perturbations(settings: RobustnessSettings): Perturbation[] {
   const f = settings.brightnessContrastFraction;
   const pct = Math.round(f * 100);
-  const brightnessContrast = (sign: 1 | -1) => async (image: RawImage) => {
-    const gain = 1 + sign * f;
-    // Brightness as a multiplier, then contrast about mid-grey: out = gain * (gain * in - 128) + 128.
-    return toRaw(rawSharp(image).linear(gain * gain, 128 * (1 - gain)));
-  };
+  // Brightness scales the pixel values; contrast scales their distance from mid-grey.
+  const brightness = (gain: number) => async (image: RawImage) => toRaw(rawSharp(image).linear(gain, 0));
+  const contrast = (gain: number) => async (image: RawImage) => toRaw(rawSharp(image).linear(gain, 128 * (1 - gain)));
   return [
     {
       name: 'downscale',
@@ -41,8 +39,10 @@ export function perturbations(settings: RobustnessSettings): Perturbation[] {
       description: `Gaussian blur, sigma ${settings.blurSigma} px at 480 lines (scaled with the picture)`,
       apply: async (image) => toRaw(rawSharp(image).blur(Math.max(0.3, (settings.blurSigma * image.height) / 480))),
     },
-    { name: `bc+${pct}`, description: `brightness and contrast +${pct} %`, apply: brightnessContrast(1) },
-    { name: `bc-${pct}`, description: `brightness and contrast -${pct} %`, apply: brightnessContrast(-1) },
+    { name: `bright+${pct}`, description: `brightness +${pct} % (values x ${1 + f})`, apply: brightness(1 + f) },
+    { name: `bright-${pct}`, description: `brightness -${pct} % (values x ${1 - f})`, apply: brightness(1 - f) },
+    { name: `contrast+${pct}`, description: `contrast +${pct} % (about mid-grey)`, apply: contrast(1 + f) },
+    { name: `contrast-${pct}`, description: `contrast -${pct} % (about mid-grey)`, apply: contrast(1 - f) },
     {
       name: `hue+${settings.hueShiftDegrees}`,
       description: `hue rotated by ${settings.hueShiftDegrees} degrees`,

@@ -49,7 +49,7 @@ describe('training heads on a frozen backbone', () => {
 
   it('scores robustness per perturbation, with the drop from clean in points', async () => {
     const evaluation = await evaluateModel({ model: join(dir, 'a.onnx'), data: join(dir, 'data'), task: 'floor', robustness: true });
-    expect(evaluation.conditions.map((c) => c.condition)).toEqual(['clean', 'downscale', 'jpeg15', 'blur', 'bc+40', 'bc-40', 'hue+20', 'rov-bars']);
+    expect(evaluation.conditions.map((c) => c.condition)).toEqual(['clean', 'downscale', 'jpeg15', 'blur', 'bright+40', 'bright-40', 'contrast+40', 'contrast-40', 'hue+20', 'rov-bars']);
     const bars = evaluation.conditions.find((c) => c.condition === 'rov-bars')!;
     // The 12 % bars lie outside the card's 67 % centre crop: the model never sees them.
     expect(bars.dropPoints!.floor).toBeCloseTo(0, 6);
