@@ -1,0 +1,112 @@
+/**
+ * `npm run bench:live [-- --seconds 120 --model path --overlay server|page]`
+ *
+ * `rovlens live` on a 1080p30 H.264 clip played in real time (a camera, looped), with one WebSocket
+ * viewer reading everything, for `--seconds` (default 120). Reports decode-to-send latency p50/p95,
+ * processed frames/s, the dropped fraction and RSS over time, against a baseline measured in the
+ * same run: the same source decoded and cropped/resized by ffmpeg in real time with no model (what the
+ * feed delivers; its "latency" is the time from the decoder to our consumer).
+ *
+ * The clip is made once under bench/out/: from the development clip p6_crab_1080p.mp4 (real seabed,
+ * 15 fps, converted to 30 fps) when the shared data is there, else from ffmpeg's testsrc2 with noise.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { filter, firstValueFrom, takeUntil, timer, toArray } from 'rxjs';
+import { parseLiveOptions } from '../src/config/live.js';
+import { runLive } from '../src/live/run.js';
+import { percentile } from '../src/live/stats.js';
+import { loadModelCard } from '../src/model/card.js';
+import { ffmpegPath } from '../src/sources/binaries.js';
+import { liveSource, type LiveEvent } from '../src/sources/live.js';
+
+const root = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '120' },
+    baselineSeconds: { type: 'string', default: '20' },
+    model: { type: 'string', default: join(root, 'models/rovlens-default.onnx') },
+    overlay: { type: 'string', default: 'server' },
+  },
+});
+const seconds = Number(values.seconds);
+const baselineSeconds = Number(values.baselineSeconds);
+const overlay = values.overlay === 'page' ? 'page' : 'server';
+
+function clip(): string {
+  const dir = join(root, 'bench/out');
+  mkdirSync(dir, { recursive: true });
+  const real = resolve(root, '../shared/data/clips/p6_crab_1080p.mp4');
+  const source = existsSync(real) ? 'p6_crab' : 'testsrc2';
+  const path = join(dir, `live-1080p30-${source}.mp4`);
+  if (!existsSync(path)) {
+    const input = source === 'p6_crab' ? ['-i', real, '-vf', 'fps=30'] : ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30:duration=15', '-vf', 'noise=alls=10:allf=t'];
+    const r = spawnSync(ffmpegPath(), ['-v', 'error', '-y', ...input, '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-pix_fmt', 'yuv420p', path]);
+    if (r.status !== 0) throw new Error(`could not make ${path}: ${r.stderr}`);
+  }
+  return path;
+}
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : x.toFixed(0));
+
+const input = clip();
+const card = loadModelCard(values.model).card;
+const sourceOptions = { realtime: true, inputOptions: ['-stream_loop', '-1'] };
+console.log(`clip ${input}, model ${card.name} (${card.input.width}x${card.input.height}), overlay ${overlay}, ${seconds} s live + ${baselineSeconds} s baseline`);
+
+// Baseline: the feed alone (ffmpeg decode + crop + resize in real time), consumed at once.
+const options = parseLiveOptions({ source: sourceOptions });
+const started = Date.now();
+const frames = await firstValueFrom(
+  liveSource(input, options.source, { crop: card.crop, outputSize: { width: card.input.width, height: card.input.height } }).pipe(
+    filter((e): e is Extract<LiveEvent, { type: 'frame' }> => e.type === 'frame'),
+    takeUntil(timer(baselineSeconds * 1000)),
+    toArray(),
+  ),
+);
+const firstAt = frames[0]?.frame.decodedAtMs ?? started;
+const baselineFps = (frames.length - 1) / Math.max(1e-3, ((frames.at(-1)?.frame.decodedAtMs ?? firstAt) - firstAt) / 1000);
+const baselineRss = process.memoryUsage.rss();
+
+// The live run, with one viewer reading everything.
+let received = 0;
+let receivedBytes = 0;
+const summary = await runLive(
+  input,
+  parseLiveOptions({ server: { port: 0 }, source: sourceOptions, pipeline: { model: values.model, overlay, durationSeconds: seconds, statsIntervalSeconds: 5 } }),
+  {
+    notice: (line) => (/source (live|ended)|viewer at/.test(line) ? console.log(line) : undefined),
+    onListening: (server) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}ws`);
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) {
+          received++;
+          receivedBytes += (data as Buffer).length;
+        }
+      });
+    },
+  },
+);
+
+const intervals = summary.intervals;
+const steady = intervals.slice(Math.floor(intervals.length / 4));
+const fps = steady.map((i) => i.processedFps);
+console.log('\n| run | frames/s in | frames/s processed | latency p50 ms | latency p95 ms | dropped | RSS MB |');
+console.log('|---|---|---|---|---|---|---|');
+console.log(`| baseline: ffmpeg decode+crop+resize, no model (${baselineSeconds} s) | ${baselineFps.toFixed(1)} | - | - | - | - | ${mb(baselineRss)} |`);
+console.log(
+  `| live, overlay ${overlay} (${seconds} s) | ${(summary.received / seconds).toFixed(1)} | ${(summary.processed / seconds).toFixed(2)} (steady min ${Math.min(...fps).toFixed(2)}) | ${ms(summary.latencyP50Ms)} | ${ms(summary.latencyP95Ms)} | ${(100 * summary.droppedFraction).toFixed(1)} % | ${mb(intervals.at(-1)?.rssBytes ?? 0)} |`,
+);
+console.log(`\nviewer received ${received} frames (${(receivedBytes / 2 ** 20).toFixed(1)} MB)`);
+console.log('\nRSS over time (MB): ' + intervals.filter((_, i) => i % 3 === 2).map((i) => `${i.atSeconds.toFixed(0)} s: ${mb(i.rssBytes)}`).join(', '));
+const half = intervals.slice(Math.floor(intervals.length / 2));
+if (half.length >= 2) {
+  const slope = (half.at(-1)!.rssBytes - half[0]!.rssBytes) / 2 ** 20 / ((half.at(-1)!.atSeconds - half[0]!.atSeconds) / 60);
+  console.log(`RSS slope over the second half: ${slope.toFixed(1)} MB/min`);
+}
+const p95s = steady.map((i) => i.latencyP95Ms ?? 0);
+console.log(`per-interval p95 latency (ms): median ${ms(percentile(p95s, 50))}, worst ${ms(Math.max(...p95s))}`);
