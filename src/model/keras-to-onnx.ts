@@ -135,7 +135,7 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
     if (folded.has(layer.name)) continue;
     const out = layer.name === target.name ? FEATURES : layer.name;
     const cfg = layer.config;
-    emitter.count(layer.className);
+    if (layer.className !== 'ZeroPadding2D') emitter.count(layer.className);
     switch (layer.className) {
       case 'InputLayer': {
         const shape = cfg.batchInputShape as (number | null)[] | undefined;
@@ -151,8 +151,10 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
         // Folding the pad into the next convolution's pads saves a full copy of the feature map.
         if (next && (next.className === 'Conv2D' || next.className === 'DepthwiseConv2D') && next.config.padding === 'valid') {
           emitter.pendingPads.set(next.name, [top, left, bottom, right]);
+          emitter.count('ZeroPadding2D (folded)');
           tensorOf.set(layer.name, input(layer));
         } else {
+          emitter.count('ZeroPadding2D');
           const pads = `${layer.name}_pads`;
           emitter.init(int64Tensor(pads, [8], [0, 0, top, left, 0, 0, bottom, right]));
           emitter.add(node('Pad', [input(layer), pads], [out]));
