@@ -10,7 +10,8 @@ import fg from 'fast-glob';
 import { catchError, concatMap, defer, EMPTY, finalize, from, switchMap, tap, type Observable } from 'rxjs';
 import { parseTimelineOptions, timelineOptionsSchema, type TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, UsageError } from '../errors.js';
-import { ModelSession } from '../model/session.js';
+import { openWithCams } from '../model/add-cam-outputs.js';
+import type { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { writeSegments } from '../sinks/segments.js';
 import { writeTimeline } from '../sinks/timeline.js';
@@ -118,7 +119,8 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
   const plan = planOutputs(options);
   if (options.output !== undefined && options.output === options.segments)
     throw new UsageError('--output and --segments must be different files');
-  const model = await ModelSession.open(options.model ?? defaultModel(), { device: options.device });
+  // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact Grad-CAM).
+  const model = await openWithCams(options.model ?? defaultModel(), { device: options.device });
   const pipeline = options.pipeline ? await loadPipeline(options.pipeline) : timelinePipeline;
   const run = new TimelineRun(options, model, pipeline);
   try {
