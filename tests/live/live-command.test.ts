@@ -66,26 +66,26 @@ describe('rovlens live (command line)', () => {
   describe('bad calls', () => {
     it('refuses to bind a non-loopback address without a token (exit 2, one line)', async () => {
       const r = await runCli(['live', 'udp://127.0.0.1:5000', '--host', '0.0.0.0', '--model', tiny.modelPath], { env: { ROVLENS_LIVE_TOKEN: '' } });
-      expect(r.code).toBe(2);
+      expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/0\.0\.0\.0.*--token/);
     });
 
     it('refuses a port out of range (exit 2)', async () => {
       const r = await runCli(['live', 'udp://127.0.0.1:5000', '--port', '70000']);
-      expect(r.code).toBe(2);
+      expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/--port must be an integer in 0\.\.65535, got '70000'/);
     });
 
     it('reports a missing file with exit 3 before opening the port', async () => {
       const r = await runCli(['live', join(dir, 'no-such-dive.mp4'), '--model', tiny.modelPath]);
-      expect(r.code).toBe(3);
+      expect(r.code, r.stderr).toBe(3);
       expect(r.stderr).toMatch(/^rovlens: input not found: .*no-such-dive\.mp4\n$/);
     });
 
     it('reports a missing model with exit 5', async () => {
       const r = await runCli(['live', 'udp://127.0.0.1:5000', '--model', join(dir, 'nope.onnx')]);
-      expect(r.code).toBe(5);
+      expect(r.code, r.stderr).toBe(5);
       expect(r.stderr).toMatch(/^rovlens: model not found/);
     });
   });

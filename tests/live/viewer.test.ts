@@ -25,10 +25,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
 
   beforeAll(async () => {
     const tiny = writeTinyModel(join(dir, 'model'));
-    // 2 s of red, then 2 s of green: the tiny model calls them 'fauna' and 'algae'.
+    // The browser starts first (the slow part on a busy machine), so the page is open while it is red.
+    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('console', (m) => m.type() === 'error' && seen.consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => seen.consoleErrors.push(e.message));
+    // 3 s of red, then 2 s of green: the tiny model calls them 'fauna' and 'algae'.
     const clip = join(dir, 'red-green.mp4');
     ffmpeg([
-      '-f', 'lavfi', '-i', 'color=c=red:size=160x120:rate=10:duration=2',
+      '-f', 'lavfi', '-i', 'color=c=red:size=160x120:rate=10:duration=3',
       '-f', 'lavfi', '-i', 'color=c=green:size=160x120:rate=10:duration=2',
       '-filter_complex', '[0:v][1:v]concat=n=2:v=1[v]', '-map', '[v]',
       '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip,
@@ -41,17 +50,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
     let url!: (value: string) => void;
     const listening = new Promise<string>((r) => (url = r));
     run = runLive(clip, options, { notice: () => undefined, handleSignals: false, stop: new Promise((r) => (stop = r)), onListening: (s) => url(s.url) });
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('console', (m) => m.type() === 'error' && seen.consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => seen.consoleErrors.push(e.message));
     await page.goto(`${await listening}?token=${TOKEN}`);
     // Sample the page as the clip plays: bounded by the clip's length plus a margin.
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 80; i++) {
       const label = (await page.textContent('#element-label')) ?? '';
       if (label && label !== '-' && seen.elementLabels.at(-1) !== label.split(' ')[0]) seen.elementLabels.push(label.split(' ')[0]!);
       seen.framesDrawn = Number(await page.textContent('#frames-drawn'));

@@ -197,15 +197,16 @@ describe('LiveServer', () => {
       const server = await start({ maxBufferedBytes, heartbeatSeconds: 600 });
       const stalled = await rawUpgrade(server.port);
       const reader = await client(wsUrl(server));
-      const frame = randomBytes(100 * 1024);
+      const frame = randomBytes(64 * 1024);
       let maxQueued = 0;
-      // 60 MB in total: far beyond what the loopback socket buffers hold.
-      for (let i = 0; i < 600; i++) {
+      // 26 MB in total, far beyond what the loopback socket buffers hold. Each result waits until
+      // the reading client has it, so only the stalled client falls behind.
+      for (let i = 0; i < 400; i++) {
         server.sendResult(stats(i), frame, i);
         maxQueued = Math.max(maxQueued, ...server.bufferedBytes());
-        if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+        while (reader.got.frames.length <= i) await new Promise((r) => setImmediate(r));
       }
-      await until(() => reader.got.frames.length >= 550, 20_000);
+      expect(reader.got.frames.map((f) => f.seq)).toEqual(Array.from({ length: 400 }, (_, i) => i));
       // The stalled client's queue did reach the limit (so the limit was what held it), and at most
       // one result beyond it was queued (the check comes before the send).
       expect(maxQueued).toBeGreaterThan(maxBufferedBytes);
