@@ -3,6 +3,7 @@
  * and labels rendered over the full frames, into an mp4, a folder of JPEGs and/or a contact sheet.
  * Full frames are decoded (for the picture) and centre-cropped and resized (for the model).
  */
+import { parseFlags } from '../config/flags.js';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -72,15 +73,7 @@ Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video/images, 5 model, 6
     .action(runAction(async (input: string, raw: Record<string, unknown>) => runAnnotate(input, parseAnnotateOptions(raw))));
 }
 
-export function parseAnnotateOptions(raw: Record<string, unknown>): AnnotateOptions {
-  const parsed = annotateSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const flag = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'options';
-    throw new UsageError(`${flag}: ${issue.message}`);
-  }
-  return parsed.data;
-}
+export const parseAnnotateOptions = (raw: Record<string, unknown>): AnnotateOptions => parseFlags(annotateSchema, raw);
 
 const isImagePath = (path: string) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(path).slice(1).toLowerCase());
 

@@ -6,7 +6,6 @@
  * re-encoding, interleaved and revisited).
  */
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
 
 export const hashMethods = ['dhash', 'phash'] as const;
 
@@ -84,16 +83,7 @@ export const clustersCommandSchema = z
   .refine((o) => o.kMax >= o.kMin, { message: '--k-max must be at least --k-min', path: ['kMax'] });
 export type ClustersCommandOptions = z.infer<typeof clustersCommandSchema>;
 
-/** Validates parsed flags against a schema; the error names the flag and what was expected. */
-export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.infer<S> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const flag = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'options';
-    throw new UsageError(`${flag}: ${issue.message}`);
-  }
-  return parsed.data;
-}
+export { parseFlags } from './flags.js';
 
 /** Defaults of the grouping stage, for pipelines that do not parse flags. */
 export const defaultGrouping: GroupingOptions = groupingSchema.parse({});

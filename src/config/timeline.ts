@@ -3,7 +3,7 @@
  * pipeline files and the README's option table.
  */
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { parseFlags } from './flags.js';
 
 /** "0.67x1" -> { widthFraction: 0.67, heightFraction: 1 } */
 export const cropSchema = z
@@ -55,12 +55,4 @@ export const timelineOptionsSchema = z
 export type TimelineOptions = z.infer<typeof timelineOptionsSchema>;
 
 /** Validates parsed flags; the error names the flag and the expected form. */
-export function parseTimelineOptions(raw: Record<string, unknown>): TimelineOptions {
-  const parsed = timelineOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const flag = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'options';
-    throw new UsageError(`${flag}: ${issue.message}`);
-  }
-  return parsed.data;
-}
+export const parseTimelineOptions = (raw: Record<string, unknown>): TimelineOptions => parseFlags(timelineOptionsSchema, raw);
