@@ -104,6 +104,8 @@ export function provenanceFor(train: TrainReport, evaluation: EvaluateReport, ba
         evaluation.conditions.slice(1).map((c) => [c.condition, { what: c.description, ...c.dropPoints }]),
       ),
     },
+    selection:
+      'the input size (224 vs 512), the L2 penalty (0.001 to 10) and the number of views (3 vs 6) were chosen on this same validation split, so the validation figures are somewhat optimistic; see models/README.md for every configuration measured',
     uncertainBelow: `per head, the top-class probability below which ${Math.round(train.options.uncertainFraction * 100)} % of validation answers fall (uncertainFraction): those answers are the least reliable; the card's value is what predict applies, raw probabilities stay in the outputs`,
   };
 }

@@ -153,7 +153,17 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
     const written = writeTrainedModel(model.modelPath, base, trained, request.output, {
       ...request.card,
       input: card.input,
-      provenance: { ...base.provenance, ...(request.card?.provenance ?? {}) },
+      provenance: {
+        ...base.provenance,
+        heads: `class-weighted softmax regression on the frozen backbone's embedding, trained by rovlens train (seed ${options.seed}, ${options.views} augmented views per training image, L2 ${options.l2})`,
+        trainedOn: Object.fromEntries(
+          partial.map((p) => [p.head, { data: basename(request.data), split: p.split, trainImages: p.trainImages, validationImages: p.validationImages, imagesPerClassAndSource: p.counts }]),
+        ),
+        validation: Object.fromEntries(
+          partial.map((p) => [p.head, { weightedAccuracy: Number(p.validation.overall.weightedAccuracy.toFixed(3)), accuracy: Number(p.validation.overall.accuracy.toFixed(3)), images: p.validation.overall.total }]),
+        ),
+        ...(request.card?.provenance ?? {}),
+      },
     });
 
     // Round trip: the written graph must give the logits the trainer computed.
