@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,10 +33,20 @@ describe('training heads on a frozen backbone', () => {
     for (const head of report.heads) expect(head.writtenModelMaxLogitError).toBeLessThan(1e-3);
   });
 
-  it('is deterministic under its seed: the same weights again, from the cache', async () => {
-    const again = await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'b.onnx'), options: { views: 2, epochs: 150, cacheDir: join(dir, 'cache') } });
+  it('caches one embedding per image and view', () => {
+    // 60 images clean, and the 48 training images of each head twice more (views 2).
+    const [modelDir] = readdirSync(join(dir, 'cache'));
+    expect(readdirSync(join(dir, 'cache', modelDir!))).toHaveLength(60 + 48 * 2);
+  });
+
+  it('is deterministic under its seed: the same model file again', async () => {
+    await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'b.onnx'), options: { views: 2, epochs: 150, cacheDir: join(dir, 'cache') } });
     expect(readFileSync(join(dir, 'b.onnx')).equals(readFileSync(join(dir, 'a.onnx')))).toBe(true);
-    expect(again.embedSeconds).toBeLessThan(report.embedSeconds);
+  });
+
+  it('gives other weights under another seed', async () => {
+    await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'c.onnx'), options: { views: 2, epochs: 150, seed: 2, cacheDir: join(dir, 'cache') } });
+    expect(readFileSync(join(dir, 'c.onnx')).equals(readFileSync(join(dir, 'a.onnx')))).toBe(false);
   });
 
   it('lets evaluate reproduce the validation figures from the written model', async () => {
