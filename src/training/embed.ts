@@ -84,7 +84,14 @@ export async function runImages(model: ModelSession, items: readonly ModelInputI
     return found;
   };
   const prepare = (batch: number[]) =>
-    Promise.all(batch.map(async (i) => imageFrame(await modelInput(await source(items[i]!.path), items[i]!, card), items[i]!.id, i, { width: 0, height: 0 }, { x: 0, y: 0, width: 0, height: 0 })));
+    Promise.all(
+      batch.map(async (i) => {
+        const picture = await modelInput(await source(items[i]!.path), items[i]!, card);
+        // Only the pixels feed the model here; the frame shows the whole picture at model size.
+        const size = { width: picture.width, height: picture.height };
+        return imageFrame(picture, items[i]!.id, i, size, { x: 0, y: 0, ...size });
+      }),
+    );
 
   let done = items.length - pending.length;
   options.onProgress?.(done, items.length);

@@ -3,6 +3,7 @@
  * and input size) on labelled images, clean and, with robustness, under each perturbation.
  */
 import { robustnessSchema, trainingOptionsSchema, type RobustnessSettings, type Task } from '../config/training.js';
+import { ModelError } from '../errors.js';
 import { ModelSession } from '../model/session.js';
 import { loadDataset } from './dataset.js';
 import { runImages, type ModelInputItem } from './embed.js';
@@ -78,6 +79,9 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
         const spec = card.heads[head]!;
         const k = spec.labels.length;
         const all = out[spec.logits]!;
+        if (all.length !== used.length * k) {
+          throw new ModelError(`model card field 'heads.${head}.labels': ${k} labels, but the graph's '${spec.logits}' gives ${all.length / used.length} values per image`);
+        }
         const mine = scored[head]!;
         const logits = new Float32Array(mine.length * k);
         mine.forEach((image, j) => logits.set(all.subarray(row.get(image)! * k, (row.get(image)! + 1) * k), j * k));

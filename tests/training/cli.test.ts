@@ -83,6 +83,15 @@ describe('rovlens train and evaluate (CLI)', () => {
     expect(run.stderr).toMatch(/field 'heads\.floor\.logits': 'floor_scores' is not an output of the graph/);
   });
 
+  it('names the card field when the card lists more labels than the graph has classes (exit code 5)', () => {
+    const card = JSON.parse(readFileSync(tiny.cardPath, 'utf8'));
+    card.heads.floor.labels = [...card.heads.floor.labels, 'gravel'];
+    writeFileSync(join(dir, 'base', 'extra.card.json'), JSON.stringify(card));
+    const run = rovlens('evaluate', join(dir, 'base', 'extra.card.json'), '--data', join(dir, 'data'), '--task', 'floor');
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/^rovlens: model card field 'heads\.floor\.labels': 5 labels, but the graph's 'floor_logits' gives 4 values per image\n$/);
+  });
+
   it('names the card field when the card is malformed (exit code 5)', () => {
     const card = JSON.parse(readFileSync(tiny.cardPath, 'utf8'));
     card.input.width = -3;
