@@ -66,11 +66,18 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   };
 
   const intervals: LiveSummary['intervals'] = [];
+  let lastLineMs = startedMs;
   const statsTimer = setInterval(() => {
     const now = Date.now();
     const i = stats.interval(now);
     const totals = stats.totals();
     intervals.push({ atSeconds: (now - startedMs) / 1000, ...i, rssBytes: process.memoryUsage.rss() });
+    if (now - lastLineMs >= STATS_LINE_MS) {
+      lastLineMs = now;
+      notice(
+        `rovlens live: ${i.inputFps.toFixed(1)} fps in, ${i.processedFps.toFixed(1)} fps processed, ${totals.dropped} dropped (${(100 * totals.droppedFraction).toFixed(0)} %), latency p50 ${fmt(i.latencyP50Ms)} ms p95 ${fmt(i.latencyP95Ms)} ms, ${server.clientCount} viewer(s)`,
+      );
+    }
     server.sendControl((skippedForYou) => ({
       v: PROTOCOL_VERSION,
       type: 'stats',
@@ -159,5 +166,7 @@ function recordTimeline(path: string, card: ModelSession['card']): MonoTypeOpera
     });
 }
 
+/** How often the one-line stats go to stderr (the viewers get them every stats interval). */
+const STATS_LINE_MS = 10_000;
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 const fmt = (x: number | null) => (x === null ? '-' : Math.round(x));

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Observable, defer, from, map, switchMap, throwError, timeout, type Subscription } from 'rxjs';
+import { Observable, defer, finalize, from, map, switchMap, throwError, timeout, type Subscription } from 'rxjs';
 import type { LiveSourceOptions } from '../config/live.js';
 import { InputError, SourceError, oneLine } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
@@ -79,7 +79,11 @@ export function liveSource(input: string, options: LiveSourceOptions, decode: Li
     const connect = () => {
       let gotFrame = false;
       if (attempt === 0) status({ state: 'connecting', attempt: 0 });
-      const frames = defer(() => from(probeLive(input, kind, inputOptions, options.connectTimeoutSeconds))).pipe(
+      const frames = defer(() => {
+        // Unsubscribing (a stall, the end of the run) kills a probe still waiting on a silent source.
+        const abort = new AbortController();
+        return from(probeLive(input, kind, inputOptions, options.connectTimeoutSeconds, abort.signal)).pipe(finalize(() => abort.abort()));
+      }).pipe(
         switchMap(({ info, spilled }) => {
           if (spilled) spilledFile = spilled;
           // Frames keep the name the user gave (stdin stays '-'), whatever ffmpeg reads.
@@ -159,7 +163,7 @@ class StallError extends Error {}
  * because it crashes when it joins an H.264 stream between keyframes. Stdin is probed on a prefix
  * that is then put back, since stdin cannot be read twice.
  */
-async function probeLive(input: string, kind: LiveSourceKind, inputOptions: string[], timeoutSeconds: number): Promise<{ info: VideoInfo; spilled?: string }> {
+async function probeLive(input: string, kind: LiveSourceKind, inputOptions: string[], timeoutSeconds: number, signal: AbortSignal): Promise<{ info: VideoInfo; spilled?: string }> {
   if (kind === 'file') return { info: await probeVideo(input, { keyframes: false }) };
   if (kind === 'stdin') {
     const { prefix, ended } = await readStdinPrefix(4 << 20, 3000);
@@ -168,21 +172,21 @@ async function probeLive(input: string, kind: LiveSourceKind, inputOptions: stri
       // since an ended stdin cannot be handed on.
       const spilled = join(mkdtempSync(join(tmpdir(), 'rovlens-stdin-')), 'stdin');
       writeFileSync(spilled, prefix);
-      return { info: await ffmpegProbe(spilled, inputOptions, timeoutSeconds), spilled };
+      return { info: await ffmpegProbe(spilled, inputOptions, timeoutSeconds, signal), spilled };
     }
     try {
-      return { info: await ffmpegProbe('pipe:0', inputOptions, timeoutSeconds, prefix) };
+      return { info: await ffmpegProbe('pipe:0', inputOptions, timeoutSeconds, signal, prefix) };
     } finally {
       process.stdin.unshift(prefix);
     }
   }
-  return { info: await ffmpegProbe(input, inputOptions, timeoutSeconds) };
+  return { info: await ffmpegProbe(input, inputOptions, timeoutSeconds, signal) };
 }
 
 /** The first video stream of ffmpeg's input listing, e.g. "Stream #0:0[0x100]: Video: h264 (...), yuv420p, 1920x1080 [SAR 1:1], 29.97 fps, ...". */
 const VIDEO_STREAM = /Stream #0:\d+.*?: Video: (\w+)[^\n]*?, (\d{1,5})x(\d{1,5})(?:[ ,\[][^\n]*?(?:, ([\d.]+) fps)?)?(?:[^\n]*?, ([\d.]+) tbr)?/;
 
-function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: number, stdinData?: Buffer): Promise<VideoInfo> {
+function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: number, signal: AbortSignal, stdinData?: Buffer): Promise<VideoInfo> {
   return new Promise((resolve, reject) => {
     const args = ['-hide_banner', ...(stdinData ? [] : ['-nostdin']), ...inputOptions, '-i', input, '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'];
     const child = spawn(ffmpegPath(), args, { stdio: [stdinData ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
@@ -196,6 +200,7 @@ function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: numb
       outcome();
     };
     const timer = setTimeout(() => finish(() => reject(new StallError(`no answer from ${input} within ${timeoutSeconds} s`))), timeoutSeconds * 1000);
+    signal.addEventListener('abort', () => finish(() => reject(new Error('probe cancelled'))), { once: true });
     child.stderr!.on('data', (d) => {
       err += d;
       // The input listing is complete once ffmpeg moves on to its output.

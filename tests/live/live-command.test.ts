@@ -83,6 +83,13 @@ describe('rovlens live (command line)', () => {
       expect(r.stderr).toMatch(/^rovlens: input not found: .*no-such-dive\.mp4\n$/);
     });
 
+    it('reports a --record file that cannot be written with exit 6, and closes the port', async () => {
+      // A folder that is a file: the record cannot be created.
+      const r = await runCli(['live', 'udp://127.0.0.1:5000', '--port', '0', '--model', tiny.modelPath, '--record', join(tiny.modelPath, 'live.csv')], { timeoutMs: 20_000 });
+      expect(r.code, r.stderr).toBe(6);
+      expect(r.stderr).toMatch(/rovlens: cannot write .*tiny\.onnx\/live\.csv/);
+    });
+
     it('reports a missing model with exit 5', async () => {
       const r = await runCli(['live', 'udp://127.0.0.1:5000', '--model', join(dir, 'nope.onnx')]);
       expect(r.code, r.stderr).toBe(5);
