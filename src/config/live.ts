@@ -117,3 +117,66 @@ export function parseLiveOptions(input: LiveOptionsInput): LiveOptions {
   }
   return parsed.data;
 }
+
+/**
+ * The `rovlens live` flags: the fields above under their flag names (the CLI and the README's option
+ * table kebab-case them), so the flags, their defaults and ranges, and the docs come from one place.
+ */
+export const liveFlagsSchema = z
+  .object({
+    model: z.string().min(1).optional().describe('model (.onnx with its card beside it); default: the bundled model'),
+    device: livePipelineSchema.shape.device.describe('where the model runs: cpu or cuda (falls back to cpu with a notice)'),
+    realtime: liveSourceSchema.shape.realtime.describe('play a file at its own frame rate, like a camera'),
+    record: livePipelineSchema.shape.record.describe('also write the timeline CSV of `rovlens timeline` while live'),
+    host: liveServerSchema.shape.host.describe('address to bind; anything but loopback needs a token'),
+    port: liveServerSchema.shape.port.describe('port of the viewer page and the WebSocket (0: any free port)'),
+    token: liveServerSchema.shape.token.describe('secret viewers must present (page: `?token=`); also read from ROVLENS_LIVE_TOKEN'),
+    allowOrigin: liveServerSchema.shape.allowOrigins.describe("extra browser origins allowed to connect (the page's own always is)"),
+    maxClients: liveServerSchema.shape.maxClients.describe('most viewers at once (more get 503)'),
+    overlay: livePipelineSchema.shape.overlay.describe('who draws heatmap, boxes and labels: the page, or the server (annotate renderer)'),
+    frames: livePipelineSchema.shape.sendFrames.describe('send each processed frame as JPEG (off: results only)'),
+    jpegQuality: livePipelineSchema.shape.jpegQuality.describe('quality of the pictures sent, 1..100'),
+    stallTimeout: liveSourceSchema.shape.stallTimeoutSeconds.describe('seconds without a frame before the source counts as stalled and is reconnected'),
+    connectTimeout: liveSourceSchema.shape.connectTimeoutSeconds.describe('seconds to wait for the first frame of each attempt'),
+    reconnectMax: liveSourceSchema.shape.reconnectMaxSeconds.describe('longest wait between reconnects (the wait doubles from 0.5 s)'),
+    maxRetries: liveSourceSchema.shape.maxRetries.describe('failed reconnects in a row before giving up (exit 8); default: never give up'),
+    rtspTransport: liveSourceSchema.shape.rtspTransport.describe('RTSP over tcp or udp'),
+    inputOptions: z.string().optional().describe("extra ffmpeg input options, e.g. '-input_format mjpeg -video_size 1280x720'"),
+    historyMinutes: livePipelineSchema.shape.historyMinutes.describe("minutes of results the page's timeline strip shows"),
+    duration: livePipelineSchema.shape.durationSeconds.describe('stop after this many seconds (default: until the source ends or Ctrl-C)'),
+  })
+  .strict();
+export type LiveFlags = z.infer<typeof liveFlagsSchema>;
+
+/** Validated flags to the options runLive takes; the error names the flag. */
+export function liveOptionsFromFlags(raw: Record<string, unknown>, defaultModel: string): LiveOptions {
+  const parsed = liveFlagsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = `--${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UsageError(`${flag}: ${issue.message}`);
+  }
+  const f = parsed.data;
+  return parseLiveOptions({
+    server: { host: f.host, port: f.port, ...(f.token ? { token: f.token } : {}), allowOrigins: f.allowOrigin, maxClients: f.maxClients },
+    source: {
+      realtime: f.realtime,
+      stallTimeoutSeconds: f.stallTimeout,
+      connectTimeoutSeconds: f.connectTimeout,
+      reconnectMaxSeconds: f.reconnectMax,
+      ...(f.maxRetries !== undefined ? { maxRetries: f.maxRetries } : {}),
+      rtspTransport: f.rtspTransport,
+      inputOptions: f.inputOptions ? f.inputOptions.split(/\s+/).filter(Boolean) : [],
+    },
+    pipeline: {
+      model: f.model ?? defaultModel,
+      device: f.device,
+      ...(f.record ? { record: f.record } : {}),
+      sendFrames: f.frames,
+      overlay: f.overlay,
+      jpegQuality: f.jpegQuality,
+      historyMinutes: f.historyMinutes,
+      ...(f.duration !== undefined ? { durationSeconds: f.duration } : {}),
+    },
+  });
+}
