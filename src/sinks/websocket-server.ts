@@ -203,8 +203,9 @@ export class LiveServer {
     const refuse = (status: number, text: string) => {
       this.counters.refused++;
       this.hooks.notice?.(`rovlens live: refused a WebSocket from ${req.socket.remoteAddress} (${text})`);
+      // Destroy only once the response is flushed, or the client may never see the status.
+      socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      socket.destroy();
     };
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (this.closed) return refuse(503, 'Service Unavailable');
