@@ -39,7 +39,7 @@ const overlay = values.overlay === 'page' ? 'page' : 'server';
 function clip(): string {
   const dir = join(root, 'bench/out');
   mkdirSync(dir, { recursive: true });
-  const real = resolve(root, '../shared/data/clips/p6_crab_1080p.mp4');
+  const real = resolve(process.env.ROVLENS_DATA ?? resolve(root, '../shared/data'), 'clips/p6_crab_1080p.mp4');
   const source = existsSync(real) ? 'p6_crab' : 'testsrc2';
   const path = join(dir, `live-1080p30-${source}.mp4`);
   if (!existsSync(path)) {
