@@ -68,7 +68,11 @@ describe('liveSource', () => {
       const waitFor = async (check: () => boolean) => {
         for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
       };
-      await waitFor(() => seen.filter((e) => e.type === 'status' && e.status.state === 'reconnecting').length >= 2);
+      const retriesSinceStall = () => {
+        const at = seen.findIndex((e) => e.type === 'status' && e.status.state === 'stalled');
+        return at < 0 ? 0 : seen.slice(at).filter((e) => e.type === 'status' && e.status.state === 'reconnecting').length;
+      };
+      await waitFor(() => retriesSinceStall() >= 2);
       returned = true;
       senders.push(udpSender({ port, seconds: 6, lavfi: 'color=c=red' }));
       await done;
