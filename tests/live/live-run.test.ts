@@ -70,7 +70,11 @@ describe('runLive over UDP with a WebSocket viewer', () => {
     await first.exited;
     // Let the source notice the drop and retry, then a different scene comes back.
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && !got.texts.some((m) => m.type === 'status' && m.state === 'reconnecting')) await new Promise((r) => setTimeout(r, 50));
+    const retryingAfterStall = () => {
+      const at = got.texts.findIndex((m) => m.type === 'status' && m.state === 'stalled');
+      return at >= 0 && got.texts.slice(at).some((m) => m.type === 'status' && m.state === 'reconnecting');
+    };
+    while (Date.now() < deadline && !retryingAfterStall()) await new Promise((r) => setTimeout(r, 50));
     senders.push(udpSender({ port, seconds: 10, lavfi: 'color=c=red' }));
     summary = await run;
     await new Promise((r) => setTimeout(r, 100));
