@@ -137,6 +137,11 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         .videoFilters(filters)
         .outputOptions(outputOptions)
         .format('rawvideo')
+        // fluent-ffmpeg spawns after an asynchronous set-up, so kill() can come before there is a
+        // process to kill: a teardown that came first is carried out as soon as it starts.
+        .on('start', () => {
+          if (subscriber.closed) command?.kill('SIGKILL');
+        })
         .on('stderr', (line: string) => {
           const m = /^\[Parsed_showinfo_\d+ @[^\]]*\] n:\s*(\d+) pts:\s*-?\d+\s+pts_time:(\S+)/.exec(line);
           if (m) {
