@@ -1,9 +1,14 @@
 /** The option tables the README carries, each generated from the schema its command validates with. */
 import { optionsTable } from '../src/config/markdown.js';
+import { annotateSchema } from '../src/config/explain.js';
+import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 
 export const README_TABLES: Record<string, () => string> = {
   timeline: () => optionsTable(timelineOptionsSchema),
   live: () => optionsTable(liveFlagsSchema),
+  annotate: () => optionsTable(annotateSchema),
+  group: () => optionsTable(groupCommandSchema),
+  clusters: () => optionsTable(clustersCommandSchema),
 };

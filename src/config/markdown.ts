@@ -18,7 +18,9 @@ export function optionsTable(schema: z.ZodObject | { shape: Record<string, z.Zod
     const fallback = def.type === 'default' ? def.defaultValue : undefined;
     const flag = fallback === true ? `--no-${kebab(key)}` : `--${kebab(key)}`;
     const shown = fallback === undefined || typeof fallback === 'boolean' ? '' : `\`${String(fallback)}\``;
-    const text = (field.description ?? '').replace(/\|/g, '\\|');
+    const described = (field.description ?? '').replace(/\|/g, '\\|');
+    // Switches that are on by default are listed by the flag that turns them off.
+    const text = fallback === true ? `on by default (\`${flag}\` turns it off): ${described}` : described;
     return `| \`${flag}\` | ${shown} | ${text} |`;
   });
   return ['| option | default | what it does |', '|---|---|---|', ...rows].join('\n');
