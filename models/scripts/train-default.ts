@@ -2,7 +2,7 @@
  * Rebuilds the bundled default model (models/rovlens-default.onnx + .card.json) from a rebuilt
  * backbone (npm run model:convert) and the labelled development images:
  *
- *   npm run model:train                                   # MobileNetV2 at 224x224, 6 views per image
+ *   npm run model:train                                   # MobileNetV2 at 224x224, 10 views per image
  *   npm run model:train -- --data path/to/manifest.csv --backbone inception_v3 --input-size-px 299
  *
  * Steps: train both heads (group split, class weights, augmentation; src/training), evaluate the
@@ -105,7 +105,7 @@ export function provenanceFor(train: TrainReport, evaluation: EvaluateReport, ba
       ),
     },
     selection:
-      'the input size (224 vs 512), the L2 penalty (0.001 to 10) and the number of views (3 vs 6) were chosen on this same validation split, so the validation figures are somewhat optimistic; see models/README.md for every configuration measured',
+      'the input size (224 vs 512), the L2 penalty (0.001 to 10) and the number of views (3, 6, 10) were chosen on this same validation split, so the validation figures are somewhat optimistic; see models/README.md for every configuration measured',
     uncertainBelow: `per head, the top-class probability below which ${Math.round(train.options.uncertainFraction * 100)} % of validation answers fall (uncertainFraction): those answers are the least reliable; the card's value is what predict applies, raw probabilities stay in the outputs`,
   };
 }
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       backbone: { type: 'string', default: 'mobilenet_v2' },
       data: { type: 'string' },
       'input-size-px': { type: 'string', default: '224' },
-      views: { type: 'string', default: '6' },
+      views: { type: 'string', default: '10' },
       seed: { type: 'string', default: '1' },
       output: { type: 'string', short: 'o', default: 'models/rovlens-default.onnx' },
       'no-robustness': { type: 'boolean', default: false },
