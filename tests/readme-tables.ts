@@ -4,6 +4,7 @@ import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
+import { trainingOptionsSchema } from '../src/config/training.js';
 
 export const README_TABLES: Record<string, () => string> = {
   timeline: () => optionsTable(timelineOptionsSchema),
@@ -11,4 +12,5 @@ export const README_TABLES: Record<string, () => string> = {
   annotate: () => optionsTable(annotateSchema),
   group: () => optionsTable(groupCommandSchema),
   clusters: () => optionsTable(clustersCommandSchema),
+  train: () => optionsTable(trainingOptionsSchema),
 };
