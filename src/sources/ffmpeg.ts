@@ -30,6 +30,11 @@ export interface DecodeOptions {
   crop?: RelativeCrop;
   /** Resize (after the crop) to this size, done by ffmpeg. */
   outputSize?: Size;
+  /**
+   * When outputSize is not given: scale the (cropped) picture down to at most this width, aspect
+   * kept, never up (display pictures). Raw RGB output needs no even height.
+   */
+  fitWidth?: number;
   /** Read the input at its native rate (`-re`), so a file behaves like a camera. */
   realtime?: boolean;
   /** Extra ffmpeg input options (e.g. `-rtsp_transport tcp`). */
@@ -56,7 +61,12 @@ const CORRUPT =
 /** The ffmpeg filter chain for these options; exported for tests and for the README's explanation. */
 export function filterChain(source: Size, options: DecodeOptions): { filters: string[]; region: Rect; output: Size } {
   const region = options.crop ? relativeCenterCrop(source, options.crop) : { x: 0, y: 0, ...source };
-  const output = options.outputSize ?? { width: region.width, height: region.height };
+  const fit = options.fitWidth;
+  const output =
+    options.outputSize ??
+    (fit !== undefined && region.width > fit
+      ? { width: Math.max(1, Math.round(fit)), height: Math.max(1, Math.round((region.height * fit) / region.width)) }
+      : { width: region.width, height: region.height });
   const filters: string[] = [];
   const every = options.everySeconds ?? 0;
   if (every > 0) {

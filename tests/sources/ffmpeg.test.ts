@@ -66,6 +66,17 @@ describe('decodeVideo: good calls', () => {
     ]);
   });
 
+  it('scales the whole picture down to fit a width, keeping the aspect ratio, and never scales up', async () => {
+    const [frame] = await collect(decodeVideo(clip, { everySeconds: 10, fitWidth: 100 }));
+    expect({ width: frame!.width, height: frame!.height }).toEqual({ width: 100, height: 75 });
+    expect(frame!.pixels.length).toBe(100 * 75 * 3);
+    expect(frame!.region).toEqual({ x: 0, y: 0, width: 320, height: 240 });
+    // An odd height is fine for raw RGB; a picture narrower than the width keeps its size.
+    expect(filterChain({ width: 320, height: 240 }, { fitWidth: 99 }).output).toEqual({ width: 99, height: 74 });
+    expect(filterChain({ width: 320, height: 240 }, { fitWidth: 960 }).filters).toEqual(['showinfo']);
+    expect(filterChain({ width: 320, height: 240 }, { fitWidth: 50, outputSize: { width: 32, height: 24 } }).output).toEqual({ width: 32, height: 24 });
+  });
+
   it('times variable-frame-rate video by its own timestamps, not by index / fps', async () => {
     // Timestamps stretch after the first second: frames 0..24 at 25 fps, then 12.5 fps.
     const vfr = makeClip('vfr-160x120', {
