@@ -1,29 +1,34 @@
 /**
  * The live pipeline: a feed to annotated results, always on the newest frame.
  *
- *   live source (ffmpeg: crop + resize in its filter graph; reconnects; status events)
+ *   live source (ffmpeg: the whole picture scaled down to --display-width in its filter graph;
+ *                reconnects; status events)
  *     -> latest: while the stages below are busy keep only the newest frame, drop the rest
+ *          -> cropResizeFrame (the model's relative centre crop at its input size, cut from the
+ *             display frame; Frame.region keeps both in source pixels)
  *          -> infer (both heads, embedding, CAM maps; one frame at a time for latency)
  *          -> gradCam (boxes, peak, area from the CAM; no occlusion fallback: too slow live)
- *          -> JPEG (plain frame for the page to draw on, or rendered by src/explain/render.ts)
+ *          -> JPEG of the DISPLAY frame (plain, for the page to draw on; or rendered by
+ *             src/explain/render.ts with the crop outlined and the heatmap over the crop only)
  *     -> groupFrames (near-duplicate group ids, no hysteresis delay)
  *     -> sinks (WebSocket, optional timeline CSV), attached by src/live/run.ts
  *
  * Everything slow runs inside `latest`, so a frame is dropped rather than queued whenever any of it
  * is busy, and latency stays bounded by one frame's work however fast the feed is.
  */
-import { filter, map, mergeMap, of, tap, type Observable } from 'rxjs';
+import { defer, filter, map, mergeMap, tap, type Observable } from 'rxjs';
 import type { LiveOptions } from '../src/config/live.js';
 import { renderAnnotated } from '../src/explain/render.js';
 import type { ModelSession } from '../src/model/session.js';
 import { gradCam } from '../src/operators/grad-cam.js';
 import { groupFrames } from '../src/operators/group.js';
+import { cropResizeFrame } from '../src/operators/crop-resize.js';
 import { infer } from '../src/operators/infer.js';
 import { latest } from '../src/operators/latest.js';
 import { frameToJpeg } from '../src/sinks/contact-sheet.js';
 import { liveSource, type LiveStatus } from '../src/sources/live.js';
 import { jpegSize } from '../src/live/jpeg-size.js';
-import type { Frame, FrameResult, Size } from '../src/types.js';
+import type { Frame, FrameResult, Rect, Size } from '../src/types.js';
 
 export interface LiveContext {
   input: string;
@@ -39,6 +44,8 @@ export interface LiveItem {
   jpeg?: Buffer;
   /** Size of `jpeg`. */
   image?: Size;
+  /** Source pixels the picture shows (the whole source: the display frame's region). */
+  imageRegion: Rect;
   /** The JPEG already shows the heatmap, boxes and labels. */
   annotated: boolean;
 }
@@ -46,29 +53,48 @@ export interface LiveItem {
 export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
   const { model, options } = ctx;
   const card = model.card;
-  const { sendFrames, overlay, jpegQuality } = options.pipeline;
+  const { sendFrames, overlay, jpegQuality, displayWidth } = options.pipeline;
+  const modelSize = { width: card.input.width, height: card.input.height };
   const localise = card.heads.element ? gradCam({ fallback: 'none' }) : (results: Observable<FrameResult>) => results;
-  // Pictures travel beside the results: grouping spreads results into new objects but keeps `frame`.
-  const pictures = new WeakMap<Frame, { jpeg: Buffer; image: Size }>();
+  // Pictures travel beside the results, keyed by the model frame: grouping spreads results into new
+  // objects but keeps `frame`.
+  const pictures = new WeakMap<Frame, { jpeg?: Buffer; image?: Size; imageRegion: Rect }>();
 
-  const picture = async (result: FrameResult): Promise<FrameResult> => {
-    if (!sendFrames) return result;
-    const { frame } = result;
-    const jpeg = overlay === 'server' ? await renderAnnotated(frame, result, { jpegQuality }) : await frameToJpeg(frame, jpegQuality);
-    pictures.set(frame, { jpeg, image: jpegSize(jpeg) ?? { width: frame.width, height: frame.height } });
+  // The picture is the display frame, not the model's crop: the renderer maps the CAM, boxes and
+  // crop outline from source pixels onto it (and dims what the model did not see).
+  const picture = async (display: Frame, result: FrameResult): Promise<FrameResult> => {
+    if (!sendFrames) {
+      pictures.set(result.frame, { imageRegion: display.region });
+      return result;
+    }
+    // Rendered at the display frame's own size: no upscaling of small sources, no second downscale.
+    const width = Math.max(16, Math.min(8192, display.width));
+    const jpeg =
+      overlay === 'server'
+        ? await renderAnnotated(display, result, { jpegQuality, minWidthPixels: width, maxWidthPixels: Math.max(64, width) })
+        : await frameToJpeg(display, jpegQuality);
+    pictures.set(result.frame, { jpeg, image: jpegSize(jpeg) ?? { width: display.width, height: display.height }, imageRegion: display.region });
     return result;
   };
 
-  return liveSource(ctx.input, options.source, { crop: card.crop, outputSize: { width: card.input.width, height: card.input.height } }).pipe(
+  return liveSource(ctx.input, options.source, { fitWidth: displayWidth }).pipe(
     tap((event) => event.type === 'status' && ctx.onStatus(event.status)),
     filter((event) => event.type === 'frame'),
     map((event) => (event as Extract<typeof event, { type: 'frame' }>).frame),
     tap(() => ctx.onFrameReceived()),
-    latest((frame: Frame) => of(frame).pipe(infer(model, { batchSize: 1 }), localise, mergeMap(picture)), { onDrop: () => ctx.onFrameDropped() }),
+    latest(
+      (display: Frame) =>
+        defer(() => cropResizeFrame(display, card.crop, modelSize)).pipe(
+          infer(model, { batchSize: 1 }),
+          localise,
+          mergeMap((result) => picture(display, result)),
+        ),
+      { onDrop: () => ctx.onFrameDropped() },
+    ),
     groupFrames({ confirmFrames: 1 }),
     map((result) => {
       const pic = pictures.get(result.frame);
-      return { result, ...(pic ?? {}), annotated: Boolean(pic) && overlay === 'server' };
+      return { result, ...pic, imageRegion: pic?.imageRegion ?? { x: 0, y: 0, ...result.frame.sourceSize }, annotated: Boolean(pic?.jpeg) && overlay === 'server' };
     }),
   );
 }

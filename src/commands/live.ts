@@ -29,6 +29,7 @@ export function register(program: Command): void {
     .addOption(numeric('maxClients', '--max-clients <n>', { min: 1, max: 1000, integer: true }).default(defaults.maxClients))
     .addOption(new Option('--overlay <who>', describe('overlay')).choices(['page', 'server']).default(defaults.overlay))
     .option('--no-frames', 'send results only, no pictures')
+    .addOption(numeric('displayWidth', '--display-width <pixels>', { min: 160, max: 3840, integer: true }).default(defaults.displayWidth))
     .addOption(numeric('jpegQuality', '--jpeg-quality <q>', { min: 1, max: 100, integer: true }).default(defaults.jpegQuality))
     .addOption(numeric('stallTimeout', '--stall-timeout <seconds>', { min: 0.2, max: 600 }).default(defaults.stallTimeout))
     .addOption(numeric('connectTimeout', '--connect-timeout <seconds>', { min: 0.5, max: 600 }).default(defaults.connectTimeout))

@@ -73,6 +73,12 @@ export const livePipelineSchema = z
      * by the annotate renderer (src/explain/render.ts), for clients that only show pictures.
      */
     overlay: z.enum(['page', 'server']).default('page'),
+    /**
+     * Width of the picture viewers see, in pixels: the whole source frame scaled down to fit (aspect
+     * kept, never scaled up), with the model's crop outlined and the heatmap and boxes drawn over it.
+     * The model still gets its own crop at its own input size, cut from this picture.
+     */
+    displayWidth: z.number().int().min(160).max(3840).default(960),
     /** JPEG quality of the frames sent to viewers. */
     jpegQuality: z.number().int().min(1).max(100).default(80),
     /** Seconds between `stats` messages (and the stderr status line). */
@@ -135,6 +141,7 @@ export const liveFlagsSchema = z
     maxClients: liveServerSchema.shape.maxClients.describe('most viewers at once (more get 503)'),
     overlay: livePipelineSchema.shape.overlay.describe('who draws heatmap, boxes and labels: the page, or the server (annotate renderer)'),
     frames: livePipelineSchema.shape.sendFrames.describe('send each processed frame as JPEG (off: results only)'),
+    displayWidth: livePipelineSchema.shape.displayWidth.describe('width of the whole-frame picture viewers see, in pixels (scaled down only, aspect kept)'),
     jpegQuality: livePipelineSchema.shape.jpegQuality.describe('quality of the pictures sent, 1..100'),
     stallTimeout: liveSourceSchema.shape.stallTimeoutSeconds.describe('seconds without a frame before the source counts as stalled and is reconnected'),
     connectTimeout: liveSourceSchema.shape.connectTimeoutSeconds.describe('seconds to wait for the first frame of each attempt'),
@@ -174,6 +181,7 @@ export function liveOptionsFromFlags(raw: Record<string, unknown>, defaultModel:
       ...(f.record ? { record: f.record } : {}),
       sendFrames: f.frames,
       overlay: f.overlay,
+      displayWidth: f.displayWidth,
       jpegQuality: f.jpegQuality,
       historyMinutes: f.historyMinutes,
       ...(f.duration !== undefined ? { durationSeconds: f.duration } : {}),

@@ -1,5 +1,10 @@
 /**
- * The live WebSocket protocol, version 1 (documented for people in docs/live-protocol.md).
+ * The live WebSocket protocol, version 2 (documented for people in docs/live-protocol.md).
+ *
+ * Version 2: the picture is the whole source frame scaled to the display width, no longer the
+ * model's crop. `imageRegion` says which source pixels it shows; `region` stays the model's crop,
+ * which the CAM covers and the page outlines. A v1 client would draw v2 boxes in the wrong place,
+ * hence the new version.
  *
  * Server -> client: JSON text messages (`hello`, `history`, `status`, `result`, `stats`), each with
  * `v` (protocol version) and `type`; and binary messages carrying one frame's JPEG, prefixed by the
@@ -10,7 +15,7 @@
 import { z } from 'zod';
 import type { FrameResult, Rect, Size } from '../types.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** The WebSocket path on the server; the viewer page is served from `/`. */
 export const WS_PATH = '/ws';
 export const FRAME_HEADER_BYTES = 4;
@@ -64,10 +69,13 @@ export interface ResultMessage {
   /** sentAtMs - decodedAtMs: decode to send. */
   latencyMs: number;
   heads: Record<string, HeadSummary>;
-  /** Size of the source picture and the part of it the image and CAM show. */
+  /** Size of the source picture, in source pixels. */
   sourceSize: Size;
+  /** The part of the source the model saw (its relative centre crop): the CAM covers it; pages outline it. */
   region: Rect;
-  /** The element head's CAM for its top class, ReLU'd and scaled to 0..1, row-major, rounded to 1/100. */
+  /** The part of the source the picture shows (the whole source), stretched over the picture's width x height. */
+  imageRegion: Rect;
+  /** The element head's CAM for its top class, ReLU'd and scaled to 0..1, row-major, rounded to 1/100; covers `region`. */
   cam?: { head: string; classIndex: number; width: number; height: number; data: number[] };
   /** From the Grad-CAM stage, in source pixels. */
   localisation?: { boxes: Rect[]; peak: { x: number; y: number }; areaFraction: number; method: string };
@@ -144,6 +152,8 @@ export function redactSource(source: string): string {
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
+// Regions cut from a scaled display frame land on fractional source pixels; 1/100 pixel is plenty.
+const roundRect = (r: Rect): Rect => ({ x: round(r.x, 2), y: round(r.y, 2), width: round(r.width, 2), height: round(r.height, 2) });
 
 /**
  * The CAM the page draws: the element head's map for its top class (the first head with a CAM when
@@ -164,7 +174,11 @@ export function camSummary(result: FrameResult, preferHead = 'element'): ResultM
   return { head, classIndex, width: maps.width, height: maps.height, data };
 }
 
-export function resultMessage(result: FrameResult, seq: number, sentAtMs: number, image?: Size, annotated = false): ResultMessage {
+/**
+ * The `result` message for a processed frame. `imageRegion` is the source rect the picture shows
+ * (the display frame's region); it defaults to the model frame's region, for pictures of the crop.
+ */
+export function resultMessage(result: FrameResult, seq: number, sentAtMs: number, image?: Size, annotated = false, imageRegion?: Rect): ResultMessage {
   const { frame } = result;
   const decodedAtMs = frame.decodedAtMs ?? sentAtMs;
   const heads: Record<string, HeadSummary> = {};
@@ -182,7 +196,8 @@ export function resultMessage(result: FrameResult, seq: number, sentAtMs: number
     latencyMs: sentAtMs - decodedAtMs,
     heads,
     sourceSize: frame.sourceSize,
-    region: frame.region,
+    region: roundRect(frame.region),
+    imageRegion: roundRect(imageRegion ?? frame.region),
   };
   const cam = camSummary(result);
   if (cam) message.cam = cam;

@@ -95,7 +95,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     const { result } = item;
     const sentAtMs = Date.now();
     const seq = stats.processed + 1;
-    const message = resultMessage(result, seq, sentAtMs, item.jpeg ? item.image : undefined, item.annotated);
+    const message = resultMessage(result, seq, sentAtMs, item.jpeg ? item.image : undefined, item.annotated, item.imageRegion);
     server.sendResult(message, item.jpeg, seq);
     stats.frameSent(message.latencyMs);
     history.push({ decodedAtMs: message.decodedAtMs, ptsSeconds: message.ptsSeconds, labels: Object.fromEntries(Object.entries(message.heads).map(([h, p]) => [h, p.label])) });

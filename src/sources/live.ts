@@ -34,6 +34,8 @@ export type LiveEvent = { type: 'frame'; frame: Frame } | { type: 'status'; stat
 export interface LiveDecodeOptions {
   crop?: RelativeCrop;
   outputSize?: Size;
+  /** Without outputSize: scale down to at most this width, aspect kept (the viewer's whole-frame picture). */
+  fitWidth?: number;
 }
 
 export function sourceKind(input: string): LiveSourceKind {

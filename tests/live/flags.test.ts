@@ -37,5 +37,13 @@ describe('rovlens live flags', () => {
     expect(() => liveOptionsFromFlags({ jpegQuality: 0 }, '/m.onnx')).toThrow(UsageError);
     expect(() => liveOptionsFromFlags({ jpegQuality: 0 }, '/m.onnx')).toThrow(/^--jpeg-quality: /);
     expect(() => liveOptionsFromFlags({ overlay: 'both' }, '/m.onnx')).toThrow(/^--overlay: /);
+    expect(() => liveOptionsFromFlags({ displayWidth: 159 }, '/m.onnx')).toThrow(/^--display-width: /);
+    expect(() => liveOptionsFromFlags({ displayWidth: 3841 }, '/m.onnx')).toThrow(/^--display-width: /);
+  });
+
+  it('decodes a 960-pixel-wide picture for viewers by default, and the width given', () => {
+    expect(liveOptionsFromFlags({}, '/m.onnx').pipeline.displayWidth).toBe(960);
+    expect(liveOptionsFromFlags({ displayWidth: 1920 }, '/m.onnx').pipeline.displayWidth).toBe(1920);
+    expect(optionsTable(liveFlagsSchema)).toContain('| `--display-width` | `960` |');
   });
 });

@@ -8,7 +8,9 @@ import { WebSocket } from 'ws';
 import { BIN, runCli } from '../helpers/cli.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
-import type { ServerMessage } from '../../src/live/protocol.js';
+import { decodeFrame, type ResultMessage, type ServerMessage } from '../../src/live/protocol.js';
+import { jpegSize } from '../../src/live/jpeg-size.js';
+import type { Size } from '../../src/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rovlens-live-cli-'));
 const tiny = writeTinyModel(dir);
@@ -18,8 +20,9 @@ describe('rovlens live (command line)', () => {
   describe('good calls', () => {
     it('plays a file in real time to a viewer with the right token, refuses a wrong token, and exits 0 at the end', async () => {
       const clip = join(dir, 'clip.mp4');
-      ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=128x96:rate=10:duration=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
-      const child = spawn(process.execPath, [BIN, 'live', clip, '--realtime', '--port', '0', '--model', tiny.modelPath], {
+      ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=256x192:rate=10:duration=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+      const args = ['live', clip, '--realtime', '--port', '0', '--model', tiny.modelPath, '--overlay', 'server', '--display-width', '160'];
+      const child = spawn(process.execPath, [BIN, ...args], {
         env: { ...process.env, ROVLENS_LIVE_TOKEN: 'sea-floor-secret' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -36,13 +39,19 @@ describe('rovlens live (command line)', () => {
       const refused = await new Promise<number>((resolve) => new WebSocket(`${ws}?token=wrong-secret`).once('unexpected-response', (_q, res) => resolve(res.statusCode!)));
       expect(refused).toBe(401);
       const texts: ServerMessage[] = [];
-      let frames = 0;
+      const pictureSizes: (Size | undefined)[] = [];
       const client = new WebSocket(`${ws}?token=sea-floor-secret`);
-      client.on('message', (data, isBinary) => (isBinary ? frames++ : texts.push(JSON.parse(String(data)))));
+      client.on('message', (data, isBinary) => (isBinary ? pictureSizes.push(jpegSize(decodeFrame(data as Buffer).jpeg)) : texts.push(JSON.parse(String(data)))));
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
       expect(code, stderr).toBe(0);
-      expect(texts.filter((m) => m.type === 'result').length).toBeGreaterThan(5);
-      expect(frames).toBeGreaterThan(5);
+      const results = texts.filter((m): m is ResultMessage => m.type === 'result');
+      expect(results.length).toBeGreaterThan(5);
+      expect(pictureSizes.length).toBeGreaterThan(5);
+      // --display-width 160: the whole 256x192 frame at 160x120, rendered by the server.
+      for (const size of pictureSizes) expect(size).toEqual({ width: 160, height: 120 });
+      for (const r of results.filter((m) => m.image)) {
+        expect(r).toMatchObject({ annotated: true, image: { width: 160, height: 120 }, imageRegion: { x: 0, y: 0, width: 256, height: 192 } });
+      }
       expect(stderr).toMatch(/frames processed of \d+ received/);
       expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
     });
@@ -75,6 +84,17 @@ describe('rovlens live (command line)', () => {
       const r = await runCli(['live', 'udp://127.0.0.1:5000', '--port', '70000']);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/--port must be an integer in 0\.\.65535, got '70000'/);
+    });
+
+    it('refuses a --display-width below 160, above 3840 or not whole (exit 2, no stack trace)', async () => {
+      const bads = ['100', '4000', '640.5'];
+      const runs = await Promise.all(bads.map((bad) => runCli(['live', 'udp://127.0.0.1:5000', '--display-width', bad])));
+      for (const [i, r] of runs.entries()) {
+        const bad = bads[i]!;
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr.split('\n')[0]).toContain(`--display-width must be an integer in 160..3840, got '${bad}'`);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
     });
 
     it('reports a missing file with exit 3 before opening the port', async () => {

@@ -13,6 +13,7 @@ import { parseLiveOptions } from '../../src/config/live.js';
 import { runLive, type LiveSummary } from '../../src/live/run.js';
 import { decodeFrame, type ResultMessage, type ServerMessage, type StatusMessage, type StatsMessage } from '../../src/live/protocol.js';
 import { jpegSize } from '../../src/live/jpeg-size.js';
+import { relativeCenterCrop } from '../../src/geometry.js';
 import { timelineColumns } from '../../src/sinks/timeline.js';
 import { writeTinyModel, type TinyModel } from '../helpers/tiny-model.js';
 import { freeUdpPort, udpSender, type UdpSender } from './udp-sender.js';
@@ -88,9 +89,9 @@ describe('runLive over UDP with a WebSocket viewer', () => {
   const results = () => got.texts.filter((m): m is ResultMessage => m.type === 'result');
   const statuses = () => got.texts.filter((m): m is StatusMessage => m.type === 'status').map((m) => m.state);
 
-  it('greets the viewer with protocol version 1 and the model’s heads and labels', () => {
+  it('greets the viewer with protocol version 2 and the model’s heads and labels', () => {
     const hello = got.texts[0]!;
-    expect(hello).toMatchObject({ v: 1, type: 'hello', model: { name: 'rovlens-tiny', heads: { floor: tiny.card.heads.floor!.labels, element: tiny.card.heads.element!.labels } } });
+    expect(hello).toMatchObject({ v: 2, type: 'hello', model: { name: 'rovlens-tiny', heads: { floor: tiny.card.heads.floor!.labels, element: tiny.card.heads.element!.labels } } });
   });
 
   it('sends results with labels, probabilities that sum to 1, the CAM grid, boxes and a group id', () => {
@@ -129,7 +130,23 @@ describe('runLive over UDP with a WebSocket viewer', () => {
       const r = bySeq.get(f.seq);
       expect(r, `result for frame ${f.seq}`).toBeDefined();
       expect(jpegSize(f.jpeg)).toEqual(r!.image);
-      expect(r!.image).toEqual({ width: 64, height: 64 });
+      // The whole 160x120 source (narrower than the display width: never scaled up), not the 64x64 model input.
+      expect(r!.image).toEqual({ width: 160, height: 120 });
+    }
+  });
+
+  it('says the picture shows the whole source and the model saw its centre crop, with boxes and peak inside the crop', () => {
+    const crop = relativeCenterCrop({ width: 160, height: 120 }, tiny.card.crop);
+    for (const r of results()) {
+      expect(r.imageRegion).toEqual({ x: 0, y: 0, width: 160, height: 120 });
+      for (const key of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(r.region[key] - crop[key]), key).toBeLessThanOrEqual(1);
+      const { boxes, peak } = r.localisation!;
+      for (const b of boxes) {
+        expect(b.x).toBeGreaterThanOrEqual(r.region.x - 1);
+        expect(b.x + b.width).toBeLessThanOrEqual(r.region.x + r.region.width + 1);
+      }
+      expect(peak.x).toBeGreaterThanOrEqual(r.region.x);
+      expect(peak.x).toBeLessThanOrEqual(r.region.x + r.region.width);
     }
   });
 

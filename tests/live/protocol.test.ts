@@ -50,4 +50,25 @@ describe('live protocol', () => {
     expect(message.heads.element!.label).toBe('b');
     expect(message.heads.element!.probabilities[0]! + message.heads.element!.probabilities[1]!).toBeCloseTo(1, 3);
   });
+
+  it('says which source pixels the picture shows beside the crop the model saw (protocol 2)', () => {
+    const message = resultMessage(result([0, 0, 1, 1]), 6, 1250, { width: 30, height: 20 }, true, { x: 0, y: 0, width: 60, height: 40 });
+    expect(message.v).toBe(2);
+    expect(message.imageRegion).toEqual({ x: 0, y: 0, width: 60, height: 40 });
+    expect(message.region).toEqual({ x: 10, y: 0, width: 40, height: 40 });
+    expect(message).toMatchObject({ image: { width: 30, height: 20 }, annotated: true });
+  });
+
+  it('takes the picture to show the model frame itself when no picture region is given', () => {
+    expect(resultMessage(result([0, 0, 1, 1]), 7, 1250).imageRegion).toEqual({ x: 10, y: 0, width: 40, height: 40 });
+  });
+
+  it('rounds fractional regions from a scaled display frame to 1/100 of a source pixel', () => {
+    const r = result([0, 0, 1, 1]);
+    const fractional = { ...r, frame: { ...r.frame, region: { x: 316.6666667, y: 0, width: 1286.3333333, height: 1080 } } };
+    const message = resultMessage(fractional, 8, 1250, undefined, false, { x: 0, y: 0, width: 1920, height: 1080 });
+    expect(message.region.x).toBeCloseTo(316.67, 6);
+    expect(message.region.width).toBeCloseTo(1286.33, 6);
+    expect(message.imageRegion).toEqual({ x: 0, y: 0, width: 1920, height: 1080 });
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * The viewer page in a real browser: headless Chromium (Debian's, driven by playwright-core, which
- * downloads nothing) opens the page of a live run and sees frames arrive and labels change.
+ * downloads nothing) opens the page of a live run and sees frames arrive and labels change, on the
+ * whole source frame scaled to the display width with the model's crop outlined.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,12 +9,17 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseLiveOptions } from '../../src/config/live.js';
+import { relativeCenterCrop } from '../../src/geometry.js';
 import { runLive, type LiveSummary } from '../../src/live/run.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'viewer-test-token';
+// A 320x240 source shown 200 pixels wide: the picture is the whole frame, scaled down.
+const SOURCE = { width: 320, height: 240 };
+const DISPLAY_WIDTH = 200;
+
 
 if (!existsSync(CHROMIUM)) console.warn(`[rovlens tests] skipping the viewer page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`);
 
@@ -21,12 +27,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
   const dir = mkdtempSync(join(tmpdir(), 'rovlens-viewer-'));
   let browser: BrowserContext;
   let page: Page;
+  let tiny: ReturnType<typeof writeTinyModel>;
   let run: Promise<LiveSummary>;
   let stop!: () => void;
   const seen = { elementLabels: [] as string[], framesDrawn: 0, status: '', rates: '', consoleErrors: [] as string[] };
 
   beforeAll(async () => {
-    const tiny = writeTinyModel(join(dir, 'model'));
+    tiny = writeTinyModel(join(dir, 'model'));
     // The browser starts first (the slow part on a busy machine), so the page is open while it is red.
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
@@ -39,15 +46,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
     // 3 s of red, then 2 s of green: the tiny model calls them 'fauna' and 'algae'.
     const clip = join(dir, 'red-green.mp4');
     ffmpeg([
-      '-f', 'lavfi', '-i', 'color=c=red:size=160x120:rate=10:duration=3',
-      '-f', 'lavfi', '-i', 'color=c=green:size=160x120:rate=10:duration=2',
+      '-f', 'lavfi', '-i', `color=c=red:size=${SOURCE.width}x${SOURCE.height}:rate=10:duration=3`,
+      '-f', 'lavfi', '-i', `color=c=green:size=${SOURCE.width}x${SOURCE.height}:rate=10:duration=2`,
       '-filter_complex', '[0:v][1:v]concat=n=2:v=1[v]', '-map', '[v]',
       '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip,
     ]);
     const options = parseLiveOptions({
       server: { port: 0, token: TOKEN },
       source: { realtime: true },
-      pipeline: { model: tiny.modelPath, statsIntervalSeconds: 0.25 },
+      pipeline: { model: tiny.modelPath, statsIntervalSeconds: 0.25, displayWidth: DISPLAY_WIDTH },
     });
     let url!: (value: string) => void;
     const listening = new Promise<string>((r) => (url = r));
@@ -100,6 +107,41 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
       return n;
     });
     expect(painted).toBeGreaterThan(0);
+  });
+
+  it('shows the whole source frame scaled to the display width, not the model crop', async () => {
+    expect(await page.textContent('#picture-size')).toBe(`${DISPLAY_WIDTH}×${(SOURCE.height * DISPLAY_WIDTH) / SOURCE.width} px of ${SOURCE.width}×${SOURCE.height}`);
+    const canvas = await page.$eval('#frame', (c) => ({ width: (c as HTMLCanvasElement).width, height: (c as HTMLCanvasElement).height }));
+    expect(canvas.width / canvas.height).toBeCloseTo(SOURCE.width / SOURCE.height, 2);
+  });
+
+  it("outlines the model's crop at its edges and nowhere in the middle", async () => {
+    const crop = relativeCenterCrop(SOURCE, tiny.card.crop);
+    // Fraction of rows with an outline-coloured pixel within 3 canvas pixels of column x.
+    const outlineRows = (fractionX: number) =>
+      page.$eval(
+        '#frame',
+        (c, fx) => {
+          const canvas = c as HTMLCanvasElement;
+          const x = Math.round(fx * canvas.width);
+          const data = canvas.getContext('2d')!.getImageData(Math.max(0, x - 3), 0, 7, canvas.height).data;
+          // The page's outline colour (viewer.js CROP_OUTLINE, #00e5ff): neither the frame, the heat nor the boxes.
+          const isOutline = (r: number, g: number, b: number) => r < 100 && g > 180 && b > 200;
+          let rows = 0;
+          for (let y = 0; y < canvas.height; y++) {
+            let hit = false;
+            for (let i = 0; i < 7; i++) hit ||= isOutline(data[(y * 7 + i) * 4]!, data[(y * 7 + i) * 4 + 1]!, data[(y * 7 + i) * 4 + 2]!);
+            if (hit) rows++;
+          }
+          return rows / canvas.height;
+        },
+        fractionX,
+      );
+    // Dashed 6 on, 4 off: about 60 % of the rows along each vertical edge.
+    expect(await outlineRows(crop.x / SOURCE.width)).toBeGreaterThan(0.4);
+    expect(await outlineRows((crop.x + crop.width) / SOURCE.width)).toBeGreaterThan(0.4);
+    expect(await outlineRows(0.5)).toBeLessThan(0.05);
+    expect(await outlineRows(0.05)).toBeLessThan(0.05);
   });
 
   it('runs without script errors', () => {

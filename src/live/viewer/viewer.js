@@ -1,6 +1,8 @@
-// The rovlens live viewer: plain browser JavaScript, no framework. Speaks protocol v1
+// The rovlens live viewer: plain browser JavaScript, no framework. Speaks protocol v2
 // (docs/live-protocol.md): JSON messages, and binary frames = uint32 BE seq + JPEG.
-const PROTOCOL_VERSION = 1;
+// The picture shows `imageRegion` of the source (the whole frame); the model saw `region` (its crop):
+// the heatmap, boxes and peak go over that part only, and the crop is outlined.
+const PROTOCOL_VERSION = 2;
 const $ = (id) => document.getElementById(id);
 const frameCanvas = $('frame');
 const frameCtx = frameCanvas.getContext('2d');
@@ -110,8 +112,12 @@ async function onFrame(buffer) {
   draw(bitmap, result ?? state.lastResult);
 }
 
-// The canvas is at least 640 px wide, so model-sized pictures (64..512 px) get crisp boxes and marks.
+// The canvas is at least 640 px wide, so small pictures still get crisp boxes and marks.
 const MIN_CANVAS_WIDTH = 640;
+// Outside the crop the picture is dimmed like the server renderer does (src/explain/render.ts), so the
+// part the model saw stands out; the outline is cyan so it never reads as a box (white) or as heat.
+const OUTSIDE_DIMMING = 0.35;
+const CROP_OUTLINE = '#00e5ff';
 
 function draw(bitmap, r) {
   if (bitmap) {
@@ -119,8 +125,10 @@ function draw(bitmap, r) {
     state.lastImage = bitmap;
   }
   const img = state.lastImage;
-  const imageWidth = img?.width ?? r?.region.width ?? 640;
-  const imageHeight = img?.height ?? r?.region.height ?? 360;
+  // Source pixels the picture shows; older results without it showed the crop itself.
+  const view = r?.imageRegion ?? r?.region;
+  const imageWidth = img?.width ?? r?.image?.width ?? view?.width ?? 640;
+  const imageHeight = img?.height ?? r?.image?.height ?? view?.height ?? 360;
   const scale = Math.max(1, MIN_CANVAS_WIDTH / imageWidth);
   const width = Math.round(imageWidth * scale);
   const height = Math.round(imageHeight * scale);
@@ -131,38 +139,77 @@ function draw(bitmap, r) {
   frameCtx.imageSmoothingEnabled = true;
   if (img) frameCtx.drawImage(img, 0, 0, width, height);
   else frameCtx.clearRect(0, 0, width, height);
-  // A server-rendered picture already shows the heatmap and boxes.
+  if (img && view && r?.sourceSize) {
+    $('picture-size').textContent = `${img.width}×${img.height} px of ${r.sourceSize.width}×${r.sourceSize.height}`;
+  }
+  // A server-rendered picture already shows the crop outline, heatmap and boxes.
   const drawOverlay = !(bitmap && r?.annotated);
-  if (drawOverlay && r?.cam && $('show-heatmap').checked) drawHeatmap(r.cam, width, height);
-  if (drawOverlay && r?.localisation) drawBoxes(r, width, height);
+  if (drawOverlay && r && view) {
+    const toCanvas = canvasMapping(view, width, height);
+    const crop = toCanvas(r.region);
+    dimOutside(crop, width, height);
+    if (r.cam && $('show-heatmap').checked) drawHeatmap(r.cam, crop);
+    if (r.localisation) drawBoxes(r.localisation, toCanvas);
+    drawCropOutline(crop, width);
+  }
   if (bitmap) {
     state.framesDrawn++;
     $('frames-drawn').textContent = String(state.framesDrawn);
   }
 }
 
-function drawHeatmap(cam, width, height) {
+// Source pixels -> canvas pixels: the canvas shows `view` of the source stretched to width x height.
+function canvasMapping(view, width, height) {
+  const sx = width / view.width;
+  const sy = height / view.height;
+  return (rect) => ({ x: (rect.x - view.x) * sx, y: (rect.y - view.y) * sy, width: (rect.width ?? 0) * sx, height: (rect.height ?? 0) * sy });
+}
+
+function dimOutside(crop, width, height) {
+  if (crop.x <= 0.5 && crop.y <= 0.5 && crop.width >= width - 1 && crop.height >= height - 1) return;
+  frameCtx.save();
+  frameCtx.fillStyle = `rgba(0, 0, 0, ${OUTSIDE_DIMMING})`;
+  frameCtx.beginPath();
+  frameCtx.rect(0, 0, width, height);
+  frameCtx.rect(crop.x, crop.y, crop.width, crop.height);
+  frameCtx.fill('evenodd');
+  frameCtx.restore();
+}
+
+// The CAM grid covers the crop region only (the model saw nothing else).
+function drawHeatmap(cam, crop) {
   const grid = new OffscreenCanvas(cam.width, cam.height);
   const g = grid.getContext('2d');
   const pixels = g.createImageData(cam.width, cam.height);
   cam.data.forEach((v, i) => pixels.data.set(heatColour(v), i * 4));
   g.putImageData(pixels, 0, 0);
   frameCtx.imageSmoothingEnabled = true;
-  frameCtx.drawImage(grid, 0, 0, width, height);
+  frameCtx.drawImage(grid, crop.x, crop.y, crop.width, crop.height);
 }
 
-// Boxes come in source pixels; the picture shows `region` of the source scaled to width x height.
-function drawBoxes(r, width, height) {
-  const sx = width / r.region.width;
-  const sy = height / r.region.height;
-  frameCtx.lineWidth = Math.max(2, width / 400);
+// Boxes and peak come in source pixels.
+function drawBoxes(localisation, toCanvas) {
+  frameCtx.lineWidth = Math.max(2, frameCanvas.width / 400);
   frameCtx.strokeStyle = '#ffffff';
-  for (const b of r.localisation.boxes) frameCtx.strokeRect((b.x - r.region.x) * sx, (b.y - r.region.y) * sy, b.width * sx, b.height * sy);
-  const p = r.localisation.peak;
+  for (const box of localisation.boxes) {
+    const b = toCanvas(box);
+    frameCtx.strokeRect(b.x, b.y, b.width, b.height);
+  }
+  const p = toCanvas(localisation.peak);
   frameCtx.fillStyle = '#ff3b3b';
   frameCtx.beginPath();
-  frameCtx.arc((p.x - r.region.x) * sx, (p.y - r.region.y) * sy, frameCtx.lineWidth * 2.5, 0, 2 * Math.PI);
+  frameCtx.arc(p.x, p.y, frameCtx.lineWidth * 2.5, 0, 2 * Math.PI);
   frameCtx.fill();
+}
+
+function drawCropOutline(crop, width) {
+  const line = Math.max(2, width / 480);
+  frameCtx.save();
+  frameCtx.lineWidth = line;
+  frameCtx.strokeStyle = CROP_OUTLINE;
+  frameCtx.setLineDash([line * 6, line * 4]);
+  frameCtx.strokeRect(crop.x, crop.y, crop.width, crop.height);
+  frameCtx.restore();
 }
 
 function buildHeads() {
