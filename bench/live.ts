@@ -1,11 +1,12 @@
 /**
- * `npm run bench:live [-- --seconds 120 --model path --overlay server|page]`
+ * `npm run bench:live [-- --seconds 120 --model path --overlay server|page --display-width 960]`
  *
  * `rovlens live` on a 1080p30 H.264 clip played in real time (a camera, looped), with one WebSocket
- * viewer reading everything, for `--seconds` (default 120). Reports decode-to-send latency p50/p95,
+ * viewer reading everything, for `--seconds` (default 120). Viewers get the whole frame at
+ * `--display-width`; the model gets its crop cut from that picture. Reports decode-to-send latency p50/p95,
  * processed frames/s, the dropped fraction and RSS over time, against a baseline measured in the
- * same run: the same source decoded and cropped/resized by ffmpeg in real time with no model (what the
- * feed delivers; its "latency" is the time from the decoder to our consumer).
+ * same run: the same source decoded and scaled to the display width by ffmpeg in real time with no
+ * model (what the feed delivers).
  *
  * The clip is made once under bench/out/: from the development clip p6_crab_1080p.mp4 (real seabed,
  * 15 fps, converted to 30 fps) when the shared data is there, else from ffmpeg's testsrc2 with noise.
@@ -16,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { filter, firstValueFrom, takeUntil, timer, toArray } from 'rxjs';
-import { parseLiveOptions } from '../src/config/live.js';
+import { livePipelineSchema, parseLiveOptions } from '../src/config/live.js';
 import { runLive } from '../src/live/run.js';
 import { percentile } from '../src/live/stats.js';
 import { loadModelCard } from '../src/model/card.js';
@@ -30,11 +31,13 @@ const { values } = parseArgs({
     baselineSeconds: { type: 'string', default: '20' },
     model: { type: 'string', default: join(root, 'models/rovlens-default.onnx') },
     overlay: { type: 'string', default: 'server' },
+    displayWidth: { type: 'string', default: String(livePipelineSchema.shape.displayWidth.parse(undefined)) },
   },
 });
 const seconds = Number(values.seconds);
 const baselineSeconds = Number(values.baselineSeconds);
 const overlay = values.overlay === 'page' ? 'page' : 'server';
+const displayWidth = Number(values.displayWidth);
 
 function clip(): string {
   const dir = join(root, 'bench/out');
@@ -56,13 +59,13 @@ const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : x.toFixe
 const input = clip();
 const card = loadModelCard(values.model).card;
 const sourceOptions = { realtime: true, inputOptions: ['-stream_loop', '-1'] };
-console.log(`clip ${input}, model ${card.name} (${card.input.width}x${card.input.height}), overlay ${overlay}, ${seconds} s live + ${baselineSeconds} s baseline`);
+console.log(`clip ${input}, model ${card.name} (${card.input.width}x${card.input.height}), overlay ${overlay}, display width ${displayWidth}, ${seconds} s live + ${baselineSeconds} s baseline`);
 
-// Baseline: the feed alone (ffmpeg decode + crop + resize in real time), consumed at once.
+// Baseline: the feed alone (ffmpeg decode + scale to the display width in real time), consumed at once.
 const options = parseLiveOptions({ source: sourceOptions });
 const started = Date.now();
 const frames = await firstValueFrom(
-  liveSource(input, options.source, { crop: card.crop, outputSize: { width: card.input.width, height: card.input.height } }).pipe(
+  liveSource(input, options.source, { fitWidth: displayWidth }).pipe(
     filter((e): e is Extract<LiveEvent, { type: 'frame' }> => e.type === 'frame'),
     takeUntil(timer(baselineSeconds * 1000)),
     toArray(),
@@ -75,9 +78,10 @@ const baselineRss = process.memoryUsage.rss();
 // The live run, with one viewer reading everything.
 let received = 0;
 let receivedBytes = 0;
+let pictureSize = '-';
 const summary = await runLive(
   input,
-  parseLiveOptions({ server: { port: 0 }, source: sourceOptions, pipeline: { model: values.model, overlay, durationSeconds: seconds, statsIntervalSeconds: 5 } }),
+  parseLiveOptions({ server: { port: 0 }, source: sourceOptions, pipeline: { model: values.model, overlay, displayWidth, durationSeconds: seconds, statsIntervalSeconds: 5 } }),
   {
     notice: (line) => (/source (live|ended)|viewer at/.test(line) ? console.log(line) : undefined),
     onListening: (server) => {
@@ -86,6 +90,9 @@ const summary = await runLive(
         if (isBinary) {
           received++;
           receivedBytes += (data as Buffer).length;
+        } else if (pictureSize === '-') {
+          const m = JSON.parse(String(data)) as { type: string; image?: { width: number; height: number } };
+          if (m.type === 'result' && m.image) pictureSize = `${m.image.width}x${m.image.height}`;
         }
       });
     },
@@ -97,11 +104,11 @@ const steady = intervals.slice(Math.floor(intervals.length / 4));
 const fps = steady.map((i) => i.processedFps);
 console.log('\n| run | frames/s in | frames/s processed | latency p50 ms | latency p95 ms | dropped | RSS MB |');
 console.log('|---|---|---|---|---|---|---|');
-console.log(`| baseline: ffmpeg decode+crop+resize, no model (${baselineSeconds} s) | ${baselineFps.toFixed(1)} | - | - | - | - | ${mb(baselineRss)} |`);
+console.log(`| baseline: ffmpeg decode+scale to ${displayWidth} px, no model (${baselineSeconds} s) | ${baselineFps.toFixed(1)} | - | - | - | - | ${mb(baselineRss)} |`);
 console.log(
   `| live, overlay ${overlay} (${seconds} s) | ${(summary.received / seconds).toFixed(1)} | ${(summary.processed / seconds).toFixed(2)} (steady min ${Math.min(...fps).toFixed(2)}) | ${ms(summary.latencyP50Ms)} | ${ms(summary.latencyP95Ms)} | ${(100 * summary.droppedFraction).toFixed(1)} % | ${mb(intervals.at(-1)?.rssBytes ?? 0)} |`,
 );
-console.log(`\nviewer received ${received} frames (${(receivedBytes / 2 ** 20).toFixed(1)} MB)`);
+console.log(`\nviewer received ${received} pictures of ${pictureSize} (${(receivedBytes / 2 ** 20).toFixed(1)} MB)`);
 console.log('\nRSS over time (MB): ' + intervals.filter((_, i) => i % 3 === 2).map((i) => `${i.atSeconds.toFixed(0)} s: ${mb(i.rssBytes)}`).join(', '));
 const half = intervals.slice(Math.floor(intervals.length / 2));
 if (half.length >= 2) {
