@@ -3,6 +3,7 @@
  * boxes around their main element (boxes.csv beside the shared data's manifest).
  *
  *   npx tsx bench/localisation.ts [--model models/rovlens-default.onnx] [--data <shared data folder>] [--json out.json]
+ *     [--subset-ids ids.txt]   also score the boxed images whose id is listed (e.g. those in the validation split)
  *
  * Maps compared (each image goes through the model's centre crop and input size, as in the pipeline):
  *   labelled   the CAM of the boxed element class (the usual pointing-game protocol)
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: process.env.ROVLENS_DATA ?? resolve(import.meta.dirname, '../../shared/data') },
     threshold: { type: 'string', default: '0.5' },
     json: { type: 'string' },
+    'subset-ids': { type: 'string' },
   },
 });
 const threshold = Number(args.threshold);
@@ -187,9 +189,17 @@ for (const [n, row] of rows.entries()) {
 }
 await model.close();
 
+// An extra subset from a file of image ids (one a line), e.g. the boxed images in a validation split.
+const listed = args['subset-ids'] ? new Set(readFileSync(args['subset-ids'], 'utf8').split(/\r?\n/).filter(Boolean)) : undefined;
 const subsets: [string, (r: (typeof results)[number]) => boolean][] = [
   ['all', () => true],
   ['single, < 30 %', (r) => r.single],
+  ...(listed
+    ? ([
+        ['listed', (r) => listed.has(r.row.id)],
+        ['listed single', (r) => listed.has(r.row.id) && r.single],
+      ] as [string, (r: (typeof results)[number]) => boolean][])
+    : []),
   ...[...new Set(rows.map((r) => r.element))].sort().map((e) => [e, (r: (typeof results)[number]) => r.row.element === e] as [string, (r: (typeof results)[number]) => boolean]),
 ];
 const pct = (x: number) => `${(100 * x).toFixed(1)}`.padStart(6);

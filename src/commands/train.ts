@@ -38,6 +38,8 @@ export function register(program: Command): void {
     .option('--epochs <n>', `${d('epochs')} (default ${defaults.epochs})`)
     .option('--learning-rate <r>', `${d('learningRate')} (default ${defaults.learningRate})`)
     .option('--l2 <x>', `${d('l2')} (default ${defaults.l2})`)
+    .addOption(new Option('--penalty <kind>', d('penalty')).choices(['standardised', 'raw']).default(defaults.penalty))
+    .option('--sd-floor-fraction <f>', `${d('sdFloorFraction')} (default ${defaults.sdFloorFraction})`)
     .option('--no-class-weights', 'train without class weights')
     .option('--batch-size <n>', `${d('batchSize')} (default ${defaults.batchSize})`)
     .option('--uncertain-below <p>', d('uncertainBelow'))

@@ -22,7 +22,12 @@ export const trainingOptionsSchema = z
     inputSizePx: z.number().int().min(32).max(1024).optional().describe("model input side in pixels (default: the base card's); the backbone must accept it"),
     epochs: z.number().int().min(1).max(5000).default(300).describe('full-batch Adam steps'),
     learningRate: z.number().gt(0).max(1).default(0.01).describe('Adam step size'),
-    l2: z.number().min(0).max(100).default(0.3).describe('L2 penalty on standardised weights'),
+    l2: z.number().min(0).max(100).default(0.3).describe("L2 penalty strength (on the weights the penalty option names)"),
+    penalty: z
+      .enum(['standardised', 'raw'])
+      .default('standardised')
+      .describe("'standardised': L2 on weights of standardised features (large graph weights on channels that barely vary); 'raw': L2 on the weights written into the graph, which the CAM uses"),
+    sdFloorFraction: z.number().min(0).max(100).default(0).describe("with --penalty standardised: each channel's scale is at least this fraction of the median sd (0: off)"),
     classWeights: z.boolean().default(true).describe('weight classes inversely to their frequency'),
     batchSize: z.number().int().min(1).max(256).default(8).describe('images per ONNX Runtime run'),
     uncertainBelow: z.number().min(0).max(1).optional().describe('threshold written into the card (default: chosen on validation)'),

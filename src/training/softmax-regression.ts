@@ -3,9 +3,15 @@
  * embeddings: the linear head of a frozen backbone. Pure TypeScript on typed arrays, full-batch
  * Adam from zero weights, so the result depends only on the data and the options (deterministic).
  *
- * Features are standardised inside training (Adam converges far faster on unit-scale inputs) and the
- * weights are mapped back so that the returned head applies to raw embeddings:
- *   logits = W . x + b, with W[c,k] = V[c,k] / sd[k] and b[c] = a[c] - sum_k V[c,k] mean[k] / sd[k].
+ * Features are centred, and scaled by s[k], inside training; the weights are mapped back so that
+ * the returned head applies to raw embeddings:
+ *   logits = W . x + b, with W[c,k] = V[c,k] / s[k] and b[c] = a[c] - sum_k V[c,k] mean[k] / s[k].
+ * The L2 penalty falls on V, so the scale decides which weights it holds back:
+ * - 'standardised': s = sd. A channel that barely varies between images gets W = V / sd, very large
+ *   for small sd. In a CNN such channels are often padding artefacts at the feature map's border,
+ *   and the CAM (W . A per cell) then peaks on the map's outer ring.
+ * - 'raw': s = 1, so the penalty is on the weights written into the graph (and used by the CAM).
+ * sdFloorFraction (standardised only) keeps s[k] >= fraction x median sd: a middle way.
  */
 
 export interface SoftmaxTrainOptions {
@@ -15,6 +21,10 @@ export interface SoftmaxTrainOptions {
   l2: number;
   /** Per-class weight multiplying each sample's loss; default 1 for all. */
   classWeights?: Float32Array;
+  /** What the L2 penalty is measured on (see the file comment); default 'standardised'. */
+  penalty?: 'standardised' | 'raw';
+  /** With 'standardised': each feature's scale is at least this fraction of the median sd; default 0. */
+  sdFloorFraction?: number;
 }
 
 export interface LinearHead {
@@ -65,6 +75,11 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
   for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]! / n;
   for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) sd[k]! += (x[i * d + k]! - mean[k]!) ** 2 / n;
   for (let k = 0; k < d; k++) sd[k] = Math.sqrt(sd[k]!) > 1e-8 ? Math.sqrt(sd[k]!) : 1;
+  if ((options.penalty ?? 'standardised') === 'raw') sd.fill(1);
+  else if (options.sdFloorFraction) {
+    const floor = options.sdFloorFraction * median(sd);
+    for (let k = 0; k < d; k++) sd[k] = Math.max(sd[k]!, floor);
+  }
   const z = new Float32Array(n * d);
   for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) z[i * d + k] = (x[i * d + k]! - mean[k]!) / sd[k]!;
 
@@ -134,6 +149,12 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
     bias[c] = b;
   }
   return { head: { weight, bias, classes, features: d }, lossHistory };
+}
+
+function median(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** logits = W . x + b for each row of `x` [n, features]; returns row-major [n, classes]. */

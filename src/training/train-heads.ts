@@ -127,6 +127,8 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
         epochs: options.epochs,
         learningRate: options.learningRate,
         l2: options.l2,
+        penalty: options.penalty,
+        sdFloorFraction: options.sdFloorFraction,
         ...(classWeights ? { classWeights } : {}),
       });
       const valItems = s.validation.map((v) => cleanItem.get(s.members[v]!)!);
@@ -155,7 +157,7 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
       input: card.input,
       provenance: {
         ...base.provenance,
-        heads: `class-weighted softmax regression on the frozen backbone's embedding, trained by rovlens train (seed ${options.seed}, ${options.views} augmented views per training image, L2 ${options.l2})`,
+        heads: `class-weighted softmax regression on the frozen backbone's embedding, trained by rovlens train (seed ${options.seed}, ${options.views} augmented views per training image, L2 ${options.l2} on ${options.penalty === 'raw' ? 'the graph weights' : `standardised weights${options.sdFloorFraction ? ` (scale floor ${options.sdFloorFraction} x median sd)` : ''}`})`,
         trainedOn: Object.fromEntries(
           partial.map((p) => [p.head, { data: basename(request.data), split: p.split, trainImages: p.trainImages, validationImages: p.validationImages, imagesPerClassAndSource: p.counts }]),
         ),

@@ -78,6 +78,47 @@ describe('softmax regression', () => {
     }
   });
 
+  it('holds back the weight of a barely varying informative channel under the raw penalty, not under the standardised one', () => {
+    // Channel 0 separates the classes with a spread of 0.01; channel 1 separates them with a spread of 1.
+    const random = seededRandom(5);
+    const rows: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const y = i % 2;
+      rows.push(0.01 * (y + (random() - 0.5) * 0.5), y + (random() - 0.5) * 1.5);
+      labels.push(y);
+    }
+    const x = Float32Array.from(rows);
+    const weightOn = (penalty: 'standardised' | 'raw', channel: number) => {
+      const { head } = trainSoftmax(x, labels, 2, { epochs: 300, learningRate: 0.05, l2: 0.1, penalty });
+      return Math.abs(head.weight[2 + channel]! - head.weight[channel]!);
+    };
+    // Standardised: the 0.01-spread channel needs a 100x larger raw weight and gets it.
+    expect(weightOn('standardised', 0)).toBeGreaterThan(20 * weightOn('standardised', 1));
+    // Raw: the penalty on the graph's weights keeps it below the well-spread channel's weight.
+    expect(weightOn('raw', 0)).toBeLessThan(weightOn('raw', 1));
+  });
+
+  it('floors each channel scale at a fraction of the median sd, between standardised and raw', () => {
+    const random = seededRandom(6);
+    const rows: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const y = i % 2;
+      rows.push(0.01 * (y + (random() - 0.5) * 0.5), y + (random() - 0.5) * 1.5, random(), random());
+      labels.push(y);
+    }
+    const x = Float32Array.from(rows);
+    const lowChannelWeight = (options: { penalty?: 'standardised' | 'raw'; sdFloorFraction?: number }) => {
+      const { head } = trainSoftmax(x, labels, 2, { epochs: 300, learningRate: 0.05, l2: 0.1, ...options });
+      return Math.abs(head.weight[4]! - head.weight[0]!);
+    };
+    const plain = lowChannelWeight({});
+    const floored = lowChannelWeight({ sdFloorFraction: 1 });
+    expect(floored).toBeLessThan(plain / 5);
+    expect(lowChannelWeight({ sdFloorFraction: 0 })).toBeCloseTo(plain, 6);
+  });
+
   it('refuses labels outside the class range', () => {
     expect(() => trainSoftmax(Float32Array.from([1, 2]), [0, 3], 2, { epochs: 1, learningRate: 0.1, l2: 0 })).toThrow(/label 3 outside 0..1/);
   });

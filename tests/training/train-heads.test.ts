@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseOptions, trainingOptionsSchema } from '../../src/config/training.js';
 import { evaluateModel } from '../../src/training/evaluate-model.js';
 import { trainHeads, type TrainReport } from '../../src/training/train-heads.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
@@ -47,6 +48,21 @@ describe('training heads on a frozen backbone', () => {
   it('gives other weights under another seed', async () => {
     await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'c.onnx'), options: { views: 2, epochs: 150, seed: 2, cacheDir: join(dir, 'cache') } });
     expect(readFileSync(join(dir, 'c.onnx')).equals(readFileSync(join(dir, 'a.onnx')))).toBe(false);
+  });
+
+  it('trains with the L2 penalty on the graph weights when asked, and says so in the card', async () => {
+    const raw = await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'raw.onnx'), options: { views: 2, epochs: 150, penalty: 'raw', l2: 0.01, cacheDir: join(dir, 'cache') } });
+    for (const head of raw.heads) {
+      expect(head.validation.overall.weightedAccuracy).toBeGreaterThanOrEqual(0.99);
+      expect(head.writtenModelMaxLogitError).toBeLessThan(1e-3);
+    }
+    const card = JSON.parse(readFileSync(join(dir, 'raw.card.json'), 'utf8'));
+    expect(card.provenance.heads).toMatch(/L2 0\.01 on the graph weights/);
+  });
+
+  it('refuses an unknown penalty, naming the flag', () => {
+    expect(() => parseOptions(trainingOptionsSchema, { penalty: 'lasso' })).toThrow(/^--penalty: /);
+    expect(() => parseOptions(trainingOptionsSchema, { sdFloorFraction: '-1' })).toThrow(/^--sd-floor-fraction: /);
   });
 
   it('lets evaluate reproduce the validation figures from the written model', async () => {

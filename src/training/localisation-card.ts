@@ -1,0 +1,43 @@
+/**
+ * The card's `provenance.localisation`: the pointing game and mask IoU of the labelled-class CAM
+ * against the always-centre baseline, from a `bench/localisation.ts --json` summary, with the data
+ * it was measured on and how much of that data the heads were trained on.
+ */
+
+interface BenchEntry {
+  n: number;
+  pointing: number;
+  maskIou: number;
+  boxIou: number;
+  edge: number;
+}
+
+export interface LocalisationBenchSummary {
+  threshold: number;
+  images: number;
+  summary: Record<string, Partial<Record<'labelled' | 'predicted' | 'activation' | 'centre', BenchEntry>>>;
+}
+
+const pct = (x: number | undefined) => (x === undefined ? null : Number((100 * x).toFixed(1)));
+
+/** `subsets` maps the bench's subset names to what the card calls them. */
+export function localisationProvenance(bench: LocalisationBenchSummary, subsets: Record<string, string>, measuredOn: string, caveat: string) {
+  const rows = Object.entries(subsets)
+    .filter(([name]) => bench.summary[name])
+    .map(([name, label]) => {
+      const s = bench.summary[name]!;
+      return {
+        subset: label,
+        images: s.labelled?.n ?? s.centre?.n ?? 0,
+        labelledCam: { pointingGamePercent: pct(s.labelled?.pointing), maskIouPercent: pct(s.labelled?.maskIou), peaksOnOuterRingPercent: pct(s.labelled?.edge) },
+        meanActivation: { pointingGamePercent: pct(s.activation?.pointing), maskIouPercent: pct(s.activation?.maskIou) },
+        centreBaseline: { pointingGamePercent: pct(s.centre?.pointing), maskIouPercent: pct(s.centre?.maskIou) },
+      };
+    });
+  return {
+    measuredOn,
+    protocol: `pointing game: the CAM's peak falls inside the rough box; mask IoU: CAM >= ${bench.threshold} x max against the box on a 200x200 grid; centre baseline: always the image centre, and the whole crop as the mask (bench/localisation.ts)`,
+    caveat,
+    subsets: rows,
+  };
+}
