@@ -16,7 +16,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
-import { filter, firstValueFrom, takeUntil, timer, toArray } from 'rxjs';
+import { filter, firstValueFrom, map, reduce, takeUntil, timer } from 'rxjs';
 import { livePipelineSchema, parseLiveOptions } from '../src/config/live.js';
 import { runLive } from '../src/live/run.js';
 import { percentile } from '../src/live/stats.js';
@@ -64,15 +64,18 @@ console.log(`clip ${input}, model ${card.name} (${card.input.width}x${card.input
 // Baseline: the feed alone (ffmpeg decode + scale to the display width in real time), consumed at once.
 const options = parseLiveOptions({ source: sourceOptions });
 const started = Date.now();
-const frames = await firstValueFrom(
+// Only the count and the first and last decode times are kept: holding 20 s of display-sized frames
+// (about 1.5 MB each) would inflate the RSS the live run is compared with.
+const decoded = await firstValueFrom(
   liveSource(input, options.source, { fitWidth: displayWidth }).pipe(
     filter((e): e is Extract<LiveEvent, { type: 'frame' }> => e.type === 'frame'),
     takeUntil(timer(baselineSeconds * 1000)),
-    toArray(),
+    map((e) => e.frame.decodedAtMs ?? Date.now()),
+    reduce((acc, atMs) => ({ count: acc.count + 1, firstAtMs: acc.firstAtMs ?? atMs, lastAtMs: atMs }), { count: 0, firstAtMs: undefined as number | undefined, lastAtMs: started }),
   ),
 );
-const firstAt = frames[0]?.frame.decodedAtMs ?? started;
-const baselineFps = (frames.length - 1) / Math.max(1e-3, ((frames.at(-1)?.frame.decodedAtMs ?? firstAt) - firstAt) / 1000);
+const firstAt = decoded.firstAtMs ?? started;
+const baselineFps = (decoded.count - 1) / Math.max(1e-3, (decoded.lastAtMs - firstAt) / 1000);
 const baselineRss = process.memoryUsage.rss();
 
 // The live run, with one viewer reading everything.
