@@ -108,6 +108,24 @@ describe('rovlens timeline (spawned as a user runs it, tiny model)', () => {
     expect(ffmpegs).toEqual([]);
   });
 
+  it('runs a pipeline module the user wrote (--pipeline), here the built-in one keeping sandy frames only', async () => {
+    const module = tmpFile('sandy-only-pipeline.mjs');
+    writeFileSync(
+      module,
+      [
+        "import { filter } from 'rxjs';",
+        "import { timelinePipeline as builtIn } from '../../dist/pipelines/timeline.js';",
+        "export const timelinePipeline = (ctx) => builtIn(ctx).pipe(filter((r) => r.heads.floor.label === 'sandy'));",
+      ].join('\n'),
+    );
+    const run = await runCli(['timeline', SD, '--model', model, '--pipeline', module, '-q']);
+    expect(run.code).toBe(0);
+    expect((parse(run.stdout, { columns: true }) as Row[]).map((r) => Number(r.pts_seconds))).toEqual([0, 1, 2, 3, 4]);
+    const missing = await runCli(['timeline', SD, '--model', model, '--pipeline', tmpFile('no-such-pipeline.mjs'), '-q']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^rovlens: --pipeline: .*no-such-pipeline\.mjs does not exist/);
+  });
+
   it('falls back from CUDA to CPU with one clear line', async () => {
     const run = await runCli(['timeline', SD, '--model', model, '--device', 'cuda', '--every', '5', '-q']);
     expect(run.code).toBe(0);
