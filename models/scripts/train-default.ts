@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { augmentationSchema, robustnessSchema } from '../../src/config/training.js';
+import { augmentationSchema, parseOptions, robustnessSchema, trainingOptionsSchema } from '../../src/config/training.js';
 import { RovlensError } from '../../src/errors.js';
 import { parseModelCard, type ModelCard } from '../../src/model/card.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -99,7 +99,14 @@ export function provenanceFor(train: TrainReport, evaluation: EvaluateReport, ba
       split: `${train.heads[0]!.split} split, ${train.options.validationFraction} of each class held out, seed ${train.options.seed}`,
       viewsPerTrainingImage: train.options.views,
       augmentation: augmentationSchema.parse({}),
-      options: { epochs: train.options.epochs, learningRate: train.options.learningRate, l2: train.options.l2, classWeights: train.options.classWeights },
+      options: {
+        epochs: train.options.epochs,
+        learningRate: train.options.learningRate,
+        l2: train.options.l2,
+        penalty: train.options.penalty,
+        sdFloorFraction: train.options.sdFloorFraction,
+        classWeights: train.options.classWeights,
+      },
       perHead: Object.fromEntries(
         train.heads.map((h) => [
           h.head,
@@ -138,6 +145,9 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       'input-size-px': { type: 'string', default: '224' },
       views: { type: 'string', default: '10' },
+      l2: { type: 'string', default: '0.3' },
+      penalty: { type: 'string', default: 'standardised' },
+      'sd-floor-fraction': { type: 'string', default: '0' },
       seed: { type: 'string', default: '1' },
       output: { type: 'string', short: 'o', default: 'models/rovlens-default.onnx' },
       'no-robustness': { type: 'boolean', default: false },
@@ -168,7 +178,14 @@ async function main(): Promise<void> {
     model: backbone,
     data,
     output,
-    options: { inputSizePx: Number(values['input-size-px']), views: Number(values.views), seed: Number(values.seed) },
+    options: parseOptions(trainingOptionsSchema, {
+      inputSizePx: values['input-size-px'],
+      views: values.views,
+      seed: values.seed,
+      l2: values.l2,
+      penalty: values.penalty,
+      sdFloorFraction: values['sd-floor-fraction'],
+    }),
     card: { name: 'rovlens-default' },
     onProgress: progress,
   });

@@ -31,6 +31,7 @@ import { loadDataset } from '../../src/training/dataset.js';
 import { runImages, type ModelInputItem } from '../../src/training/embed.js';
 import { headLabels } from '../../src/training/heads.js';
 import { table } from '../../src/training/report.js';
+import { trainCellMax, type CellMaps } from '../../src/training/cell-max-regression.js';
 import { applyHead, balancedClassWeights, trainSoftmax, type SoftmaxTrainOptions } from '../../src/training/softmax-regression.js';
 import { groupSplit } from '../../src/training/split.js';
 import { defaultCacheDir, headSplits } from '../../src/training/train-heads.js';
@@ -133,7 +134,6 @@ for (const [n, row] of boxRows.entries()) {
   const single = !/of several/i.test(row.note ?? '') && (box.x1 - box.x0) * (box.y1 - box.y0) < 0.3;
   boxed.push({ image, label, features: Float32Array.from(out.data), h, w, region: frame.region, sourceSize: frame.sourceSize, box, single });
 }
-await withFeatures.close();
 await model.close();
 
 /** Peak of W[c] . A inside the box, as bench/localisation.ts scores it. */
@@ -175,6 +175,17 @@ function nonNegativeGauge(weight: Float32Array, classes: number): Float32Array {
   return out;
 }
 
+function recalls(logits: Float32Array, y: readonly number[], classes: number): string {
+  const hits = new Float64Array(classes);
+  const counts = new Float64Array(classes);
+  y.forEach((t, i) => {
+    const row = logits.subarray(i * classes, (i + 1) * classes);
+    counts[t]!++;
+    if (row.indexOf(Math.max(...row)) === t) hits[t]!++;
+  });
+  return Array.from(counts, (n, c) => `${hits[c]}/${n}`).join(' ');
+}
+
 function balancedAccuracy(logits: Float32Array, y: readonly number[], classes: number): number {
   const hits = new Float64Array(classes);
   const counts = new Float64Array(classes);
@@ -189,8 +200,10 @@ function balancedAccuracy(logits: Float32Array, y: readonly number[], classes: n
   return sum / present;
 }
 
-function parseConfig(text: string): { name: string; options: Pick<SoftmaxTrainOptions, 'l2' | 'penalty' | 'sdFloorFraction'> } {
+function parseConfig(text: string): { name: string; options: Pick<SoftmaxTrainOptions, 'l2' | 'penalty' | 'sdFloorFraction'>; cellWeight?: number } {
   const [penalty, l2] = text.split(':');
+  const cellMax = /^(raw)?cellmax([\d.]+)$/.exec(penalty!);
+  if (cellMax) return { name: text, options: { l2: Number(l2), penalty: cellMax[1] ? 'raw' : 'standardised' }, cellWeight: Number(cellMax[2]) };
   const floor = /^floor([\d.]+)$/.exec(penalty!);
   if (floor) return { name: text, options: { l2: Number(l2), penalty: 'standardised', sdFloorFraction: Number(floor[1]) } };
   if (penalty !== 'standardised' && penalty !== 'raw') throw new RovlensError(`--configs: '${text}' is not <standardised|raw|floor<f>>:<l2>`, 2);
@@ -224,14 +237,29 @@ for (const head of wantedHeads) {
     results.push({ head, config: 'centre baseline', selectionBalancedAccuracy: NaN, pointingAll: centreHits(boxedTrain) / boxedTrain.length, pointingSingle: centreHits(singles) / singles.length, edgePeaks: 0, pointingAllNonNegative: NaN, pointingSingleNonNegative: NaN, maxAbsWeight: 0, seconds: 0 });
   }
   const classWeights = balancedClassWeights(fitY, classes);
-  process.stderr.write(`${head}: fit ${fitImages.length} images (${fitRows.length} rows), selection ${selImages.length}, boxed in training groups ${boxedTrain.length} (single ${boxedTrain.filter((b) => b.single).length}), boxed in validation ${boxed.length - boxedTrain.length}\n`);
+  process.stderr.write(
+    `${head}: fit ${fitImages.length} images (${fitRows.length} rows), selection ${selImages.length} (${card.heads[head]!.labels.join(' ')})${head === 'element' ? `, boxed in training groups ${boxedTrain.length} (single ${boxedTrain.filter((b) => b.single).length}), boxed in validation ${boxed.length - boxedTrain.length}` : ''}\n`,
+  );
   const fitX = rowsOf(fitRows);
+  // Feature maps of the clean fit images, only when a config needs them (cellmax).
+  let cellMaps: CellMaps | undefined;
+  if (values.configs!.includes('cellmax')) {
+    const out = await runImages(withFeatures, fitImages.map((i) => ({ path: images[i]!.path, id: images[i]!.id })), [pooling.features], { batchSize: options.batchSize, card });
+    const all = out[pooling.features]!;
+    const size = all.length / fitImages.length;
+    cellMaps = { maps: fitImages.map((_, r) => all.subarray(r * size, (r + 1) * size)), labels: inner.train.map((j) => trainY[j]!), cells: size / d };
+    process.stderr.write(`feature maps: ${fitImages.length} x ${size / d} cells\n`);
+  }
   for (const text of values.configs!.split(',')) {
-    const { name, options: config } = parseConfig(text);
+    const { name, options: config, cellWeight } = parseConfig(text);
     const started = performance.now();
-    const { head: trained } = trainSoftmax(fitX, fitY, classes, { epochs: options.epochs, learningRate: options.learningRate, classWeights, ...config });
+    const { head: trained } =
+      cellWeight !== undefined
+        ? trainCellMax(fitX, fitY, classes, cellMaps!, { epochs: options.epochs, learningRate: options.learningRate, classWeights, l2: config.l2, penalty: config.penalty!, cellWeight })
+        : trainSoftmax(fitX, fitY, classes, { epochs: options.epochs, learningRate: options.learningRate, classWeights, ...config });
     const seconds = (performance.now() - started) / 1000;
-    const acc = balancedAccuracy(applyHead(trained, selX), selY, classes);
+    const selLogits = applyHead(trained, selX);
+    const acc = balancedAccuracy(selLogits, selY, classes);
     const rate = (list: Boxed[], f: (w: Float32Array, b: Boxed) => boolean, weight = trained.weight) => (list.length ? list.filter((b) => f(weight, b)).length / list.length : NaN);
     // The same head in another gauge: adding one vector to every class row changes no probability.
     const shifted = nonNegativeGauge(trained.weight, classes);
@@ -242,6 +270,7 @@ for (const head of wantedHeads) {
       head,
       config: name,
       selectionBalancedAccuracy: acc,
+      selectionRecalls: recalls(selLogits, selY, classes),
       pointingAll: rate(boxedTrain, pointingHit),
       pointingSingle: rate(singles, pointingHit),
       edgePeaks: rate(boxedTrain, edgePeak),
@@ -254,6 +283,7 @@ for (const head of wantedHeads) {
     process.stderr.write(`${JSON.stringify(row)}\n`);
   }
 }
+await withFeatures.close();
 const pct = (x: unknown) => (Number.isFinite(x) ? (100 * (x as number)).toFixed(1) : '-');
 process.stdout.write(
   `${table(
