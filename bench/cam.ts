@@ -35,7 +35,9 @@ function blobMap(seed: number): CamMaps {
       const cy = rand() * MAP;
       const sigma = 1 + rand() * 2.5;
       const amp = rand() * 4 - 1;
-      for (let y = 0; y < MAP; y++) for (let x = 0; x < MAP; x++) data[c * MAP * MAP + y * MAP + x]! += amp * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma * sigma));
+      for (let y = 0; y < MAP; y++)
+        for (let x = 0; x < MAP; x++)
+          data[c * MAP * MAP + y * MAP + x]! += amp * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma * sigma));
     }
   }
   return { classes: 5, height: MAP, width: MAP, data, method: 'gradcam' };
@@ -55,12 +57,21 @@ function time(iterations: number, fn: (i: number) => void): { median: number; p9
 
 const maps = Array.from({ length: 64 }, (_, i) => blobMap(i + 1));
 const rows: [string, string, string, string][] = [];
-const add = (what: string, t: { median: number; p95: number }, note: string) => rows.push([what, t.median.toFixed(3), t.p95.toFixed(3), note]);
+const add = (what: string, t: { median: number; p95: number }, note: string) =>
+  rows.push([what, t.median.toFixed(3), t.p95.toFixed(3), note]);
 
 const fast = time(500, (i) => localise(maps[i % maps.length]!, 'element', 4, region));
 add('localise, 64-cell grid (default)', fast, 'relative threshold 0.5, up to 3 boxes');
-add('localise, Otsu', time(500, (i) => localise(maps[i % maps.length]!, 'element', 4, region, { thresholdMethod: 'otsu' })), '');
-add('localise, 256-cell grid', time(200, (i) => localise(maps[i % maps.length]!, 'element', 4, region, { gridCells: 256 })), '');
+add(
+  'localise, Otsu',
+  time(500, (i) => localise(maps[i % maps.length]!, 'element', 4, region, { thresholdMethod: 'otsu' })),
+  '',
+);
+add(
+  'localise, 256-cell grid',
+  time(200, (i) => localise(maps[i % maps.length]!, 'element', 4, region, { gridCells: 256 })),
+  '',
+);
 const full = time(5, (i) => {
   const m = maps[i % maps.length]!;
   const heat = reluNormalise(m.data.slice(4 * MAP * MAP, 5 * MAP * MAP));
@@ -71,10 +82,33 @@ add(`baseline: same at ${region.width}x${region.height}`, full, 'upsample, thres
 
 // The renderer on a 4K frame (grey, so the cost is the pixel work, not the content).
 const pixels = new Uint8Array(source.width * source.height * 3).fill(90);
-const frame4k: Frame = { sourceId: 'bench', index: 0, ptsSeconds: 0, width: source.width, height: source.height, pixels, sourceSize: source, region: { x: 0, y: 0, ...source } };
+const frame4k: Frame = {
+  sourceId: 'bench',
+  index: 0,
+  ptsSeconds: 0,
+  width: source.width,
+  height: source.height,
+  pixels,
+  sourceSize: source,
+  region: { x: 0, y: 0, ...source },
+};
 const modelFrame: Frame = { ...frame4k, width: 512, height: 512, pixels: new Uint8Array(512 * 512 * 3), region };
-const heads = { element: { labels: ['ripples', 'fauna', 'algae', 'waste', 'rocks'], probabilities: Float32Array.from([0.1, 0.1, 0.1, 0.1, 0.6]), label: 'rocks', confidence: 0.6, topIndex: 4, uncertain: false } };
-const result: FrameResult = { frame: modelFrame, heads, cams: { element: maps[0]! }, localisation: localise(maps[0]!, 'element', 4, region) };
+const heads = {
+  element: {
+    labels: ['ripples', 'fauna', 'algae', 'waste', 'rocks'],
+    probabilities: Float32Array.from([0.1, 0.1, 0.1, 0.1, 0.6]),
+    label: 'rocks',
+    confidence: 0.6,
+    topIndex: 4,
+    uncertain: false,
+  },
+};
+const result: FrameResult = {
+  frame: modelFrame,
+  heads,
+  cams: { element: maps[0]! },
+  localisation: localise(maps[0]!, 'element', 4, region),
+};
 const renderTimes: number[] = [];
 for (let i = 0; i < 6; i++) {
   const t = performance.now();
@@ -85,13 +119,20 @@ renderTimes.sort((a, b) => a - b);
 rows.push(['render 4K -> 1920x1080 JPEG', renderTimes[2]!.toFixed(1), renderTimes[4]!.toFixed(1), 'resize, blend, SVG overlay, encode']);
 
 const pad = (s: string, n: number) => s.padEnd(n);
-process.stdout.write(`CAM post-processing, ${MAP}x${MAP} map over the 0.67 crop of a ${source.width}x${source.height} frame (region ${region.width}x${region.height})\n\n`);
+process.stdout.write(
+  `CAM post-processing, ${MAP}x${MAP} map over the 0.67 crop of a ${source.width}x${source.height} frame (region ${region.width}x${region.height})\n\n`,
+);
 process.stdout.write(`${pad('step', 40)} ${'median ms'.padStart(10)} ${'p95 ms'.padStart(10)}  note\n`);
-for (const [what, median, p95, note] of rows) process.stdout.write(`${pad(what, 40)} ${median.padStart(10)} ${p95.padStart(10)}  ${note}\n`);
-process.stdout.write(`\nlocalise is ${(full.median / fast.median).toFixed(0)}x faster than the full-resolution baseline; target <= 5 ms: ${fast.median <= 5 ? 'met' : 'NOT met'}\n`);
+for (const [what, median, p95, note] of rows)
+  process.stdout.write(`${pad(what, 40)} ${median.padStart(10)} ${p95.padStart(10)}  ${note}\n`);
+process.stdout.write(
+  `\nlocalise is ${(full.median / fast.median).toFixed(0)}x faster than the full-resolution baseline; target <= 5 ms: ${fast.median <= 5 ? 'met' : 'NOT met'}\n`,
+);
 
 // The occlusion fallback: cells^2 + 1 forward passes per frame.
-process.stdout.write(`\nocclusion fallback: forward passes per frame = cells^2 + 1: ${[4, 6, 8].map((c) => `${c} cells -> ${c * c + 1}`).join(', ')}\n`);
+process.stdout.write(
+  `\nocclusion fallback: forward passes per frame = cells^2 + 1: ${[4, 6, 8].map((c) => `${c} cells -> ${c * c + 1}`).join(', ')}\n`,
+);
 if (args.model && existsSync(args.model)) {
   const model = await ModelSession.open(args.model, { notice: () => undefined });
   const { width, height } = model.card.input;
@@ -103,6 +144,8 @@ if (args.model && existsSync(args.model)) {
   t = performance.now();
   const run = await occlusionCams(model, input, 4, 8);
   const occluded = performance.now() - t;
-  process.stdout.write(`${model.card.name} at ${width}x${height}: one forward pass ${plain.toFixed(0)} ms (baseline); occlusion with 4 cells (${run.forwardPasses} passes, batches of 8) ${occluded.toFixed(0)} ms per frame (${(occluded / plain).toFixed(1)}x)\n`);
+  process.stdout.write(
+    `${model.card.name} at ${width}x${height}: one forward pass ${plain.toFixed(0)} ms (baseline); occlusion with 4 cells (${run.forwardPasses} passes, batches of 8) ${occluded.toFixed(0)} ms per frame (${(occluded / plain).toFixed(1)}x)\n`,
+  );
   await model.close();
 }

@@ -49,19 +49,38 @@ interface Item {
   image: string;
 }
 
-function group(items: Item[], o: { hashBits: number; minCosine: number; revisitHashBits: number; revisitMinCosine: number; confirmFrames: number; useEmbeddings: boolean }) {
-  const grouper = new ConsecutiveGrouper<number>({ ...defaultGrouping, hashBits: o.hashBits, minCosine: o.minCosine, confirmFrames: o.confirmFrames });
+function group(
+  items: Item[],
+  o: {
+    hashBits: number;
+    minCosine: number;
+    revisitHashBits: number;
+    revisitMinCosine: number;
+    confirmFrames: number;
+    useEmbeddings: boolean;
+  },
+) {
+  const grouper = new ConsecutiveGrouper<number>({
+    ...defaultGrouping,
+    hashBits: o.hashBits,
+    minCosine: o.minCosine,
+    confirmFrames: o.confirmFrames,
+  });
   const segment = new Int32Array(items.length);
   const assign = (as: { item: number; groupId: number }[]) => as.forEach((a) => (segment[a.item] = a.groupId));
-  items.forEach((it, i) => assign(grouper.push({ hash: it.hash, ...(o.useEmbeddings && it.embedding ? { embedding: it.embedding } : {}), item: i })));
+  items.forEach((it, i) =>
+    assign(grouper.push({ hash: it.hash, ...(o.useEmbeddings && it.embedding ? { embedding: it.embedding } : {}), item: i })),
+  );
   assign(grouper.flush());
   // Revisits: each run's signature against the index, in order.
   const index = new SceneIndex({ hashBits: o.revisitHashBits, minCosine: o.revisitMinCosine });
   const scene = new Int32Array(items.length);
-  for (let start = 0; start < items.length; ) {
+  for (let start = 0; start < items.length;) {
     let end = start;
     while (end < items.length && segment[end] === segment[start]) end++;
-    const members = items.slice(start, end).map((it) => ({ hash: it.hash, ...(o.useEmbeddings && it.embedding ? { embedding: it.embedding } : {}) }));
+    const members = items
+      .slice(start, end)
+      .map((it) => ({ hash: it.hash, ...(o.useEmbeddings && it.embedding ? { embedding: it.embedding } : {}) }));
     const { sceneId } = index.assign(sceneSignature(members));
     scene.fill(sceneId, start, end);
     start = end;
@@ -78,10 +97,21 @@ function qualityTables(method: string, items: Item[], base: Parameters<typeof gr
       const r = group(items, { ...base, hashBits, confirmFrames });
       const c = pairwiseScores(r.segment, truthHold);
       const s = pairwiseScores(r.scene, truthImage);
-      rows.push([hashBits, confirmFrames, fmt(c.precision), fmt(c.recall), `${c.predictedGroups}/${c.truthGroups}`, fmt(s.precision), fmt(s.recall), `${s.predictedGroups}/${s.truthGroups}`]);
+      rows.push([
+        hashBits,
+        confirmFrames,
+        fmt(c.precision),
+        fmt(c.recall),
+        `${c.predictedGroups}/${c.truthGroups}`,
+        fmt(s.precision),
+        fmt(s.recall),
+        `${s.predictedGroups}/${s.truthGroups}`,
+      ]);
     }
   }
-  console.log(`${method}, hash only, revisitHashBits ${base.revisitHashBits} (defaults: hashBits ${defaultGrouping.hashBits}, confirmFrames ${defaultGrouping.confirmFrames})`);
+  console.log(
+    `${method}, hash only, revisitHashBits ${base.revisitHashBits} (defaults: hashBits ${defaultGrouping.hashBits}, confirmFrames ${defaultGrouping.confirmFrames})`,
+  );
   table(['hashBits', 'confirm', 'holds P', 'holds R', 'groups', 'images P', 'images R', 'groups'], rows);
   const revRows: (string | number)[][] = [];
   for (const revisitHashBits of [4, 6, 8, 10, 12, 14, 16, 18]) {
@@ -105,14 +135,28 @@ async function main() {
   if (!existsSync(join(args.data, 'manifest.csv'))) throw new Error(`development data not found at ${args.data} (pass --data)`);
   const size = Number(args.size);
   const dir = mkdtempSync(join(tmpdir(), 'rovlens-bench-grouping-'));
-  console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average before: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   try {
     let t0 = performance.now();
-    const clip = await writeEvalClip(args.data, dir, { images: Number(args.images), revisits: Number(args.revisits), holdSeconds: Number(args.hold), fps: Number(args.fps), seed: Number(args.seed) });
-    console.log(`clip: ${clip.holds.length} holds of ${args.hold} s (${args.images} distinct images, ${args.revisits} revisits), 320x240 H.264, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const clip = await writeEvalClip(args.data, dir, {
+      images: Number(args.images),
+      revisits: Number(args.revisits),
+      holdSeconds: Number(args.hold),
+      fps: Number(args.fps),
+      seed: Number(args.seed),
+    });
+    console.log(
+      `clip: ${clip.holds.length} holds of ${args.hold} s (${args.images} distinct images, ${args.revisits} revisits), 320x240 H.264, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     t0 = performance.now();
-    const frames: Frame[] = await lastValueFrom(decodeVideo(clip.path, { everySeconds: Number(args.every), outputSize: { width: size, height: size } }).pipe(toArray()));
+    const frames: Frame[] = await lastValueFrom(
+      decodeVideo(clip.path, { everySeconds: Number(args.every), outputSize: { width: size, height: size } }).pipe(toArray()),
+    );
     const decodeMs = (performance.now() - t0) / frames.length;
     console.log(`sampled ${frames.length} frames every ${args.every} s at ${size}x${size}\n`);
 
@@ -151,7 +195,9 @@ async function main() {
       ],
     );
     const big512 = frames.slice(0, 100).map((f) => ({ ...f, width: 512, height: 512, pixels: new Uint8Array(512 * 512 * 3).fill(7) }));
-    console.log(`on a 512x512 frame: dHash ${fmt(timeHash(dHash, big512), 4)} ms, pHash ${fmt(timeHash(pHash, big512), 4)} ms (sampled grid: cost barely grows with size)\n`);
+    console.log(
+      `on a 512x512 frame: dHash ${fmt(timeHash(dHash, big512), 4)} ms, pHash ${fmt(timeHash(pHash, big512), 4)} ms (sampled grid: cost barely grows with size)\n`,
+    );
 
     // Skipping inference: how much is saved at each duplicateBits, and how often a reused result
     // belongs to another hold (a wrong reuse), replaying skipDuplicates' rule on the pHashes.
@@ -171,9 +217,15 @@ async function main() {
           inRow = 0;
         }
       });
-      skipRows.push([duplicateBits + (duplicateBits === defaultSkip.duplicateBits ? ' (default)' : ''), `${fmt((100 * reused) / items.length, 1)} %`, wrong]);
+      skipRows.push([
+        duplicateBits + (duplicateBits === defaultSkip.duplicateBits ? ' (default)' : ''),
+        `${fmt((100 * reused) / items.length, 1)} %`,
+        wrong,
+      ]);
     }
-    console.log(`skipping inference on near-duplicates (pHash; maxReuseFrames ${defaultSkip.maxReuseFrames}; ${items.length} frames, a new image every ${args.hold} s)`);
+    console.log(
+      `skipping inference on near-duplicates (pHash; maxReuseFrames ${defaultSkip.maxReuseFrames}; ${items.length} frames, a new image every ${args.hold} s)`,
+    );
     table(['duplicateBits', 'inference saved', 'reused across a cut'], skipRows);
     console.log('');
 
@@ -188,7 +240,9 @@ async function main() {
     if (args.model) {
       const model = await ModelSession.open(args.model);
       const { width, height } = model.card.input;
-      const modelFrames = await lastValueFrom(decodeVideo(clip.path, { everySeconds: Number(args.every), outputSize: { width, height } }).pipe(toArray()));
+      const modelFrames = await lastValueFrom(
+        decodeVideo(clip.path, { everySeconds: Number(args.every), outputSize: { width, height } }).pipe(toArray()),
+      );
       t0 = performance.now();
       for (let i = 0; i < modelFrames.length; i += 8) {
         const results = await predictBatch(model, modelFrames.slice(i, i + 8), { cams: false });
@@ -196,23 +250,51 @@ async function main() {
       }
       const inferMs = (performance.now() - t0) / modelFrames.length;
       const embRows: (string | number)[][] = [];
-      for (const [hashBits, minCosine, revisitMinCosine] of [[12, 0.9, 0.92], [16, 0.9, 0.92], [12, 0.8, 0.85], [16, 0.85, 0.9], [64, 0.9, 0.92]] as const) {
+      for (const [hashBits, minCosine, revisitMinCosine] of [
+        [12, 0.9, 0.92],
+        [16, 0.9, 0.92],
+        [12, 0.8, 0.85],
+        [16, 0.85, 0.9],
+        [64, 0.9, 0.92],
+      ] as const) {
         const r = group(items, { ...base, hashBits, minCosine, revisitMinCosine, useEmbeddings: true });
         const c = pairwiseScores(r.segment, truthHold);
         const s = pairwiseScores(r.scene, truthImage);
-        embRows.push([hashBits, minCosine, revisitMinCosine, fmt(c.precision), fmt(c.recall), `${c.predictedGroups}/${c.truthGroups}`, fmt(s.precision), fmt(s.recall), `${s.predictedGroups}/${s.truthGroups}`]);
+        embRows.push([
+          hashBits,
+          minCosine,
+          revisitMinCosine,
+          fmt(c.precision),
+          fmt(c.recall),
+          `${c.predictedGroups}/${c.truthGroups}`,
+          fmt(s.precision),
+          fmt(s.recall),
+          `${s.predictedGroups}/${s.truthGroups}`,
+        ]);
       }
       console.log(`\nhash + embedding (${model.card.name}, ${width}x${height}, ${fmt(inferMs, 1)} ms a frame to infer)`);
       table(['hashBits', 'minCosine', 'revisitMinCos', 'holds P', 'holds R', 'groups', 'images P', 'images R', 'groups'], embRows);
       const perHour = (clip.holds.length / (clip.holds.length * Number(args.hold))) * 3600;
-      console.log(`\nrevisit index: ${SceneIndex.bytesPerScene(model.card.embedding?.length ?? 0)} bytes a scene with a ${model.card.embedding?.length}-float embedding`);
-      console.log(`at one scene change every ${args.hold} s (this clip): ${Math.round(perHour)} scenes an hour -> ${fmt((perHour * SceneIndex.bytesPerScene(model.card.embedding?.length ?? 0)) / 1e6, 2)} MB an hour of video`);
+      console.log(
+        `\nrevisit index: ${SceneIndex.bytesPerScene(model.card.embedding?.length ?? 0)} bytes a scene with a ${model.card.embedding?.length}-float embedding`,
+      );
+      console.log(
+        `at one scene change every ${args.hold} s (this clip): ${Math.round(perHour)} scenes an hour -> ${fmt((perHour * SceneIndex.bytesPerScene(model.card.embedding?.length ?? 0)) / 1e6, 2)} MB an hour of video`,
+      );
       await model.close();
     }
     const perHour = 3600 / Number(args.hold);
-    console.log(`\nrevisit index, hash only: ${SceneIndex.bytesPerScene(0)} bytes a scene; ${Math.round(perHour)} scenes an hour (a change every ${args.hold} s) -> ${fmt((perHour * SceneIndex.bytesPerScene(0)) / 1e3, 0)} kB an hour; with a 1280-float embedding ${fmt((perHour * SceneIndex.bytesPerScene(1280)) / 1e6, 1)} MB an hour`);
-    console.log(`live mode (consecutive grouping only): ${defaultGrouping.memoryFrames} remembered members + at most ${defaultGrouping.confirmFrames - 1} held frame(s): constant memory`);
-    console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `\nrevisit index, hash only: ${SceneIndex.bytesPerScene(0)} bytes a scene; ${Math.round(perHour)} scenes an hour (a change every ${args.hold} s) -> ${fmt((perHour * SceneIndex.bytesPerScene(0)) / 1e3, 0)} kB an hour; with a 1280-float embedding ${fmt((perHour * SceneIndex.bytesPerScene(1280)) / 1e6, 1)} MB an hour`,
+    );
+    console.log(
+      `live mode (consecutive grouping only): ${defaultGrouping.memoryFrames} remembered members + at most ${defaultGrouping.confirmFrames - 1} held frame(s): constant memory`,
+    );
+    console.log(
+      `load average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

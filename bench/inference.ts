@@ -111,7 +111,14 @@ async function time(label: string, path: string, options: InferenceBenchOptions)
           await session.run(input, dims, outputs);
           perFrame.push((performance.now() - t) / batch);
         }
-        rows.push({ model: label, sizePx, batch, runs: perFrame.length, msPerFrameMedian: median(perFrame), msPerFrameMin: Math.min(...perFrame) });
+        rows.push({
+          model: label,
+          sizePx,
+          batch,
+          runs: perFrame.length,
+          msPerFrameMedian: median(perFrame),
+          msPerFrameMin: Math.min(...perFrame),
+        });
         process.stderr.write(`  ${label} ${sizePx}x${sizePx} batch ${batch}: ${median(perFrame).toFixed(1)} ms/frame\n`);
       }
     }
@@ -124,7 +131,13 @@ async function time(label: string, path: string, options: InferenceBenchOptions)
 function parseOptions(argv: string[]): InferenceBenchOptions {
   const { values } = parseArgs({
     args: argv,
-    options: { sizes: { type: 'string' }, batches: { type: 'string' }, budget: { type: 'string' }, threads: { type: 'string' }, 'model-dir': { type: 'string' } },
+    options: {
+      sizes: { type: 'string' },
+      batches: { type: 'string' },
+      budget: { type: 'string' },
+      threads: { type: 'string' },
+      'model-dir': { type: 'string' },
+    },
     strict: true,
   });
   const list = (v: string | undefined) => v?.split(',').map(Number);
@@ -147,7 +160,9 @@ async function main(): Promise<void> {
     return;
   }
   const loadBefore = loadavg();
-  process.stderr.write(`timing on ${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown CPU'}), threads ${options.threads || 'all'}\n`);
+  process.stderr.write(
+    `timing on ${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown CPU'}), threads ${options.threads || 'all'}\n`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'rovlens-bench-'));
   const rows: Row[] = [];
   try {
@@ -173,14 +188,22 @@ async function main(): Promise<void> {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  const out = [line(header), `|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|')}|`, ...table.map(line)];
+  const out = [
+    line(header),
+    `|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|')}|`,
+    ...table.map(line),
+  ];
   process.stdout.write(`${out.join('\n')}\n`);
-  process.stdout.write(`load average (1 min) before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)} on ${cpus().length} cores\n`);
+  process.stdout.write(
+    `load average (1 min) before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)} on ${cpus().length} cores\n`,
+  );
 
   const target = rows.find((r) => r.model === 'mobilenet_v2' && r.sizePx === 512 && r.batch === 1);
   if (target) {
     const ok = target.msPerFrameMedian <= options.targetMsPerFrame;
-    process.stdout.write(`mobilenet_v2 at 512x512, batch 1: ${target.msPerFrameMedian.toFixed(1)} ms/frame, target <= ${options.targetMsPerFrame}: ${ok ? 'met' : 'NOT met'}\n`);
+    process.stdout.write(
+      `mobilenet_v2 at 512x512, batch 1: ${target.msPerFrameMedian.toFixed(1)} ms/frame, target <= ${options.targetMsPerFrame}: ${ok ? 'met' : 'NOT met'}\n`,
+    );
   }
 }
 

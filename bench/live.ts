@@ -46,8 +46,26 @@ function clip(): string {
   const source = existsSync(real) ? 'p6_crab' : 'testsrc2';
   const path = join(dir, `live-1080p30-${source}.mp4`);
   if (!existsSync(path)) {
-    const input = source === 'p6_crab' ? ['-i', real, '-vf', 'fps=30'] : ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30:duration=15', '-vf', 'noise=alls=10:allf=t'];
-    const r = spawnSync(ffmpegPath(), ['-v', 'error', '-y', ...input, '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-pix_fmt', 'yuv420p', path]);
+    const input =
+      source === 'p6_crab'
+        ? ['-i', real, '-vf', 'fps=30']
+        : ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30:duration=15', '-vf', 'noise=alls=10:allf=t'];
+    const r = spawnSync(ffmpegPath(), [
+      '-v',
+      'error',
+      '-y',
+      ...input,
+      '-an',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-g',
+      '30',
+      '-pix_fmt',
+      'yuv420p',
+      path,
+    ]);
     if (r.status !== 0) throw new Error(`could not make ${path}: ${r.stderr}`);
   }
   return path;
@@ -59,7 +77,9 @@ const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : x.toFixe
 const input = clip();
 const card = loadModelCard(values.model).card;
 const sourceOptions = { realtime: true, inputOptions: ['-stream_loop', '-1'] };
-console.log(`clip ${input}, model ${card.name} (${card.input.width}x${card.input.height}), overlay ${overlay}, display width ${displayWidth}, ${seconds} s live + ${baselineSeconds} s baseline`);
+console.log(
+  `clip ${input}, model ${card.name} (${card.input.width}x${card.input.height}), overlay ${overlay}, display width ${displayWidth}, ${seconds} s live + ${baselineSeconds} s baseline`,
+);
 
 // Baseline: the feed alone (ffmpeg decode + scale to the display width in real time), consumed at once.
 const options = parseLiveOptions({ source: sourceOptions });
@@ -71,7 +91,11 @@ const decoded = await firstValueFrom(
     filter((e): e is Extract<LiveEvent, { type: 'frame' }> => e.type === 'frame'),
     takeUntil(timer(baselineSeconds * 1000)),
     map((e) => e.frame.decodedAtMs ?? Date.now()),
-    reduce((acc, atMs) => ({ count: acc.count + 1, firstAtMs: acc.firstAtMs ?? atMs, lastAtMs: atMs }), { count: 0, firstAtMs: undefined as number | undefined, lastAtMs: started }),
+    reduce((acc, atMs) => ({ count: acc.count + 1, firstAtMs: acc.firstAtMs ?? atMs, lastAtMs: atMs }), {
+      count: 0,
+      firstAtMs: undefined as number | undefined,
+      lastAtMs: started,
+    }),
   ),
 );
 const firstAt = decoded.firstAtMs ?? started;
@@ -84,7 +108,11 @@ let receivedBytes = 0;
 let pictureSize = '-';
 const summary = await runLive(
   input,
-  parseLiveOptions({ server: { port: 0 }, source: sourceOptions, pipeline: { model: values.model, overlay, displayWidth, durationSeconds: seconds, statsIntervalSeconds: 5 } }),
+  parseLiveOptions({
+    server: { port: 0 },
+    source: sourceOptions,
+    pipeline: { model: values.model, overlay, displayWidth, durationSeconds: seconds, statsIntervalSeconds: 5 },
+  }),
   {
     notice: (line) => (/source (live|ended)|viewer at/.test(line) ? console.log(line) : undefined),
     onListening: (server) => {
@@ -107,12 +135,20 @@ const steady = intervals.slice(Math.floor(intervals.length / 4));
 const fps = steady.map((i) => i.processedFps);
 console.log('\n| run | frames/s in | frames/s processed | latency p50 ms | latency p95 ms | dropped | RSS MB |');
 console.log('|---|---|---|---|---|---|---|');
-console.log(`| baseline: ffmpeg decode+scale to ${displayWidth} px, no model (${baselineSeconds} s) | ${baselineFps.toFixed(1)} | - | - | - | - | ${mb(baselineRss)} |`);
+console.log(
+  `| baseline: ffmpeg decode+scale to ${displayWidth} px, no model (${baselineSeconds} s) | ${baselineFps.toFixed(1)} | - | - | - | - | ${mb(baselineRss)} |`,
+);
 console.log(
   `| live, overlay ${overlay} (${seconds} s) | ${(summary.received / seconds).toFixed(1)} | ${(summary.processed / seconds).toFixed(2)} (steady min ${Math.min(...fps).toFixed(2)}) | ${ms(summary.latencyP50Ms)} | ${ms(summary.latencyP95Ms)} | ${(100 * summary.droppedFraction).toFixed(1)} % | ${mb(intervals.at(-1)?.rssBytes ?? 0)} |`,
 );
 console.log(`\nviewer received ${received} pictures of ${pictureSize} (${(receivedBytes / 2 ** 20).toFixed(1)} MB)`);
-console.log('\nRSS over time (MB): ' + intervals.filter((_, i) => i % 3 === 2).map((i) => `${i.atSeconds.toFixed(0)} s: ${mb(i.rssBytes)}`).join(', '));
+console.log(
+  '\nRSS over time (MB): ' +
+    intervals
+      .filter((_, i) => i % 3 === 2)
+      .map((i) => `${i.atSeconds.toFixed(0)} s: ${mb(i.rssBytes)}`)
+      .join(', '),
+);
 const half = intervals.slice(Math.floor(intervals.length / 2));
 if (half.length >= 2) {
   const slope = (half.at(-1)!.rssBytes - half[0]!.rssBytes) / 2 ** 20 / ((half.at(-1)!.atSeconds - half[0]!.atSeconds) / 60);

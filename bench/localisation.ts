@@ -200,12 +200,19 @@ const subsets: [string, (r: (typeof results)[number]) => boolean][] = [
         ['listed single', (r) => listed.has(r.row.id) && r.single],
       ] as [string, (r: (typeof results)[number]) => boolean][])
     : []),
-  ...[...new Set(rows.map((r) => r.element))].sort().map((e) => [e, (r: (typeof results)[number]) => r.row.element === e] as [string, (r: (typeof results)[number]) => boolean]),
+  ...[...new Set(rows.map((r) => r.element))]
+    .sort()
+    .map((e) => [e, (r: (typeof results)[number]) => r.row.element === e] as [string, (r: (typeof results)[number]) => boolean]),
 ];
 const pct = (x: number) => `${(100 * x).toFixed(1)}`.padStart(6);
 const lines = [`model: ${args.model} (${card.name}), threshold ${threshold} x max, ${rows.length} boxed images`, ''];
-lines.push(`${'subset'.padEnd(16)} ${'n'.padStart(4)}  ${'map'.padEnd(10)} ${'point %'.padStart(8)} ${'maskIoU'.padStart(8)} ${'boxIoU'.padStart(8)} ${'empty %'.padStart(8)} ${'edge %'.padStart(8)}`);
-const summary: Record<string, Record<string, { n: number; pointing: number; maskIou: number; boxIou: number; empty: number; edge: number }>> = {};
+lines.push(
+  `${'subset'.padEnd(16)} ${'n'.padStart(4)}  ${'map'.padEnd(10)} ${'point %'.padStart(8)} ${'maskIoU'.padStart(8)} ${'boxIoU'.padStart(8)} ${'empty %'.padStart(8)} ${'edge %'.padStart(8)}`,
+);
+const summary: Record<
+  string,
+  Record<string, { n: number; pointing: number; maskIou: number; boxIou: number; empty: number; edge: number }>
+> = {};
 for (const [name, keep] of subsets) {
   const subset = results.filter(keep);
   summary[name] = {};
@@ -213,12 +220,25 @@ for (const [name, keep] of subsets) {
     const scored = subset.map((r) => r.scores[m]).filter((s): s is Score => s !== undefined);
     if (!scored.length) continue;
     const mean = (f: (s: Score) => number) => scored.reduce((a, s) => a + f(s), 0) / scored.length;
-    const entry = { n: scored.length, pointing: mean((s) => (s.hit ? 1 : 0)), maskIou: mean((s) => s.maskIou), boxIou: mean((s) => s.boxIou), empty: mean((s) => (s.empty ? 1 : 0)), edge: mean((s) => (s.edge ? 1 : 0)) };
+    const entry = {
+      n: scored.length,
+      pointing: mean((s) => (s.hit ? 1 : 0)),
+      maskIou: mean((s) => s.maskIou),
+      boxIou: mean((s) => s.boxIou),
+      empty: mean((s) => (s.empty ? 1 : 0)),
+      edge: mean((s) => (s.edge ? 1 : 0)),
+    };
     summary[name]![m] = entry;
-    lines.push(`${name.padEnd(16)} ${String(entry.n).padStart(4)}  ${m.padEnd(10)} ${pct(entry.pointing).padStart(8)} ${pct(entry.maskIou).padStart(8)} ${pct(entry.boxIou).padStart(8)} ${pct(entry.empty).padStart(8)} ${pct(entry.edge).padStart(8)}`);
+    lines.push(
+      `${name.padEnd(16)} ${String(entry.n).padStart(4)}  ${m.padEnd(10)} ${pct(entry.pointing).padStart(8)} ${pct(entry.maskIou).padStart(8)} ${pct(entry.boxIou).padStart(8)} ${pct(entry.empty).padStart(8)} ${pct(entry.edge).padStart(8)}`,
+    );
   }
 }
 const accuracy = results.filter((r) => r.predicted === r.row.element).length / results.length;
 lines.push('', `element accuracy on these images: ${(100 * accuracy).toFixed(1)} % (predicted label = boxed element)`);
 process.stdout.write(lines.join('\n') + '\n');
-if (args.json) writeFileSync(args.json, JSON.stringify({ model: args.model, threshold, images: rows.length, summary, elementAccuracy: accuracy }, null, 2));
+if (args.json)
+  writeFileSync(
+    args.json,
+    JSON.stringify({ model: args.model, threshold, images: rows.length, summary, elementAccuracy: accuracy }, null, 2),
+  );

@@ -142,7 +142,9 @@ class SceneCollector {
 
 function thumbnail(frame: Frame, width: number): Promise<Buffer> {
   if (frame.width <= width) return frameToJpeg(frame, 85);
-  return sharp(Buffer.from(frame.pixels.buffer, frame.pixels.byteOffset, frame.pixels.byteLength), { raw: { width: frame.width, height: frame.height, channels: 3 } })
+  return sharp(Buffer.from(frame.pixels.buffer, frame.pixels.byteOffset, frame.pixels.byteLength), {
+    raw: { width: frame.width, height: frame.height, channels: 3 },
+  })
     .resize({ width })
     .jpeg({ quality: 85 })
     .toBuffer();
@@ -161,7 +163,12 @@ export function videoResults(input: string, ctx: GroupContext, skip: SkipStats):
   const { model, options } = ctx;
   const frames = decodeVideo(input, { everySeconds: options.every, crop: options.crop, outputSize: options.size });
   const results = model
-    ? frames.pipe(skipDuplicates({ hash: options.hash, enabled: options.skipDuplicates, duplicateBits: defaultSkip.duplicateBits, stats: skip }, infer(model, { batchSize: options.batch, cams: false })))
+    ? frames.pipe(
+        skipDuplicates(
+          { hash: options.hash, enabled: options.skipDuplicates, duplicateBits: defaultSkip.duplicateBits, stats: skip },
+          infer(model, { batchSize: options.batch, cams: false }),
+        ),
+      )
     : frames.pipe(map((frame): FrameResult => ({ frame, heads: {} })));
   return results.pipe(groupFrames({ ...options, useEmbeddings: true }));
 }
@@ -191,7 +198,16 @@ async function groupVideo(input: string, ctx: GroupContext, collector: SceneColl
         const { frame } = result;
         members.push({
           hash: frameHash(frame, ctx.options.hash),
-          record: { sourceId: frame.sourceId, index: frame.index, ptsSeconds: frame.ptsSeconds, segmentId: -1, groupId: -1, ...(g.duplicateOf !== undefined ? { duplicateOf: g.duplicateOf } : {}), reused: g.reused, hash: g.hash! },
+          record: {
+            sourceId: frame.sourceId,
+            index: frame.index,
+            ptsSeconds: frame.ptsSeconds,
+            segmentId: -1,
+            groupId: -1,
+            ...(g.duplicateOf !== undefined ? { duplicateOf: g.duplicateOf } : {}),
+            reused: g.reused,
+            hash: g.hash!,
+          },
         });
         sum = unitAdd(sum, result.embedding);
       }),
@@ -206,7 +222,9 @@ async function groupImageInputs(inputs: string[], ctx: GroupContext, collector: 
   const { model, options } = ctx;
   const paths = await listImages(inputs);
   const frames = readImages(paths, { crop: options.crop, outputSize: options.size });
-  const results = model ? frames.pipe(infer(model, { batchSize: options.batch, cams: false })) : frames.pipe(map((frame): FrameResult => ({ frame, heads: {} })));
+  const results = model
+    ? frames.pipe(infer(model, { batchSize: options.batch, cams: false }))
+    : frames.pipe(map((frame): FrameResult => ({ frame, heads: {} })));
   const items: { hash: bigint; embedding?: Float32Array }[] = [];
   await lastValueFrom(
     results.pipe(
@@ -223,13 +241,28 @@ async function groupImageInputs(inputs: string[], ctx: GroupContext, collector: 
   for (const members of byGroup.values()) {
     const first = members[0]!;
     // Images are re-read for the representative's thumbnail rather than kept in memory.
-    const thumb = options.thumbnailWidth > 0 ? await thumbnail(await readImageFrame(paths[first]!, first, { crop: options.crop, outputSize: options.size }), options.thumbnailWidth) : undefined;
+    const thumb =
+      options.thumbnailWidth > 0
+        ? await thumbnail(
+            await readImageFrame(paths[first]!, first, { crop: options.crop, outputSize: options.size }),
+            options.thumbnailWidth,
+          )
+        : undefined;
     let sum: Float32Array | undefined;
     for (const i of members) sum = unitAdd(sum, items[i]!.embedding);
     collector.addSegment(
       members.map((i) => ({
         hash: items[i]!.hash,
-        record: { sourceId: paths[i]!, index: i, ptsSeconds: 0, segmentId: -1, groupId: -1, ...(i !== first ? { duplicateOf: first } : {}), reused: false, hash: hashToHex(items[i]!.hash) },
+        record: {
+          sourceId: paths[i]!,
+          index: i,
+          ptsSeconds: 0,
+          segmentId: -1,
+          groupId: -1,
+          ...(i !== first ? { duplicateOf: first } : {}),
+          reused: false,
+          hash: hashToHex(items[i]!.hash),
+        },
       })),
       sum,
       thumb,
@@ -255,14 +288,19 @@ export async function groupInputs(inputs: readonly string[], ctx: GroupContext):
  * Near-duplicate group ids for image files, for group-aware train/validation splits
  * (see splitByGroup in src/similarity/group-images.ts). Hash only unless a model is given.
  */
-export async function groupImageFiles(paths: readonly string[], options: { model?: ModelSession; crop?: RelativeCrop; size?: Size; hashBits?: number; minCosine?: number } = {}): Promise<Int32Array> {
+export async function groupImageFiles(
+  paths: readonly string[],
+  options: { model?: ModelSession; crop?: RelativeCrop; size?: Size; hashBits?: number; minCosine?: number } = {},
+): Promise<Int32Array> {
   const collector = new SceneCollector(defaultGroupPipelineOptions({ revisits: false }));
   const ctx: GroupContext = {
     ...(options.model ? { model: options.model } : {}),
     options: defaultGroupPipelineOptions({
       revisits: false,
       ...(options.crop ? { crop: options.crop } : {}),
-      size: options.size ?? (options.model ? { width: options.model.card.input.width, height: options.model.card.input.height } : { width: 128, height: 128 }),
+      size:
+        options.size ??
+        (options.model ? { width: options.model.card.input.width, height: options.model.card.input.height } : { width: 128, height: 128 }),
       ...(options.hashBits !== undefined ? { hashBits: options.hashBits } : {}),
       ...(options.minCosine !== undefined ? { minCosine: options.minCosine } : {}),
       thumbnailWidth: 0,
@@ -299,7 +337,11 @@ export interface CollectOptions {
 }
 
 /** Frames (or images) with their embeddings and predictions, for clustering; one per group when deduplicating. */
-export async function collectForClusters(inputs: readonly string[], model: ModelSession, options: CollectOptions): Promise<{ items: ClusterItem[]; seen: number; kept: number }> {
+export async function collectForClusters(
+  inputs: readonly string[],
+  model: ModelSession,
+  options: CollectOptions,
+): Promise<{ items: ClusterItem[]; seen: number; kept: number }> {
   const size = { width: model.card.input.width, height: model.card.input.height };
   const items: ClusterItem[] = [];
   let seen = 0;
@@ -322,10 +364,18 @@ export async function collectForClusters(inputs: readonly string[], model: Model
   };
   const images = inputs.filter(isImageInput);
   if (images.length) {
-    const results = await lastValueFrom(readImages(await listImages(images), { crop: options.crop, outputSize: size }).pipe(infer(model, { batchSize: options.batch, cams: false }), toArray()));
+    const results = await lastValueFrom(
+      readImages(await listImages(images), { crop: options.crop, outputSize: size }).pipe(
+        infer(model, { batchSize: options.batch, cams: false }),
+        toArray(),
+      ),
+    );
     seen += results.length;
     const ids = options.dedupe
-      ? groupImages(results.map((r) => ({ hash: frameHash(r.frame, options.grouping.hash), ...(r.embedding ? { embedding: r.embedding } : {}) })), options.grouping)
+      ? groupImages(
+          results.map((r) => ({ hash: frameHash(r.frame, options.grouping.hash), ...(r.embedding ? { embedding: r.embedding } : {}) })),
+          options.grouping,
+        )
       : Int32Array.from(results, (_, i) => i);
     const done = new Set<number>();
     for (const [i, r] of results.entries()) {

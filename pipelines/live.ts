@@ -73,7 +73,11 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
       overlay === 'server'
         ? await renderAnnotated(display, result, { jpegQuality, minWidthPixels: width, maxWidthPixels: Math.max(64, width) })
         : await frameToJpeg(display, jpegQuality);
-    pictures.set(result.frame, { jpeg, image: jpegSize(jpeg) ?? { width: display.width, height: display.height }, imageRegion: display.region });
+    pictures.set(result.frame, {
+      jpeg,
+      image: jpegSize(jpeg) ?? { width: display.width, height: display.height },
+      imageRegion: display.region,
+    });
     return result;
   };
 
@@ -94,7 +98,12 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
     groupFrames({ confirmFrames: 1 }),
     map((result) => {
       const pic = pictures.get(result.frame);
-      return { result, ...pic, imageRegion: pic?.imageRegion ?? { x: 0, y: 0, ...result.frame.sourceSize }, annotated: Boolean(pic?.jpeg) && overlay === 'server' };
+      return {
+        result,
+        ...pic,
+        imageRegion: pic?.imageRegion ?? { x: 0, y: 0, ...result.frame.sourceSize },
+        annotated: Boolean(pic?.jpeg) && overlay === 'server',
+      };
     }),
   );
 }

@@ -4,7 +4,22 @@
 import { makeSceneClip } from './scenes.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const h264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-pix_fmt', 'yuv420p', '-g', '50', '-sc_threshold', '0', '-movflags', '+faststart'];
+const h264 = [
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-crf',
+  '28',
+  '-pix_fmt',
+  'yuv420p',
+  '-g',
+  '50',
+  '-sc_threshold',
+  '0',
+  '-movflags',
+  '+faststart',
+];
 
 makeSceneClip(`${here}seafloor-sd.mp4`, { width: 720, height: 576, secondsPerScene: 5, fps: 25, codec: h264 });
 makeSceneClip(`${here}seafloor-4k.mp4`, {

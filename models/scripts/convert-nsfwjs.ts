@@ -18,7 +18,14 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as nsfwjs from 'nsfwjs';
 import { ZodError } from 'zod';
-import { BACKBONES, ELEMENT_LABELS, FLOOR_LABELS, backboneOptionsSchema, type BackboneId, type BackboneOptions } from '../../src/config/backbone.js';
+import {
+  BACKBONES,
+  ELEMENT_LABELS,
+  FLOOR_LABELS,
+  backboneOptionsSchema,
+  type BackboneId,
+  type BackboneOptions,
+} from '../../src/config/backbone.js';
 import { ExitCode, RovlensError, UsageError } from '../../src/errors.js';
 import { parseModelCard, type ModelCard } from '../../src/model/card.js';
 import { buildBackboneModel, describeLayersModel, type KerasGraph } from '../../src/model/keras-to-onnx.js';
@@ -59,9 +66,16 @@ export async function loadNsfwjsModel(id: BackboneId): Promise<LoadedKerasModel>
     console.warn = warn;
   }
   const model = loaded.model;
-  if (!(model instanceof tf.LayersModel)) throw new RovlensError(`nsfwjs ${BACKBONES[id].nsfwjsName} is not a layers model`, ExitCode.model);
+  if (!(model instanceof tf.LayersModel))
+    throw new RovlensError(`nsfwjs ${BACKBONES[id].nsfwjsName} is not a layers model`, ExitCode.model);
   const inputSizePx = model.inputs[0]!.shape[1]!;
-  return { model, graph: describeLayersModel(model), inputSizePx, nsfwjsVersion: nsfwjsVersion(), loadMilliseconds: performance.now() - started };
+  return {
+    model,
+    graph: describeLayersModel(model),
+    inputSizePx,
+    nsfwjsVersion: nsfwjsVersion(),
+    loadMilliseconds: performance.now() - started,
+  };
 }
 
 /**
@@ -98,8 +112,7 @@ export function nhwcToNchw(nhwc: Float32Array, n: number, h: number, w: number, 
   const out = new Float32Array(nhwc.length);
   for (let b = 0; b < n; b++)
     for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * w + x] = nhwc[((b * h + y) * w + x) * c + k]!;
+      for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * w + x] = nhwc[((b * h + y) * w + x) * c + k]!;
   return out;
 }
 
@@ -125,7 +138,8 @@ export interface MatchReport {
 }
 
 export function compareArrays(reference: Float32Array, candidate: Float32Array): { maxAbsDiff: number; maxAbsReference: number } {
-  if (reference.length !== candidate.length) throw new RovlensError(`lengths differ: ${reference.length} vs ${candidate.length}`, ExitCode.model);
+  if (reference.length !== candidate.length)
+    throw new RovlensError(`lengths differ: ${reference.length} vs ${candidate.length}`, ExitCode.model);
   let maxAbsDiff = 0;
   let maxAbsReference = 0;
   for (let i = 0; i < reference.length; i++) {
@@ -136,7 +150,12 @@ export function compareArrays(reference: Float32Array, candidate: Float32Array):
 }
 
 /** Runs `count` deterministic images through TF.js and the written ONNX graph and compares embeddings. */
-export async function checkAgainstTfjs(loaded: LoadedKerasModel, featuresLayer: string, cardPath: string, count: number): Promise<MatchReport> {
+export async function checkAgainstTfjs(
+  loaded: LoadedKerasModel,
+  featuresLayer: string,
+  cardPath: string,
+  count: number,
+): Promise<MatchReport> {
   const size = loaded.inputSizePx;
   const nhwc = checkImages(count, size);
   let t = performance.now();
@@ -148,13 +167,27 @@ export async function checkAgainstTfjs(loaded: LoadedKerasModel, featuresLayer: 
     const out = await session.run(nhwcToNchw(nhwc, count, size, size, 3), [count, 3, size, size], ['embedding']);
     const onnxMilliseconds = performance.now() - t;
     const { maxAbsDiff, maxAbsReference } = compareArrays(reference, out.embedding!.data);
-    return { images: count, sizePx: size, maxAbsDiff, maxAbsReference, relativeDiff: maxAbsDiff / maxAbsReference, tfjsMilliseconds, onnxMilliseconds };
+    return {
+      images: count,
+      sizePx: size,
+      maxAbsDiff,
+      maxAbsReference,
+      relativeDiff: maxAbsDiff / maxAbsReference,
+      tfjsMilliseconds,
+      onnxMilliseconds,
+    };
   } finally {
     await session.close();
   }
 }
 
-export function backboneCard(id: BackboneId, options: BackboneOptions, featureCount: number, version: string, match?: MatchReport): ModelCard {
+export function backboneCard(
+  id: BackboneId,
+  options: BackboneOptions,
+  featureCount: number,
+  version: string,
+  match?: MatchReport,
+): ModelCard {
   const spec = BACKBONES[id];
   return parseModelCard({
     schemaVersion: 1,
@@ -179,8 +212,10 @@ export function backboneCard(id: BackboneId, options: BackboneOptions, featureCo
       backbone: `${spec.nsfwjsName} from the nsfwjs ${version} npm package, layers up to '${spec.featuresLayer}' (${featureCount} channels)`,
       backboneLicence: 'MIT',
       backboneAuthor: 'Infinite Red, Inc. (nsfwjs)',
-      backboneTraining: "ImageNet-initialised, then tuned by nsfwjs on its own 5 classes (drawing, hentai, neutral, porn, sexy); its classifier is dropped",
-      conversion: 'models/scripts/convert-nsfwjs.ts: Keras layers -> ONNX (BatchNormalization folded into convolutions, ReLU6 as Clip, Keras same padding reproduced)',
+      backboneTraining:
+        'ImageNet-initialised, then tuned by nsfwjs on its own 5 classes (drawing, hentai, neutral, porn, sexy); its classifier is dropped',
+      conversion:
+        'models/scripts/convert-nsfwjs.ts: Keras layers -> ONNX (BatchNormalization folded into convolutions, ReLU6 as Clip, Keras same padding reproduced)',
       heads: 'zero weights: untrained (write real ones with replaceHead / rovlens train)',
       ...(match
         ? {
@@ -243,7 +278,9 @@ export function parseConvertArgs(argv: readonly string[]): BackboneOptions {
       strict: true,
     }));
   } catch (error) {
-    throw new UsageError(`${(error as Error).message} (options: --backbone <${Object.keys(BACKBONES).join('|')}>, --out <dir>, --input-size <px>, --check-inputs <n>)`);
+    throw new UsageError(
+      `${(error as Error).message} (options: --backbone <${Object.keys(BACKBONES).join('|')}>, --out <dir>, --input-size <px>, --check-inputs <n>)`,
+    );
   }
   const num = (v: string | string[] | undefined) => (v === undefined ? undefined : Number(v));
   try {
@@ -267,7 +304,9 @@ async function main(): Promise<void> {
   let failed = false;
   for (const id of options.backbones) {
     const result = await convertBackbone(id, options);
-    const layers = Object.entries(result.layerCounts).map(([k, v]) => `${k} ${v}`).join(', ');
+    const layers = Object.entries(result.layerCounts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     process.stdout.write(`${id}: wrote ${result.modelPath} (+ card), embedding ${result.featureCount}; layers: ${layers}\n`);
     const m = result.match;
     if (m) {

@@ -70,7 +70,12 @@ async function main(): Promise<void> {
         if (done === total) process.stderr.write(`${config}: ${stage} ${done}/${total}\n`);
       },
     });
-    const row: Record<string, unknown> = { backbone, inputSizePx: sizePx, msPerFrame: Number(ms.toFixed(1)), embedSecondsAllImages: Number(report.embedSeconds.toFixed(1)) };
+    const row: Record<string, unknown> = {
+      backbone,
+      inputSizePx: sizePx,
+      msPerFrame: Number(ms.toFixed(1)),
+      embedSecondsAllImages: Number(report.embedSeconds.toFixed(1)),
+    };
     for (const h of report.heads) {
       row[`${h.head}WeightedAccuracy`] = Number(h.validation.overall.weightedAccuracy.toFixed(3));
       row[`${h.head}Accuracy`] = Number(h.validation.overall.accuracy.toFixed(3));
@@ -80,8 +85,16 @@ async function main(): Promise<void> {
     process.stderr.write(`${JSON.stringify(row)}\n`);
   }
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  process.stdout.write(`${table(columns, rows.map((r) => columns.map((c) => String(r[c] ?? '-'))))}\n`);
-  writeFileSync(join(PACKAGE_ROOT, 'models', 'build', 'compare.json'), `${JSON.stringify({ note: 'validation (group split, no augmentation), speed: 1 frame per run, median of 7, 2 shared CPU cores', rows }, null, 2)}\n`);
+  process.stdout.write(
+    `${table(
+      columns,
+      rows.map((r) => columns.map((c) => String(r[c] ?? '-'))),
+    )}\n`,
+  );
+  writeFileSync(
+    join(PACKAGE_ROOT, 'models', 'build', 'compare.json'),
+    `${JSON.stringify({ note: 'validation (group split, no augmentation), speed: 1 frame per run, median of 7, 2 shared CPU cores', rows }, null, 2)}\n`,
+  );
 }
 
 try {

@@ -38,7 +38,12 @@ function localisationFor(benchJson: string) {
   const listed = bench.summary.listed?.centre?.n;
   return localisationProvenance(
     bench,
-    { all: 'all boxed images', 'single, < 30 %': "single instance, box under 30 % of the frame (the issue's target set)", listed: 'boxed images in the validation split of the element head', 'listed single': 'of those, single and under 30 %' },
+    {
+      all: 'all boxed images',
+      'single, < 30 %': "single instance, box under 30 % of the frame (the issue's target set)",
+      listed: 'boxed images in the validation split of the element head',
+      'listed single': 'of those, single and under 30 %',
+    },
     `boxes.csv beside the development manifest (${bench.images} images with a rough box around the main element${listed !== undefined ? `; ${listed} of them in the validation split` : ''}), the model's crop and input size`,
     LOCALISATION_CAVEAT,
   );
@@ -65,7 +70,10 @@ export function knownWeaknesses(head: HeadTrainingReport, labels: readonly strin
       if (validation === 0) notes.push('not validated (too few groups to hold one out)');
       const top = [...rows].sort((a, b) => b.train + b.validation - (a.train + a.validation))[0]!;
       const share = (top.train + top.validation) / total;
-      if (share >= 0.6) notes.push(`${Math.round(share * 100)} % of its images come from one source (${top.source}): accuracy may reflect that camera rather than the class`);
+      if (share >= 0.6)
+        notes.push(
+          `${Math.round(share * 100)} % of its images come from one source (${top.source}): accuracy may reflect that camera rather than the class`,
+        );
       notes.push(`sources: ${rows.map((r) => `${r.source} ${r.train + r.validation}`).join(', ')}`);
     }
     out[label] = notes.join('; ');
@@ -110,7 +118,12 @@ export function provenanceFor(train: TrainReport, evaluation: EvaluateReport, ba
       perHead: Object.fromEntries(
         train.heads.map((h) => [
           h.head,
-          { trainImages: h.trainImages, validationImages: h.validationImages, classWeights: h.classWeights, imagesPerClassAndSource: h.counts },
+          {
+            trainImages: h.trainImages,
+            validationImages: h.validationImages,
+            classWeights: h.classWeights,
+            imagesPerClassAndSource: h.counts,
+          },
         ]),
       ),
     },
@@ -124,7 +137,10 @@ export function provenanceFor(train: TrainReport, evaluation: EvaluateReport, ba
       definitions:
         'weightedAccuracy: accuracy with each image weighted by 1 / (validation images of its true class), which equals balancedAccuracy (mean recall over classes present); macroF1 over classes present; accuracy unweighted',
       ...Object.fromEntries(clean.heads.map((h) => [h.head, headMetrics(h)])),
-      msPerImage: { value: round(evaluation.msPerImage, 1), note: 'clean evaluation pass on 2 shared CPU cores, decoding and resizing included' },
+      msPerImage: {
+        value: round(evaluation.msPerImage, 1),
+        note: 'clean evaluation pass on 2 shared CPU cores, decoding and resizing included',
+      },
     },
     robustness: {
       measuredOn: 'the same validation images, each perturbation applied to the whole source picture before the crop',
@@ -160,15 +176,20 @@ async function main(): Promise<void> {
     if (!values.localisation) throw new RovlensError('--card-only needs --localisation <bench/localisation.ts --json output>', 2);
     const cardPath = resolve(values.output!).replace(/\.onnx$/, '.card.json');
     const card = parseModelCard(JSON.parse(readFileSync(cardPath, 'utf8')));
-    const updated = parseModelCard({ ...card, provenance: { ...card.provenance, selection: SELECTION, localisation: localisationFor(values.localisation) } });
+    const updated = parseModelCard({
+      ...card,
+      provenance: { ...card.provenance, selection: SELECTION, localisation: localisationFor(values.localisation) },
+    });
     writeFileSync(cardPath, `${JSON.stringify(updated, null, 2)}\n`);
     process.stdout.write(`card updated: ${relative(process.cwd(), cardPath)}\n`);
     return;
   }
   const backbone = resolve(PACKAGE_ROOT, 'models', 'build', `${values.backbone}-backbone.onnx`);
-  if (!existsSync(backbone)) throw new RovlensError(`no backbone at ${relative(process.cwd(), backbone)}: run \`npm run model:convert\` first`, 5);
+  if (!existsSync(backbone))
+    throw new RovlensError(`no backbone at ${relative(process.cwd(), backbone)}: run \`npm run model:convert\` first`, 5);
   const data = values.data ?? defaultData();
-  if (!existsSync(data)) throw new RovlensError(`no labelled data at ${data}: pass --data <manifest.csv or class folders> (or set ROVLENS_DATA)`, 3);
+  if (!existsSync(data))
+    throw new RovlensError(`no labelled data at ${data}: pass --data <manifest.csv or class folders> (or set ROVLENS_DATA)`, 3);
   const output = resolve(values.output!);
   const progress = (stage: string, done: number, total: number) => {
     if (done === total || done % 200 < 8) process.stderr.write(`${stage} ${done}/${total}\n`);
@@ -204,11 +225,17 @@ async function main(): Promise<void> {
   const dataLabel = 'the development manifest (manifest.csv: path, floor, element, group)';
   const updated = parseModelCard({
     ...card,
-    provenance: { ...provenanceFor(train, evaluation, card, dataLabel), ...(values.localisation ? { localisation: localisationFor(values.localisation) } : {}) },
+    provenance: {
+      ...provenanceFor(train, evaluation, card, dataLabel),
+      ...(values.localisation ? { localisation: localisationFor(values.localisation) } : {}),
+    },
   });
   writeFileSync(cardPath, `${JSON.stringify(updated, null, 2)}\n`);
   // The full report (with this machine's paths) stays out of the package, beside the backbones.
-  writeFileSync(resolve(PACKAGE_ROOT, 'models', 'build', 'rovlens-default.report.json'), `${JSON.stringify({ train, evaluation }, null, 1)}\n`);
+  writeFileSync(
+    resolve(PACKAGE_ROOT, 'models', 'build', 'rovlens-default.report.json'),
+    `${JSON.stringify({ train, evaluation }, null, 1)}\n`,
+  );
   process.stdout.write(`card written: ${relative(process.cwd(), cardPath)}\n`);
 }
 

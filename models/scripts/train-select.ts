@@ -120,7 +120,9 @@ writeFileSync(join(dir, 'model.card.json'), JSON.stringify({ ...card, file: 'mod
 const withFeatures = await ModelSession.open(join(dir, 'model.onnx'), { notice: () => undefined });
 const byPath = new Map(images.map((im, i) => [im.path, i]));
 const boxed: Boxed[] = [];
-const boxRows = existsSync(boxesCsv) ? (parse(readFileSync(boxesCsv), { columns: true, skip_empty_lines: true }) as Record<string, string>[]) : [];
+const boxRows = existsSync(boxesCsv)
+  ? (parse(readFileSync(boxesCsv), { columns: true, skip_empty_lines: true }) as Record<string, string>[])
+  : [];
 for (const [n, row] of boxRows.entries()) {
   const path = resolve(dirname(boxesCsv), row.path!);
   const image = byPath.get(path);
@@ -132,7 +134,17 @@ for (const [n, row] of boxRows.entries()) {
   const [, , h, w] = out.dims as [number, number, number, number];
   const box = { x0: Number(row.x0), y0: Number(row.y0), x1: Number(row.x1), y1: Number(row.y1) };
   const single = !/of several/i.test(row.note ?? '') && (box.x1 - box.x0) * (box.y1 - box.y0) < 0.3;
-  boxed.push({ image, label, features: Float32Array.from(out.data), h, w, region: frame.region, sourceSize: frame.sourceSize, box, single });
+  boxed.push({
+    image,
+    label,
+    features: Float32Array.from(out.data),
+    h,
+    w,
+    region: frame.region,
+    sourceSize: frame.sourceSize,
+    box,
+    single,
+  });
 }
 await model.close();
 
@@ -157,7 +169,7 @@ function edgePeak(weight: Float32Array, b: Boxed): boolean {
   for (let i = 0; i < cells; i++) {
     let s = 0;
     for (let k = 0; k < d; k++) s += weight[b.label * d + k]! * b.features[k * cells + i]!;
-    if (s > best) (best = s), (at = i);
+    if (s > best) ((best = s), (at = i));
   }
   const x = at % b.w;
   const y = Math.floor(at / b.w);
@@ -196,17 +208,23 @@ function balancedAccuracy(logits: Float32Array, y: readonly number[], classes: n
   });
   let sum = 0;
   let present = 0;
-  for (let c = 0; c < classes; c++) if (counts[c]) (sum += hits[c]! / counts[c]!), present++;
+  for (let c = 0; c < classes; c++) if (counts[c]) ((sum += hits[c]! / counts[c]!), present++);
   return sum / present;
 }
 
-function parseConfig(text: string): { name: string; options: Pick<SoftmaxTrainOptions, 'l2' | 'penalty' | 'sdFloorFraction'>; cellWeight?: number } {
+function parseConfig(text: string): {
+  name: string;
+  options: Pick<SoftmaxTrainOptions, 'l2' | 'penalty' | 'sdFloorFraction'>;
+  cellWeight?: number;
+} {
   const [penalty, l2] = text.split(':');
   const cellMax = /^(raw)?cellmax([\d.]+)$/.exec(penalty!);
-  if (cellMax) return { name: text, options: { l2: Number(l2), penalty: cellMax[1] ? 'raw' : 'standardised' }, cellWeight: Number(cellMax[2]) };
+  if (cellMax)
+    return { name: text, options: { l2: Number(l2), penalty: cellMax[1] ? 'raw' : 'standardised' }, cellWeight: Number(cellMax[2]) };
   const floor = /^floor([\d.]+)$/.exec(penalty!);
   if (floor) return { name: text, options: { l2: Number(l2), penalty: 'standardised', sdFloorFraction: Number(floor[1]) } };
-  if (penalty !== 'standardised' && penalty !== 'raw') throw new RovlensError(`--configs: '${text}' is not <standardised|raw|floor<f>>:<l2>`, 2);
+  if (penalty !== 'standardised' && penalty !== 'raw')
+    throw new RovlensError(`--configs: '${text}' is not <standardised|raw|floor<f>>:<l2>`, 2);
   return { name: text, options: { l2: Number(l2), penalty } };
 }
 
@@ -234,7 +252,18 @@ for (const head of wantedHeads) {
   const centreHits = (list: Boxed[]) => list.filter((b) => b.box.x0 <= 0.5 && b.box.x1 >= 0.5 && b.box.y0 <= 0.5 && b.box.y1 >= 0.5).length;
   if (head === 'element') {
     const singles = boxedTrain.filter((b) => b.single);
-    results.push({ head, config: 'centre baseline', selectionBalancedAccuracy: NaN, pointingAll: centreHits(boxedTrain) / boxedTrain.length, pointingSingle: centreHits(singles) / singles.length, edgePeaks: 0, pointingAllNonNegative: NaN, pointingSingleNonNegative: NaN, maxAbsWeight: 0, seconds: 0 });
+    results.push({
+      head,
+      config: 'centre baseline',
+      selectionBalancedAccuracy: NaN,
+      pointingAll: centreHits(boxedTrain) / boxedTrain.length,
+      pointingSingle: centreHits(singles) / singles.length,
+      edgePeaks: 0,
+      pointingAllNonNegative: NaN,
+      pointingSingleNonNegative: NaN,
+      maxAbsWeight: 0,
+      seconds: 0,
+    });
   }
   const classWeights = balancedClassWeights(fitY, classes);
   process.stderr.write(
@@ -244,10 +273,19 @@ for (const head of wantedHeads) {
   // Feature maps of the clean fit images, only when a config needs them (cellmax).
   let cellMaps: CellMaps | undefined;
   if (values.configs!.includes('cellmax')) {
-    const out = await runImages(withFeatures, fitImages.map((i) => ({ path: images[i]!.path, id: images[i]!.id })), [pooling.features], { batchSize: options.batchSize, card });
+    const out = await runImages(
+      withFeatures,
+      fitImages.map((i) => ({ path: images[i]!.path, id: images[i]!.id })),
+      [pooling.features],
+      { batchSize: options.batchSize, card },
+    );
     const all = out[pooling.features]!;
     const size = all.length / fitImages.length;
-    cellMaps = { maps: fitImages.map((_, r) => all.subarray(r * size, (r + 1) * size)), labels: inner.train.map((j) => trainY[j]!), cells: size / d };
+    cellMaps = {
+      maps: fitImages.map((_, r) => all.subarray(r * size, (r + 1) * size)),
+      labels: inner.train.map((j) => trainY[j]!),
+      cells: size / d,
+    };
     process.stderr.write(`feature maps: ${fitImages.length} x ${size / d} cells\n`);
   }
   for (const text of values.configs!.split(',')) {
@@ -255,12 +293,20 @@ for (const head of wantedHeads) {
     const started = performance.now();
     const { head: trained } =
       cellWeight !== undefined
-        ? trainCellMax(fitX, fitY, classes, cellMaps!, { epochs: options.epochs, learningRate: options.learningRate, classWeights, l2: config.l2, penalty: config.penalty!, cellWeight })
+        ? trainCellMax(fitX, fitY, classes, cellMaps!, {
+            epochs: options.epochs,
+            learningRate: options.learningRate,
+            classWeights,
+            l2: config.l2,
+            penalty: config.penalty!,
+            cellWeight,
+          })
         : trainSoftmax(fitX, fitY, classes, { epochs: options.epochs, learningRate: options.learningRate, classWeights, ...config });
     const seconds = (performance.now() - started) / 1000;
     const selLogits = applyHead(trained, selX);
     const acc = balancedAccuracy(selLogits, selY, classes);
-    const rate = (list: Boxed[], f: (w: Float32Array, b: Boxed) => boolean, weight = trained.weight) => (list.length ? list.filter((b) => f(weight, b)).length / list.length : NaN);
+    const rate = (list: Boxed[], f: (w: Float32Array, b: Boxed) => boolean, weight = trained.weight) =>
+      list.length ? list.filter((b) => f(weight, b)).length / list.length : NaN;
     // The same head in another gauge: adding one vector to every class row changes no probability.
     const shifted = nonNegativeGauge(trained.weight, classes);
     const singles = boxedTrain.filter((b) => b.single);
@@ -287,8 +333,31 @@ await withFeatures.close();
 const pct = (x: unknown) => (Number.isFinite(x) ? (100 * (x as number)).toFixed(1) : '-');
 process.stdout.write(
   `${table(
-    ['head', 'config', 'selection bal. acc %', 'point % (boxed, training groups)', 'point % single', 'edge peaks %', 'point % >=0 gauge', 'single >=0 gauge', 'max |W|'],
-    results.map((r) => [String(r.head), String(r.config), pct(r.selectionBalancedAccuracy), pct(r.pointingAll), pct(r.pointingSingle), pct(r.edgePeaks), pct(r.pointingAllNonNegative), pct(r.pointingSingleNonNegative), (r.maxAbsWeight as number).toFixed(3)]),
+    [
+      'head',
+      'config',
+      'selection bal. acc %',
+      'point % (boxed, training groups)',
+      'point % single',
+      'edge peaks %',
+      'point % >=0 gauge',
+      'single >=0 gauge',
+      'max |W|',
+    ],
+    results.map((r) => [
+      String(r.head),
+      String(r.config),
+      pct(r.selectionBalancedAccuracy),
+      pct(r.pointingAll),
+      pct(r.pointingSingle),
+      pct(r.edgePeaks),
+      pct(r.pointingAllNonNegative),
+      pct(r.pointingSingleNonNegative),
+      (r.maxAbsWeight as number).toFixed(3),
+    ]),
   )}\n`,
 );
-writeFileSync(resolve(PACKAGE_ROOT, 'models', 'build', 'select.json'), `${JSON.stringify({ manifest: 'manifest.csv', boxes: 'boxes.csv', inputSizePx: sizePx, views: options.views, results }, null, 1)}\n`);
+writeFileSync(
+  resolve(PACKAGE_ROOT, 'models', 'build', 'select.json'),
+  `${JSON.stringify({ manifest: 'manifest.csv', boxes: 'boxes.csv', inputSizePx: sizePx, views: options.views, results }, null, 1)}\n`,
+);

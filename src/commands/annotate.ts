@@ -30,7 +30,8 @@ import { runAction } from './action.js';
 /** The flag's help text and its default, both from the schema (commander is given no defaults of its own). */
 function describe(key: keyof typeof annotateSchema.shape): string {
   const field = annotateSchema.shape[key] as unknown as { description?: string; def: { type: string; defaultValue?: unknown } };
-  const fallback = field.def.type === 'default' && typeof field.def.defaultValue !== 'boolean' ? ` (default: ${String(field.def.defaultValue)})` : '';
+  const fallback =
+    field.def.type === 'default' && typeof field.def.defaultValue !== 'boolean' ? ` (default: ${String(field.def.defaultValue)})` : '';
   return `${field.description ?? ''}${fallback}`;
 }
 
@@ -90,7 +91,8 @@ function outputWriter(output: string | undefined, imagesIn: boolean, fps: number
 export async function runAnnotate(input: string, options: AnnotateOptions): Promise<number> {
   if (!existsSync(input)) throw new InputError(`input not found: ${input}`, 'missing');
   const imagesIn = statSync(input).isDirectory() || isImagePath(input);
-  if (options.contactSheet !== undefined && !/\.jpe?g$/i.test(options.contactSheet)) throw new UsageError('--contact-sheet: the sheet is a JPEG; name it .jpg');
+  if (options.contactSheet !== undefined && !/\.jpe?g$/i.test(options.contactSheet))
+    throw new UsageError('--contact-sheet: the sheet is a JPEG; name it .jpg');
   let frames: Observable<Frame>;
   const flow = new FlowControl(Math.max(8, options.batch * 2));
   if (imagesIn) {
@@ -101,7 +103,8 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     frames = decodeVideo(input, { info, everySeconds: options.every, startSeconds: options.start, endSeconds: options.end, flow });
   }
   const modelPath = options.model ?? DEFAULT_MODEL;
-  if (!options.model && !existsSync(DEFAULT_MODEL)) throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
+  if (!options.model && !existsSync(DEFAULT_MODEL))
+    throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
   const model = await openWithCams(modelPath, { device: options.device });
   const writer = outputWriter(options.output, imagesIn, options.fps);
   const crop = options.crop ?? model.card.crop;
@@ -188,7 +191,9 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   if (!options.quiet) {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const where = [options.output, options.contactSheet].filter(Boolean).join(' and ');
-    process.stderr.write(`rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'}) -> ${where}\n`);
+    process.stderr.write(
+      `rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'}) -> ${where}\n`,
+    );
   }
   return interrupted ? ExitCode.interrupted : ExitCode.ok;
 }

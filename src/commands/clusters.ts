@@ -53,7 +53,9 @@ Outputs: clusters.csv (each frame's clusters and distance to its k-means centre)
 kmeans-NN.jpg / dbscan-NN.jpg (members, most typical first), dbscan-noise.jpg.
 Exit codes: 0 ok, 2 usage, 3 input missing, 4 input unreadable or too few frames to cluster, 5 model, 6 output.`,
     )
-    .action(runAction(async (inputs: string[], raw: Record<string, unknown>) => runClusters(inputs, parseFlags(clustersCommandSchema, raw))));
+    .action(
+      runAction(async (inputs: string[], raw: Record<string, unknown>) => runClusters(inputs, parseFlags(clustersCommandSchema, raw))),
+    );
 }
 
 export async function runClusters(inputs: string[], options: ClustersCommandOptions): Promise<number> {
@@ -64,14 +66,19 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
     crop = parsed.data;
   }
   const modelPath = options.model ?? DEFAULT_MODEL;
-  if (!options.model && !existsSync(DEFAULT_MODEL)) throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
+  if (!options.model && !existsSync(DEFAULT_MODEL))
+    throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
   const model = await ModelSession.open(modelPath);
   try {
     if (!model.card.embedding) throw new ModelError(`${modelPath}: the model card names no embedding output; clustering needs one`);
     if (options.element !== undefined) {
       const head = model.card.heads[options.head];
-      if (!head) throw new UsageError(`--head: '${options.head}' is not a head of the model (heads: ${Object.keys(model.card.heads).join(', ')})`);
-      if (!head.labels.includes(options.element)) throw new UsageError(`--element: '${options.element}' is not a label of head '${options.head}' (labels: ${head.labels.join(', ')})`);
+      if (!head)
+        throw new UsageError(`--head: '${options.head}' is not a head of the model (heads: ${Object.keys(model.card.heads).join(', ')})`);
+      if (!head.labels.includes(options.element))
+        throw new UsageError(
+          `--element: '${options.element}' is not a label of head '${options.head}' (labels: ${head.labels.join(', ')})`,
+        );
     }
     try {
       mkdirSync(options.output, { recursive: true });
@@ -90,11 +97,21 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
     const minimum = options.method === 'dbscan' ? options.minPoints : Math.max(3, options.k ?? options.kMin + 1);
     if (items.length < minimum) {
       const what = options.element !== undefined ? ` predicted as '${options.element}'` : '';
-      throw new InputError(`${items.length} frame(s)${what} to cluster (of ${seen} sampled, ${kept} after removing near-duplicates); this needs at least ${minimum}`);
+      throw new InputError(
+        `${items.length} frame(s)${what} to cluster (of ${seen} sampled, ${kept} after removing near-duplicates); this needs at least ${minimum}`,
+      );
     }
     const result = clusterEmbeddings(
       items.map((i) => i.embedding),
-      { method: options.method, ...(options.k !== undefined ? { k: options.k } : {}), kMin: options.kMin, kMax: Math.min(options.kMax, items.length - 1), eps: options.eps, minPoints: options.minPoints, seed: options.seed },
+      {
+        method: options.method,
+        ...(options.k !== undefined ? { k: options.k } : {}),
+        kMin: options.kMin,
+        kMax: Math.min(options.kMax, items.length - 1),
+        eps: options.eps,
+        minPoints: options.minPoints,
+        seed: options.seed,
+      },
     );
     const frames: ClusteredFrame[] = items.map((item, i) => ({
       sourceId: item.sourceId,
@@ -114,11 +131,15 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
     if (!options.quiet) {
       const parts: string[] = [];
       if (result.kmeans) {
-        const how = result.kmeans.scores ? `chosen by silhouette over k = ${result.kmeans.scores[0]!.k}..${result.kmeans.scores.at(-1)!.k}` : 'given';
+        const how = result.kmeans.scores
+          ? `chosen by silhouette over k = ${result.kmeans.scores[0]!.k}..${result.kmeans.scores.at(-1)!.k}`
+          : 'given';
         parts.push(`k-means k = ${result.kmeans.k} (${how}; silhouette ${result.kmeans.silhouette.toFixed(3)})`);
       }
       if (result.dbscan) parts.push(`DBSCAN ${result.dbscan.clusters} clusters + ${result.dbscan.noise} noise`);
-      process.stderr.write(`rovlens: ${seen} frames sampled, ${kept} after removing near-duplicates, ${items.length} clustered -> ${parts.join('; ')}; wrote ${join(options.output, 'clusters.csv')} and ${sheets.length} contact sheet(s)\n`);
+      process.stderr.write(
+        `rovlens: ${seen} frames sampled, ${kept} after removing near-duplicates, ${items.length} clustered -> ${parts.join('; ')}; wrote ${join(options.output, 'clusters.csv')} and ${sheets.length} contact sheet(s)\n`,
+      );
     }
     return 0;
   } finally {

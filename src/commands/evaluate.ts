@@ -18,7 +18,10 @@ export function register(program: Command): void {
     .requiredOption('--data <dir|csv>', 'a folder per class (<root>/<class>/*.jpg) or a manifest CSV (path, floor, element, group)')
     .addOption(new Option('--task <task>', 'which heads to score').choices([...TASKS]).default('both'))
     .option('--robustness', 'also score under each perturbation and report the drop from clean')
-    .option('--validation-only', "score only each head's validation part of the split `rovlens train` makes (same --seed, --split, --validation-fraction)")
+    .option(
+      '--validation-only',
+      "score only each head's validation part of the split `rovlens train` makes (same --seed, --split, --validation-fraction)",
+    )
     .option('--seed <n>', 'seed of the split, with --validation-only', '1')
     .addOption(new Option('--split <split>', 'split kind, with --validation-only').choices([...SPLITS]).default('auto'))
     .option('--validation-fraction <f>', 'validation share, with --validation-only', '0.2')
@@ -47,7 +50,9 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
           task: options.task,
           batchSize: options.batchSize,
           robustness: options.robustness,
-          ...(options.validationOnly ? { validationOnly: { seed: options.seed, validationFraction: options.validationFraction, split: options.split } } : {}),
+          ...(options.validationOnly
+            ? { validationOnly: { seed: options.seed, validationFraction: options.validationFraction, split: options.split } }
+            : {}),
           onProgress: progressLine(Boolean(quiet || options.json)),
         });
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatEvaluation(report)}\n`);

@@ -87,11 +87,17 @@ export async function runGroup(inputs: string[], options: GroupCommandOptions): 
     const report = await groupInputs(inputs, { ...(model ? { model } : {}), options: pipelineOptions });
     writeGroupsCsv(join(options.output, 'groups.csv'), report.groups);
     writeFramesCsv(join(options.output, 'frames.csv'), report.frames);
-    const sheets = await writeGroupSheets(options.output, report.groups, { columns: options.sheetColumns, tileWidth: options.tileWidth, maxTiles: options.maxTiles });
+    const sheets = await writeGroupSheets(options.output, report.groups, {
+      columns: options.sheetColumns,
+      tileWidth: options.tileWidth,
+      maxTiles: options.maxTiles,
+    });
     if (!options.quiet) {
       const seconds = (performance.now() - started) / 1000;
       const merged = report.groups.reduce((n, g) => n + g.segments - 1, 0);
-      const saved = report.skip.frames ? `; model run on ${report.skip.inferred}, reused on ${report.skip.reused} (${Math.round((100 * report.skip.reused) / report.skip.frames)} % of inference saved)` : '';
+      const saved = report.skip.frames
+        ? `; model run on ${report.skip.inferred}, reused on ${report.skip.reused} (${Math.round((100 * report.skip.reused) / report.skip.frames)} % of inference saved)`
+        : '';
       process.stderr.write(
         `rovlens: ${report.frames.length} frames from ${inputs.length} input(s) -> ${report.groups.length} groups (${merged} revisits merged)${saved}; ` +
           `${model ? 'hash + embedding' : 'hash only'}; ${seconds.toFixed(1)} s; wrote ${join(options.output, 'groups.csv')}, frames.csv, ${sheets.length} contact sheet(s)\n`,
@@ -113,6 +119,7 @@ async function openModel(options: GroupCommandOptions): Promise<ModelSession | u
   if (!options.embeddings) return undefined;
   if (options.model) return ModelSession.open(options.model);
   if (existsSync(DEFAULT_MODEL)) return ModelSession.open(DEFAULT_MODEL);
-  if (!options.quiet) process.stderr.write('rovlens: the bundled model is missing; grouping by perceptual hash only (pass --model for embeddings)\n');
+  if (!options.quiet)
+    process.stderr.write('rovlens: the bundled model is missing; grouping by perceptual hash only (pass --model for embeddings)\n');
   return undefined;
 }

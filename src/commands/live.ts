@@ -11,7 +11,8 @@ import { numberOption, runAction } from './action.js';
 type Flag = keyof typeof liveFlagsSchema.shape;
 const describe = (key: Flag) => liveFlagsSchema.shape[key].description ?? '';
 const defaults = liveFlagsSchema.parse({});
-const numeric = (key: Flag, flag: string, range: Parameters<typeof numberOption>[1]) => new Option(flag, describe(key)).argParser(numberOption(flag.split(' ')[0]!, range));
+const numeric = (key: Flag, flag: string, range: Parameters<typeof numberOption>[1]) =>
+  new Option(flag, describe(key)).argParser(numberOption(flag.split(' ')[0]!, range));
 
 export function register(program: Command): void {
   program

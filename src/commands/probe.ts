@@ -26,7 +26,10 @@ export function describeVideo(info: VideoInfo): string {
     ['codec', info.codec],
     ['resolution', `${info.width}x${info.height}${info.rotation ? ` (rotated ${info.rotation}°)` : ''}`],
     ['frame rate', `${info.fps.toFixed(3)} fps${info.variableFrameRate ? ' (variable)' : ''}`],
-    ['duration', info.durationSeconds === undefined ? 'unknown (live)' : `${timecode(info.durationSeconds)} (${info.durationSeconds.toFixed(3)} s)`],
+    [
+      'duration',
+      info.durationSeconds === undefined ? 'unknown (live)' : `${timecode(info.durationSeconds)} (${info.durationSeconds.toFixed(3)} s)`,
+    ],
     ['frames', info.frameCount === undefined ? 'unknown' : String(info.frameCount)],
     ['keyframe interval', info.keyframeIntervalSeconds === undefined ? 'unknown' : `${info.keyframeIntervalSeconds.toFixed(3)} s`],
     ['bit rate', info.bitRate === undefined ? 'unknown' : `${(info.bitRate / 1e6).toFixed(2)} Mb/s`],

@@ -28,7 +28,10 @@ export function register(program: Command): void {
     .description('train the floor/element heads on labelled images and write a new model + card')
     .requiredOption('--data <dir|csv>', 'a folder per class (<root>/<class>/*.jpg) or a manifest CSV (path, floor, element, group)')
     .option('-o, --output <model.onnx>', 'the model to write (its card is written beside it as <name>.card.json)')
-    .option('--model <path>', 'base model whose backbone is used (default: the bundled model, else models/build/mobilenet_v2-backbone.onnx)')
+    .option(
+      '--model <path>',
+      'base model whose backbone is used (default: the bundled model, else models/build/mobilenet_v2-backbone.onnx)',
+    )
     .addOption(new Option('--task <task>', d('task')).choices([...TASKS]).default(defaults.task))
     .addOption(new Option('--split <split>', d('split')).choices([...SPLITS]).default(defaults.split))
     .option('--seed <n>', `${d('seed')} (default ${defaults.seed})`)

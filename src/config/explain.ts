@@ -96,6 +96,12 @@ export const annotateSchema = z
     quiet: z.boolean().default(false).describe('no summary line'),
   })
   .strict()
-  .refine((o) => o.output !== undefined || o.contactSheet !== undefined, { message: 'give -o <out.mp4 | folder/> and/or --contact-sheet <file.jpg>', path: ['output'] })
-  .refine((o) => o.start === undefined || o.end === undefined || o.end > o.start, { message: '--end must be after --start', path: ['end'] });
+  .refine((o) => o.output !== undefined || o.contactSheet !== undefined, {
+    message: 'give -o <out.mp4 | folder/> and/or --contact-sheet <file.jpg>',
+    path: ['output'],
+  })
+  .refine((o) => o.start === undefined || o.end === undefined || o.end > o.start, {
+    message: '--end must be after --start',
+    path: ['end'],
+  });
 export type AnnotateOptions = z.infer<typeof annotateSchema>;

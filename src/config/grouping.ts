@@ -11,11 +11,25 @@ export const hashMethods = ['dhash', 'phash'] as const;
 
 export const groupingSchema = z
   .object({
-    hash: z.enum(hashMethods).default('phash').describe('perceptual hash of the model-sized frame (pHash: far fewer false matches on real footage, see bench/grouping.ts)'),
+    hash: z
+      .enum(hashMethods)
+      .default('phash')
+      .describe('perceptual hash of the model-sized frame (pHash: far fewer false matches on real footage, see bench/grouping.ts)'),
     hashBits: z.number().int().min(0).max(64).default(12).describe('most differing hash bits (of 64) for a frame to stay in its group'),
-    minCosine: z.number().min(-1).max(1).default(0.9).describe('least embedding cosine for a frame to stay in its group (when both have embeddings)'),
+    minCosine: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(0.9)
+      .describe('least embedding cosine for a frame to stay in its group (when both have embeddings)'),
     memoryFrames: z.number().int().min(1).max(64).default(3).describe("frames compared with: the group's latest members"),
-    confirmFrames: z.number().int().min(1).max(16).default(2).describe('non-matching frames in a row that start a new group (hysteresis; 1 = none)'),
+    confirmFrames: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(2)
+      .describe('non-matching frames in a row that start a new group (hysteresis; 1 = none)'),
   })
   .strict();
 export type GroupingOptions = z.infer<typeof groupingSchema>;
@@ -23,16 +37,39 @@ export type GroupingOptions = z.infer<typeof groupingSchema>;
 export const skipSchema = z
   .object({
     hash: z.enum(hashMethods).default('phash'),
-    duplicateBits: z.number().int().min(0).max(64).default(5).describe('most differing hash bits from the last inferred frame to reuse its result'),
-    maxReuseFrames: z.number().int().min(0).max(100_000).default(30).describe('run the model again after this many reuses in a row (0 = no limit)'),
+    duplicateBits: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(5)
+      .describe('most differing hash bits from the last inferred frame to reuse its result'),
+    maxReuseFrames: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(30)
+      .describe('run the model again after this many reuses in a row (0 = no limit)'),
   })
   .strict();
 export type SkipOptions = z.infer<typeof skipSchema>;
 
 export const revisitSchema = z
   .object({
-    revisitHashBits: z.number().int().min(0).max(64).default(10).describe('most differing hash bits for a later group to join an earlier scene'),
-    revisitMinCosine: z.number().min(-1).max(1).default(0.92).describe('least cosine of mean embeddings for a later group to join an earlier scene'),
+    revisitHashBits: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(10)
+      .describe('most differing hash bits for a later group to join an earlier scene'),
+    revisitMinCosine: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(0.92)
+      .describe('least cosine of mean embeddings for a later group to join an earlier scene'),
   })
   .strict();
 export type RevisitOptions = z.infer<typeof revisitSchema>;
@@ -49,7 +86,13 @@ export const groupCommandSchema = z
     revisits: z.boolean().default(true).describe('merge groups that show a scene seen earlier (also across files)'),
     sheetColumns: z.coerce.number().int().min(1).max(32).default(8).describe('contact sheet columns'),
     tileWidth: z.coerce.number().int().min(32).max(1024).default(192).describe('contact sheet tile width in pixels'),
-    maxTiles: z.coerce.number().int().min(1).max(10_000).default(96).describe('most representatives on one contact sheet (more sheets follow)'),
+    maxTiles: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(96)
+      .describe('most representatives on one contact sheet (more sheets follow)'),
     batch: z.coerce.number().int().min(1).max(64).default(8).describe('frames per inference run'),
     quiet: z.boolean().default(false),
   })
@@ -65,14 +108,20 @@ export const clustersCommandSchema = z
     every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between sampled video frames; 0 = every frame'),
     model: z.string().optional().describe('model (.onnx with its card); default: the bundled model'),
     crop: z.string().optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),
-    element: z.string().optional().describe("cluster only frames whose predicted element is this label (e.g. waste)"),
+    element: z.string().optional().describe('cluster only frames whose predicted element is this label (e.g. waste)'),
     head: z.string().default('element').describe('head whose label --element filters on'),
     method: z.enum(clusterMethods).default('kmeans').describe('k-means, DBSCAN, or both'),
     k: z.coerce.number().int().min(2).max(100).optional().describe('clusters for k-means (default: chosen by silhouette)'),
     kMin: z.coerce.number().int().min(2).max(100).default(2).describe('smallest k tried when choosing by silhouette'),
     kMax: z.coerce.number().int().min(2).max(100).default(10).describe('largest k tried when choosing by silhouette'),
     eps: z.coerce.number().gt(0).max(2).default(0.35).describe('DBSCAN radius on unit embeddings (0.35 ~ cosine 0.94)'),
-    minPoints: z.coerce.number().int().min(2).max(1000).default(4).describe('DBSCAN: neighbours (itself included) that make a point a core'),
+    minPoints: z.coerce
+      .number()
+      .int()
+      .min(2)
+      .max(1000)
+      .default(4)
+      .describe('DBSCAN: neighbours (itself included) that make a point a core'),
     seed: z.coerce.number().int().min(0).default(1).describe('k-means++ seed'),
     dedupe: z.boolean().default(true).describe('cluster one frame per near-duplicate group, not every frame'),
     tileWidth: z.coerce.number().int().min(32).max(1024).default(160),

@@ -28,9 +28,19 @@ export const liveServerSchema = z
      * Bytes a client may have queued and unsent before frames to it are skipped. Status messages
      * still go through up to 4x this; beyond that the client is disconnected.
      */
-    maxBufferedBytes: z.number().int().min(16_384).max(256 << 20).default(2 << 20),
+    maxBufferedBytes: z
+      .number()
+      .int()
+      .min(16_384)
+      .max(256 << 20)
+      .default(2 << 20),
     /** Largest message a client may send; larger ones close its connection (1009). */
-    maxPayloadBytes: z.number().int().min(256).max(1 << 20).default(4096),
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .min(256)
+      .max(1 << 20)
+      .default(4096),
     /** Seconds between pings; a client that has not answered the previous ping is dropped. */
     heartbeatSeconds: z.number().min(0.05).max(600).default(15),
   })
@@ -86,7 +96,11 @@ export const livePipelineSchema = z
     /** Minutes of results the page's timeline strip shows (sent to late joiners too). */
     historyMinutes: z.number().min(0.1).max(120).default(5),
     /** Stop after this many seconds (benchmarks, tests); omitted: run until the source ends or Ctrl-C. */
-    durationSeconds: z.number().gt(0).max(7 * 86_400).optional(),
+    durationSeconds: z
+      .number()
+      .gt(0)
+      .max(7 * 86_400)
+      .optional(),
   })
   .strict();
 export type LivePipelineOptions = z.infer<typeof livePipelineSchema>;
@@ -141,9 +155,13 @@ export const liveFlagsSchema = z
     maxClients: liveServerSchema.shape.maxClients.describe('most viewers at once (more get 503)'),
     overlay: livePipelineSchema.shape.overlay.describe('who draws heatmap, boxes and labels: the page, or the server (annotate renderer)'),
     frames: livePipelineSchema.shape.sendFrames.describe('send each processed frame as JPEG (off: results only)'),
-    displayWidth: livePipelineSchema.shape.displayWidth.describe('width of the whole-frame picture viewers see, in pixels (scaled down only, aspect kept)'),
+    displayWidth: livePipelineSchema.shape.displayWidth.describe(
+      'width of the whole-frame picture viewers see, in pixels (scaled down only, aspect kept)',
+    ),
     jpegQuality: livePipelineSchema.shape.jpegQuality.describe('quality of the pictures sent, 1..100'),
-    stallTimeout: liveSourceSchema.shape.stallTimeoutSeconds.describe('seconds without a frame before the source counts as stalled and is reconnected'),
+    stallTimeout: liveSourceSchema.shape.stallTimeoutSeconds.describe(
+      'seconds without a frame before the source counts as stalled and is reconnected',
+    ),
     connectTimeout: liveSourceSchema.shape.connectTimeoutSeconds.describe('seconds to wait for the first frame of each attempt'),
     reconnectMax: liveSourceSchema.shape.reconnectMaxSeconds.describe('longest wait between reconnects (the wait doubles from 0.5 s)'),
     maxRetries: liveSourceSchema.shape.maxRetries.describe('failed reconnects in a row before giving up (exit 8); default: never give up'),

@@ -42,7 +42,10 @@ export const timelineOptionsSchema = z
       .enum(['auto', 'occlusion', 'none'])
       .default('auto')
       .describe('heatmaps for models without CAM outputs: occlusion (auto) or none'),
-    skipDuplicates: z.boolean().default(true).describe('a near-duplicate of the last inferred frame reuses its result instead of running the model'),
+    skipDuplicates: z
+      .boolean()
+      .default(true)
+      .describe('a near-duplicate of the last inferred frame reuses its result instead of running the model'),
     pushdown: z.boolean().default(true).describe('sample, crop and resize inside ffmpeg, not in the RxJS operators'),
     pipeline: z.string().optional().describe('a pipeline module (.js/.mjs) exporting timelinePipeline, to replace the built-in one'),
     quiet: z.boolean().default(false).describe('no progress bar or summary'),

@@ -15,23 +15,47 @@ export const SKIPPED_LABELS = ['none', 'unsure', ''] as const;
 export const trainingOptionsSchema = z
   .object({
     task: z.enum(TASKS).default('both').describe('which heads to train'),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('seed for the split, the augmentation and training'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1)
+      .describe('seed for the split, the augmentation and training'),
     split: z.enum(SPLITS).default('auto').describe("'group' when the data has groups ('auto'), else stratified"),
     validationFraction: z.number().min(0.05).max(0.5).default(0.2).describe('share of each class held out for validation'),
     views: z.number().int().min(0).max(16).default(3).describe('augmented views per training image, besides the clean one'),
-    inputSizePx: z.number().int().min(32).max(1024).optional().describe("model input side in pixels (default: the base card's); the backbone must accept it"),
+    inputSizePx: z
+      .number()
+      .int()
+      .min(32)
+      .max(1024)
+      .optional()
+      .describe("model input side in pixels (default: the base card's); the backbone must accept it"),
     epochs: z.number().int().min(1).max(5000).default(300).describe('full-batch Adam steps'),
     learningRate: z.number().gt(0).max(1).default(0.01).describe('Adam step size'),
-    l2: z.number().min(0).max(100).default(0.3).describe("L2 penalty strength (on the weights the penalty option names)"),
+    l2: z.number().min(0).max(100).default(0.3).describe('L2 penalty strength (on the weights the penalty option names)'),
     penalty: z
       .enum(['standardised', 'raw'])
       .default('standardised')
-      .describe("'standardised': L2 on weights of standardised features (large graph weights on channels that barely vary); 'raw': L2 on the weights written into the graph, which the CAM uses"),
-    sdFloorFraction: z.number().min(0).max(100).default(0).describe("with --penalty standardised: each channel's scale is at least this fraction of the median sd (0: off)"),
+      .describe(
+        "'standardised': L2 on weights of standardised features (large graph weights on channels that barely vary); 'raw': L2 on the weights written into the graph, which the CAM uses",
+      ),
+    sdFloorFraction: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe("with --penalty standardised: each channel's scale is at least this fraction of the median sd (0: off)"),
     classWeights: z.boolean().default(true).describe('weight classes inversely to their frequency'),
     batchSize: z.number().int().min(1).max(256).default(8).describe('images per ONNX Runtime run'),
     uncertainBelow: z.number().min(0).max(1).optional().describe('threshold written into the card (default: chosen on validation)'),
-    uncertainFraction: z.number().min(0).max(0.5).default(0.1).describe('when choosing the threshold: share of validation answers it may flag'),
+    uncertainFraction: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .default(0.1)
+      .describe('when choosing the threshold: share of validation answers it may flag'),
     cacheDir: z.string().optional().describe('embedding cache folder (default ~/.cache/rovlens/embeddings)'),
   })
   .strict();
@@ -104,7 +128,8 @@ export function parseOptions<S extends z.ZodObject>(schema: S, raw: Record<strin
   const coerced: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    coerced[key] = typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) && isNumeric(schema, key) ? Number(value) : value;
+    coerced[key] =
+      typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) && isNumeric(schema, key) ? Number(value) : value;
   }
   const parsed = schema.safeParse(coerced);
   if (!parsed.success) {
@@ -118,6 +143,7 @@ export function parseOptions<S extends z.ZodObject>(schema: S, raw: Record<strin
 function isNumeric(schema: z.ZodObject, key: string): boolean {
   let type = schema.shape[key] as z.ZodType | undefined;
   // Unwrap optional/default wrappers to the inner type.
-  while (type && (type instanceof z.ZodOptional || type instanceof z.ZodDefault)) type = (type as z.ZodOptional<z.ZodType>).unwrap() as z.ZodType;
+  while (type && (type instanceof z.ZodOptional || type instanceof z.ZodDefault))
+    type = (type as z.ZodOptional<z.ZodType>).unwrap() as z.ZodType;
   return type instanceof z.ZodNumber;
 }

@@ -33,7 +33,19 @@ export function videoWriter(path: string, fps: number): AnnotatedWriter {
     .inputOptions(['-framerate', String(fps), '-vcodec', 'mjpeg'])
     .videoCodec('libx264')
     // x264 with yuv420p needs even sizes; players need the index at the front.
-    .outputOptions(['-pix_fmt', 'yuv420p', '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2', '-preset', 'veryfast', '-crf', '23', '-movflags', '+faststart', '-y'])
+    .outputOptions([
+      '-pix_fmt',
+      'yuv420p',
+      '-vf',
+      'scale=trunc(iw/2)*2:trunc(ih/2)*2',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '23',
+      '-movflags',
+      '+faststart',
+      '-y',
+    ])
     .output(path)
     .on('stderr', (line: string) => {
       if (line.trim()) lastLine = line.trim();

@@ -26,7 +26,13 @@ export interface MapLocalisation {
  * The peak is the centre of the map's strongest cell (the argmax of the raw map, so it exists even
  * when nothing is positive; then boxes are empty and the area is 0).
  */
-export function localiseMap(raw: Float32Array, width: number, height: number, region: Rect, options: Partial<LocaliseOptions> = {}): MapLocalisation {
+export function localiseMap(
+  raw: Float32Array,
+  width: number,
+  height: number,
+  region: Rect,
+  options: Partial<LocaliseOptions> = {},
+): MapLocalisation {
   const o = localiseSchema.parse(options);
   const heat = reluNormalise(raw);
   const peakCell = argmax(raw);
@@ -45,7 +51,13 @@ export function localiseMap(raw: Float32Array, width: number, height: number, re
 }
 
 /** The Localisation of one head's class from its CAM maps (the FrameResult field). */
-export function localise(maps: CamMaps, head: string, classIndex: number, region: Rect, options: Partial<LocaliseOptions> = {}): Localisation {
+export function localise(
+  maps: CamMaps,
+  head: string,
+  classIndex: number,
+  region: Rect,
+  options: Partial<LocaliseOptions> = {},
+): Localisation {
   const { boxes, peak, areaFraction } = localiseMap(classMap(maps, classIndex), maps.width, maps.height, region, options);
   return { head, classIndex, method: maps.method, boxes, peak, areaFraction, region: { ...region } };
 }

@@ -28,12 +28,19 @@ export async function occlusionCams(model: ModelSession, frame: Frame, cells: nu
     const count = Math.min(batchSize, patches - first);
     const copies = occludedCopies(image, channels, height, width, cells, first, count);
     const out = await model.run(copies, [count, channels, height, width], logitNames);
-    for (const [, spec] of heads) occluded[spec.logits]!.set(out[spec.logits]!.data.subarray(0, count * spec.labels.length), first * spec.labels.length);
+    for (const [, spec] of heads)
+      occluded[spec.logits]!.set(out[spec.logits]!.data.subarray(0, count * spec.labels.length), first * spec.labels.length);
   }
   const cams: Record<string, CamMaps> = {};
   for (const [name, spec] of heads) {
     const classes = spec.labels.length;
-    cams[name] = { classes, height: cells, width: cells, data: occlusionMaps(baseline[spec.logits]!.data, occluded[spec.logits]!, classes, cells), method: OCCLUSION_METHOD };
+    cams[name] = {
+      classes,
+      height: cells,
+      width: cells,
+      data: occlusionMaps(baseline[spec.logits]!.data, occluded[spec.logits]!, classes, cells),
+      method: OCCLUSION_METHOD,
+    };
   }
   return { cams, forwardPasses: patches + 1 };
 }

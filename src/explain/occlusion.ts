@@ -15,7 +15,16 @@ export function patchBounds(index: number, cells: number, size: number): [number
  * Writes the occluded copies of one CHW image into `out` (copies one after another), for patches
  * `first` .. `first + count - 1` in row-major order.
  */
-export function occludedCopies(image: Float32Array, channels: number, height: number, width: number, cells: number, first: number, count: number, out: Float32Array = new Float32Array(count * image.length)): Float32Array {
+export function occludedCopies(
+  image: Float32Array,
+  channels: number,
+  height: number,
+  width: number,
+  cells: number,
+  first: number,
+  count: number,
+  out: Float32Array = new Float32Array(count * image.length),
+): Float32Array {
   const plane = height * width;
   const mean = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {

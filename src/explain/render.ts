@@ -46,7 +46,14 @@ function clip(rect: Rect, width: number, height: number): Rect {
  * Blends the heatmap into `pixels` (RGB HWC, width x height) over `target` (picture pixels), with
  * opacity growing with the heat, and dims everything outside `target`. Pure; mutates `pixels`.
  */
-export function blendHeat(pixels: Uint8Array, width: number, height: number, heat: Heat | undefined, target: Rect, options: Pick<RenderOptions, 'colormap' | 'heatmapOpacity' | 'outsideDimming'>): void {
+export function blendHeat(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  heat: Heat | undefined,
+  target: Rect,
+  options: Pick<RenderOptions, 'colormap' | 'heatmapOpacity' | 'outsideDimming'>,
+): void {
   const inside = clip(target, width, height);
   const keep = 1 - options.outsideDimming;
   if (keep < 1) {
@@ -110,18 +117,24 @@ function overlaySvg(width: number, height: number, result: FrameResult, picture:
   const region = toPicture(l?.region ?? result.frame.region);
   // The crop region only needs a frame when it is not the whole picture.
   if (region.x > 0.5 || region.y > 0.5 || region.width < width - 1 || region.height < height - 1) {
-    parts.push(`<rect x="${region.x}" y="${region.y}" width="${region.width}" height="${region.height}" fill="none" stroke="#ffffff" stroke-opacity="0.8" stroke-width="${stroke}" stroke-dasharray="${stroke * 6} ${stroke * 4}"/>`);
+    parts.push(
+      `<rect x="${region.x}" y="${region.y}" width="${region.width}" height="${region.height}" fill="none" stroke="#ffffff" stroke-opacity="0.8" stroke-width="${stroke}" stroke-dasharray="${stroke * 6} ${stroke * 4}"/>`,
+    );
   }
   if (l) {
     const label = result.heads[l.head]?.labels[l.classIndex] ?? `class ${l.classIndex}`;
     l.boxes.forEach((box, i) => {
       const b = toPicture(box);
       const w = i === 0 ? stroke * 2 : stroke;
-      parts.push(`<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" fill="none" stroke="#000000" stroke-opacity="0.6" stroke-width="${w + 2}"/>`);
+      parts.push(
+        `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" fill="none" stroke="#000000" stroke-opacity="0.6" stroke-width="${w + 2}"/>`,
+      );
       parts.push(`<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" fill="none" stroke="#ffffff" stroke-width="${w}"/>`);
       if (i === 0) {
         const ty = b.y > font * 1.4 ? b.y - font * 0.35 : b.y + font * 1.1;
-        parts.push(`<text x="${b.x + stroke}" y="${ty}" font-family="DejaVu Sans" font-size="${font}" fill="#ffffff" stroke="#000000" stroke-width="${font / 8}" paint-order="stroke">${escapeXml(label)}</text>`);
+        parts.push(
+          `<text x="${b.x + stroke}" y="${ty}" font-family="DejaVu Sans" font-size="${font}" fill="#ffffff" stroke="#000000" stroke-width="${font / 8}" paint-order="stroke">${escapeXml(label)}</text>`,
+        );
       }
     });
     const p = toPicture({ x: l.peak.x, y: l.peak.y, width: 0, height: 0 });
@@ -137,7 +150,9 @@ function overlaySvg(width: number, height: number, result: FrameResult, picture:
   const panelTop = Math.max(0, height - panelHeight);
   parts.push(`<rect x="0" y="${panelTop}" width="${panelWidth}" height="${panelHeight}" fill="#000000" fill-opacity="0.55"/>`);
   lines.forEach((line, i) => {
-    parts.push(`<text x="${pad}" y="${panelTop + pad + (i + 0.95) * font * 1.25 - font * 0.25}" font-family="DejaVu Sans Mono" font-size="${font}" fill="#ffffff">${escapeXml(line)}</text>`);
+    parts.push(
+      `<text x="${pad}" y="${panelTop + pad + (i + 0.95) * font * 1.25 - font * 0.25}" font-family="DejaVu Sans Mono" font-size="${font}" fill="#ffffff">${escapeXml(line)}</text>`,
+    );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
@@ -156,7 +171,8 @@ export interface RenderedPicture {
  */
 export async function renderAnnotated(frame: Frame, result: FrameResult, options: Partial<RenderOptions> = {}): Promise<Buffer> {
   const o = renderSchema.parse(options);
-  const scale = frame.width > o.maxWidthPixels ? o.maxWidthPixels / frame.width : frame.width < o.minWidthPixels ? o.minWidthPixels / frame.width : 1;
+  const scale =
+    frame.width > o.maxWidthPixels ? o.maxWidthPixels / frame.width : frame.width < o.minWidthPixels ? o.minWidthPixels / frame.width : 1;
   const width = Math.max(1, Math.round(frame.width * scale));
   const height = Math.max(1, Math.round(frame.height * scale));
   const raw = { width: frame.width, height: frame.height, channels: 3 as const };

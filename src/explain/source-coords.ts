@@ -18,7 +18,13 @@ export function cellsToSourceRect(cells: Rect, gridWidth: number, gridHeight: nu
 }
 
 /** The centre of cell (column, row) in source pixels (sub-pixel, not rounded). */
-export function cellCentreToSource(column: number, row: number, gridWidth: number, gridHeight: number, region: Rect): { x: number; y: number } {
+export function cellCentreToSource(
+  column: number,
+  row: number,
+  gridWidth: number,
+  gridHeight: number,
+  region: Rect,
+): { x: number; y: number } {
   return {
     x: region.x + ((column + 0.5) * region.width) / gridWidth,
     y: region.y + ((row + 0.5) * region.height) / gridHeight,

@@ -141,7 +141,8 @@ export function encodeFrame(seq: number, jpeg: Uint8Array): Buffer {
 }
 
 export function decodeFrame(message: Uint8Array): { seq: number; jpeg: Uint8Array } {
-  if (message.length < FRAME_HEADER_BYTES) throw new Error(`a frame message needs at least ${FRAME_HEADER_BYTES} bytes, got ${message.length}`);
+  if (message.length < FRAME_HEADER_BYTES)
+    throw new Error(`a frame message needs at least ${FRAME_HEADER_BYTES} bytes, got ${message.length}`);
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   return { seq: view.getUint32(0, false), jpeg: message.subarray(FRAME_HEADER_BYTES) };
 }
@@ -178,12 +179,24 @@ export function camSummary(result: FrameResult, preferHead = 'element'): ResultM
  * The `result` message for a processed frame. `imageRegion` is the source rect the picture shows
  * (the display frame's region); it defaults to the model frame's region, for pictures of the crop.
  */
-export function resultMessage(result: FrameResult, seq: number, sentAtMs: number, image?: Size, annotated = false, imageRegion?: Rect): ResultMessage {
+export function resultMessage(
+  result: FrameResult,
+  seq: number,
+  sentAtMs: number,
+  image?: Size,
+  annotated = false,
+  imageRegion?: Rect,
+): ResultMessage {
   const { frame } = result;
   const decodedAtMs = frame.decodedAtMs ?? sentAtMs;
   const heads: Record<string, HeadSummary> = {};
   for (const [name, p] of Object.entries(result.heads)) {
-    heads[name] = { label: p.label, confidence: round(p.confidence, 4), uncertain: p.uncertain, probabilities: Array.from(p.probabilities, (x) => round(x, 4)) };
+    heads[name] = {
+      label: p.label,
+      confidence: round(p.confidence, 4),
+      uncertain: p.uncertain,
+      probabilities: Array.from(p.probabilities, (x) => round(x, 4)),
+    };
   }
   const message: ResultMessage = {
     v: PROTOCOL_VERSION,
@@ -202,7 +215,13 @@ export function resultMessage(result: FrameResult, seq: number, sentAtMs: number
   const cam = camSummary(result);
   if (cam) message.cam = cam;
   const l = result.localisation;
-  if (l) message.localisation = { boxes: l.boxes, peak: { x: round(l.peak.x, 1), y: round(l.peak.y, 1) }, areaFraction: round(l.areaFraction, 4), method: l.method };
+  if (l)
+    message.localisation = {
+      boxes: l.boxes,
+      peak: { x: round(l.peak.x, 1), y: round(l.peak.y, 1) },
+      areaFraction: round(l.areaFraction, 4),
+      method: l.method,
+    };
   if (result.group) message.groupId = result.group.groupId;
   if (image) message.image = image;
   if (image && annotated) message.annotated = true;

@@ -30,7 +30,14 @@ export interface LiveHooks {
 export interface LiveSummary extends TotalStats {
   exitCode: number;
   /** Each stats interval: seconds since start, rates, latency, resident memory. */
-  intervals: { atSeconds: number; inputFps: number; processedFps: number; latencyP50Ms: number | null; latencyP95Ms: number | null; rssBytes: number }[];
+  intervals: {
+    atSeconds: number;
+    inputFps: number;
+    processedFps: number;
+    latencyP50Ms: number | null;
+    latencyP95Ms: number | null;
+    rssBytes: number;
+  }[];
 }
 
 export async function runLive(input: string, options: LiveOptions, hooks: LiveHooks = {}): Promise<LiveSummary> {
@@ -45,11 +52,21 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   const history: HistoryEntry[] = [];
   let status: StatusMessage = { v: PROTOCOL_VERSION, type: 'status', state: 'connecting', attempt: 0, atMs: startedMs };
   const heads = Object.fromEntries(Object.entries(card.heads).map(([name, spec]) => [name, spec.labels]));
-  const hello: ServerMessage = { v: PROTOCOL_VERSION, type: 'hello', source: redactSource(input), model: { name: card.name, heads }, historyMinutes: pipeline.historyMinutes, frames: pipeline.sendFrames };
+  const hello: ServerMessage = {
+    v: PROTOCOL_VERSION,
+    type: 'hello',
+    source: redactSource(input),
+    model: { name: card.name, heads },
+    historyMinutes: pipeline.historyMinutes,
+    frames: pipeline.sendFrames,
+  };
 
   let server: LiveServer;
   try {
-    server = await LiveServer.start(options.server, { greeting: () => [hello, { v: PROTOCOL_VERSION, type: 'history', entries: history }, status], notice });
+    server = await LiveServer.start(options.server, {
+      greeting: () => [hello, { v: PROTOCOL_VERSION, type: 'history', entries: history }, status],
+      notice,
+    });
   } catch (error) {
     await model.close();
     throw error;
@@ -98,7 +115,11 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     const message = resultMessage(result, seq, sentAtMs, item.jpeg ? item.image : undefined, item.annotated, item.imageRegion);
     server.sendResult(message, item.jpeg, seq);
     stats.frameSent(message.latencyMs);
-    history.push({ decodedAtMs: message.decodedAtMs, ptsSeconds: message.ptsSeconds, labels: Object.fromEntries(Object.entries(message.heads).map(([h, p]) => [h, p.label])) });
+    history.push({
+      decodedAtMs: message.decodedAtMs,
+      ptsSeconds: message.ptsSeconds,
+      labels: Object.fromEntries(Object.entries(message.heads).map(([h, p]) => [h, p.label])),
+    });
     // Late joiners get the last `historyMinutes`; older entries go.
     const oldest = sentAtMs - pipeline.historyMinutes * 60_000;
     while (history.length && history[0]!.decodedAtMs < oldest) history.shift();
@@ -139,7 +160,8 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     clearInterval(statsTimer);
-    if (status.state !== 'ended' && status.state !== 'failed') onStatus({ state: 'ended', attempt: 0, message: interrupted ? 'stopped' : 'finished' });
+    if (status.state !== 'ended' && status.state !== 'failed')
+      onStatus({ state: 'ended', attempt: 0, message: interrupted ? 'stopped' : 'finished' });
     await server.close('live feed ended');
     await model.close();
   }

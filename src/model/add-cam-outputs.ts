@@ -84,7 +84,9 @@ export function findPoolingHead(model: ModelProto, logits: string): PoolingHead 
     const values = tensorValues(w);
     [classes, featureCount] = transB ? [d0, d1] : [d1, d0];
     weight = new Float32Array(classes * featureCount);
-    for (let c = 0; c < classes; c++) for (let k = 0; k < featureCount; k++) weight[c * featureCount + k] = alpha * values[transB ? c * featureCount + k : k * classes + c]!;
+    for (let c = 0; c < classes; c++)
+      for (let k = 0; k < featureCount; k++)
+        weight[c * featureCount + k] = alpha * values[transB ? c * featureCount + k : k * classes + c]!;
     x = current.input![0]!;
   } else {
     return { reason: `'${logits}' comes from ${current.opType}, not a linear layer` };
@@ -191,7 +193,8 @@ export async function openWithCams(path: string, options: SessionOptions & { cac
   const { cacheDir, ...sessionOptions } = options;
   const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const edit = withCamOutputs(path, cacheDir);
-  if (edit.added.length) notice(`rovlens: added exact Grad-CAM outputs for head ${edit.added.join(', ')} (pooling + linear head found in the graph)`);
+  if (edit.added.length)
+    notice(`rovlens: added exact Grad-CAM outputs for head ${edit.added.join(', ')} (pooling + linear head found in the graph)`);
   for (const s of edit.skipped) notice(`rovlens: head ${s.head} has no CAM output and none can be added (${s.reason}); using occlusion`);
   return ModelSession.open(edit.cardPath, sessionOptions);
 }

@@ -51,7 +51,10 @@ export const modelCardSchema = z
       })
       .strict(),
     heads: z.record(z.string().min(1), headSchema).refine((h) => Object.keys(h).length > 0, 'at least one head'),
-    embedding: z.object({ output: z.string().min(1), length: z.number().int().positive() }).strict().optional(),
+    embedding: z
+      .object({ output: z.string().min(1), length: z.number().int().positive() })
+      .strict()
+      .optional(),
     /** Free-form but expected: backbone source and licence, training data, metrics with their data. */
     provenance: z.record(z.string(), z.unknown()).default({}),
   })
@@ -72,8 +75,7 @@ export interface ChannelAffine {
   offset: [number, number, number];
 }
 
-const triple = (v: number | [number, number, number]): [number, number, number] =>
-  typeof v === 'number' ? [v, v, v] : v;
+const triple = (v: number | [number, number, number]): [number, number, number] => (typeof v === 'number' ? [v, v, v] : v);
 
 export function channelAffine(card: ModelCard): ChannelAffine {
   const s = card.input.scaling;
@@ -104,9 +106,7 @@ export function parseModelCard(json: unknown, where = 'model card'): ModelCard {
  */
 export function loadModelCard(path: string): LoadedCard {
   const abs = resolve(path);
-  const candidates = abs.endsWith('.json')
-    ? [abs]
-    : [abs.replace(/\.onnx$/, '.card.json'), abs.replace(/\.onnx$/, '.json')];
+  const candidates = abs.endsWith('.json') ? [abs] : [abs.replace(/\.onnx$/, '.card.json'), abs.replace(/\.onnx$/, '.json')];
   const cardPath = candidates.find((c) => existsSync(c));
   if (!cardPath) {
     if (!existsSync(abs)) throw new ModelError(`model not found: ${path}`);

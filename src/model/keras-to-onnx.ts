@@ -53,7 +53,8 @@ export interface LayersModelLike {
 export function describeLayersModel(model: LayersModelLike): KerasGraph {
   return {
     layers: model.layers.map((layer) => {
-      if (layer.inboundNodes.length > 1) throw new ModelError(`layer ${layer.name} is shared (called ${layer.inboundNodes.length} times); not supported`);
+      if (layer.inboundNodes.length > 1)
+        throw new ModelError(`layer ${layer.name} is shared (called ${layer.inboundNodes.length} times); not supported`);
       const variables = layer.weights;
       const tensors = layer.getWeights();
       return {
@@ -99,7 +100,13 @@ const EMBEDDING = 'embedding';
 export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions): Backbone {
   const byName = new Map(graph.layers.map((l) => [l.name, l]));
   const target = byName.get(options.featuresLayer);
-  if (!target) throw new ModelError(`no layer named '${options.featuresLayer}' (last layers: ${graph.layers.slice(-5).map((l) => l.name).join(', ')})`);
+  if (!target)
+    throw new ModelError(
+      `no layer named '${options.featuresLayer}' (last layers: ${graph.layers
+        .slice(-5)
+        .map((l) => l.name)
+        .join(', ')})`,
+    );
 
   const needed = new Set<string>();
   const stack = [target.name];
@@ -172,7 +179,9 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
         if (kin !== cin) throw new ModelError(`layer ${layer.name}: kernel expects ${kin} input channels, got ${cin}`);
         const cout = depthwise ? cin * kout : kout;
         const w = depthwise ? depthwiseKernelToOnnx(kernel.values, kh, kw, cin, kout) : convKernelToOnnx(kernel.values, kh, kw, cin, kout);
-        const b = cfg.useBias ? Float32Array.from(weight(layer, depthwise ? 'depthwise_bias' : 'bias', 'bias').values) : new Float32Array(cout);
+        const b = cfg.useBias
+          ? Float32Array.from(weight(layer, depthwise ? 'depthwise_bias' : 'bias', 'bias').values)
+          : new Float32Array(cout);
         const activation = activationOf(cfg.activation, layer);
         let result = layer.name;
         const next = onlyConsumer(layer.name);
@@ -217,7 +226,8 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
       }
       case 'ReLU': {
         const maxValue = cfg.maxValue as number | null | undefined;
-        if (cfg.negativeSlope || cfg.threshold) throw new ModelError(`layer ${layer.name}: ReLU with negativeSlope/threshold is not supported`);
+        if (cfg.negativeSlope || cfg.threshold)
+          throw new ModelError(`layer ${layer.name}: ReLU with negativeSlope/threshold is not supported`);
         emitter.activation(maxValue == null ? 'relu' : { clipMax: maxValue }, input(layer), out);
         break;
       }
@@ -234,17 +244,32 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
       }
       case 'Concatenate': {
         const axis = cfg.axis as number;
-        if (axis !== -1 && axis !== 3) throw new ModelError(`layer ${layer.name}: Concatenate on axis ${axis}; only the channel axis is supported`);
-        emitter.add(node('Concat', layer.inbound.map((_, i) => input(layer, i)), [out], { axis: 1 }));
+        if (axis !== -1 && axis !== 3)
+          throw new ModelError(`layer ${layer.name}: Concatenate on axis ${axis}; only the channel axis is supported`);
+        emitter.add(
+          node(
+            'Concat',
+            layer.inbound.map((_, i) => input(layer, i)),
+            [out],
+            { axis: 1 },
+          ),
+        );
         tensorOf.set(layer.name, out);
-        channelsOf.set(layer.name, layer.inbound.reduce((sum, _, i) => sum + inputChannels(layer, i), 0));
+        channelsOf.set(
+          layer.name,
+          layer.inbound.reduce((sum, _, i) => sum + inputChannels(layer, i), 0),
+        );
         continue;
       }
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
         const kernel = pair(cfg.poolSize, 'poolSize', layer);
         const strides = pair(cfg.strides ?? cfg.poolSize, 'strides', layer);
-        const attrs: Record<string, number | number[] | string> = { kernel_shape: kernel, strides, ...padAttributes(cfg.padding, kernel, strides, [1, 1], undefined, layer) };
+        const attrs: Record<string, number | number[] | string> = {
+          kernel_shape: kernel,
+          strides,
+          ...padAttributes(cfg.padding, kernel, strides, [1, 1], undefined, layer),
+        };
         // TF averages only the real pixels under the window at the borders of `same` pooling.
         if (layer.className === 'AveragePooling2D') attrs.count_include_pad = 0;
         emitter.add(node(layer.className === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', [input(layer)], [out], attrs));
@@ -257,7 +282,9 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
         if (layer.name === target.name) emitter.add(node('Identity', [input(layer)], [out]));
         continue;
       default:
-        throw new ModelError(`layer ${layer.name}: Keras class ${layer.className} is not supported by the converter (supported: ${SUPPORTED.join(', ')})`);
+        throw new ModelError(
+          `layer ${layer.name}: Keras class ${layer.className} is not supported by the converter (supported: ${SUPPORTED.join(', ')})`,
+        );
     }
     tensorOf.set(layer.name, out);
     channelsOf.set(layer.name, inputChannels(layer));
@@ -268,7 +295,11 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
   emitter.add(node('Flatten', ['features_gap'], [EMBEDDING], { axis: 1 }));
   const outputs: { name: string; dims: (number | string)[] }[] = [{ name: EMBEDDING, dims: ['N', featureCount] }];
   for (const [head, classes] of Object.entries(options.heads)) {
-    const h = headNodes(head, EMBEDDING, FEATURES, featureCount, { weight: new Float32Array(classes * featureCount), bias: new Float32Array(classes), classes });
+    const h = headNodes(head, EMBEDDING, FEATURES, featureCount, {
+      weight: new Float32Array(classes * featureCount),
+      bias: new Float32Array(classes),
+      classes,
+    });
     for (const n of h.nodes) emitter.add(n);
     for (const t of h.initializers) emitter.init(t);
     outputs.push({ name: `${head}_logits`, dims: ['N', classes] }, { name: `${head}_cam`, dims: ['N', classes, 'h', 'w'] });
@@ -285,7 +316,20 @@ export function buildBackboneModel(graph: KerasGraph, options: BackboneOptions):
   return { model, featureCount, layerCounts: emitter.counts };
 }
 
-const SUPPORTED = ['InputLayer', 'ZeroPadding2D', 'Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'ReLU', 'Activation', 'Add', 'Concatenate', 'MaxPooling2D', 'AveragePooling2D', 'Dropout'];
+const SUPPORTED = [
+  'InputLayer',
+  'ZeroPadding2D',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'BatchNormalization',
+  'ReLU',
+  'Activation',
+  'Add',
+  'Concatenate',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'Dropout',
+];
 
 type Activation = 'relu' | 'sigmoid' | 'tanh' | { clipMax: number };
 
@@ -343,8 +387,16 @@ function pair(value: unknown, what: string, layer: KerasLayer): [number, number]
 /** Keras accepts `p`, `[h, w]` or `[[top, bottom], [left, right]]`. */
 function zeroPadding(cfg: Record<string, unknown>): [[number, number], [number, number]] {
   const p = cfg.padding as number | [number, number] | [[number, number], [number, number]];
-  if (typeof p === 'number') return [[p, p], [p, p]];
-  if (typeof p[0] === 'number') return [[p[0], p[0]], [p[1] as number, p[1] as number]];
+  if (typeof p === 'number')
+    return [
+      [p, p],
+      [p, p],
+    ];
+  if (typeof p[0] === 'number')
+    return [
+      [p[0], p[0]],
+      [p[1] as number, p[1] as number],
+    ];
   return p as [[number, number], [number, number]];
 }
 
@@ -393,7 +445,8 @@ export function depthwiseKernelToOnnx(kernel: Float32Array, kh: number, kw: numb
   for (let i = 0; i < kh; i++)
     for (let j = 0; j < kw; j++)
       for (let c = 0; c < cin; c++)
-        for (let m = 0; m < multiplier; m++) out[((c * multiplier + m) * kh + i) * kw + j] = kernel[((i * kw + j) * cin + c) * multiplier + m]!;
+        for (let m = 0; m < multiplier; m++)
+          out[((c * multiplier + m) * kh + i) * kw + j] = kernel[((i * kw + j) * cin + c) * multiplier + m]!;
   return out;
 }
 

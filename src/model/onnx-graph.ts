@@ -76,7 +76,13 @@ export function replaceInitializer(model: ModelProto, name: string, values: Floa
 
 type AttributeValue = number | readonly number[] | string | TensorProto;
 
-export function node(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: Record<string, AttributeValue> = {}, name?: string): NodeProto {
+export function node(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attributes: Record<string, AttributeValue> = {},
+  name?: string,
+): NodeProto {
   const T = onnx.AttributeProto.AttributeType;
   const attribute = Object.entries(attributes).map(([key, value]) => {
     if (typeof value === 'string') return onnx.AttributeProto.create({ name: key, type: T.STRING, s: new TextEncoder().encode(value) });
@@ -103,7 +109,11 @@ export function valueInfo(name: string, dims: readonly Dim[]) {
       tensorType: onnx.TypeProto.Tensor.create({
         elemType: onnx.TensorProto.DataType.FLOAT,
         shape: onnx.TensorShapeProto.create({
-          dim: dims.map((d) => (typeof d === 'number' ? onnx.TensorShapeProto.Dimension.create({ dimValue: d }) : onnx.TensorShapeProto.Dimension.create({ dimParam: d }))),
+          dim: dims.map((d) =>
+            typeof d === 'number'
+              ? onnx.TensorShapeProto.Dimension.create({ dimValue: d })
+              : onnx.TensorShapeProto.Dimension.create({ dimParam: d }),
+          ),
         }),
       }),
     }),

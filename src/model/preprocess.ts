@@ -6,7 +6,10 @@
 import type { Frame } from '../types.js';
 import { channelAffine, type ModelCard } from './card.js';
 
-export function framesToTensor(frames: readonly Frame[], card: ModelCard): {
+export function framesToTensor(
+  frames: readonly Frame[],
+  card: ModelCard,
+): {
   data: Float32Array;
   dims: [number, number, number, number];
 } {

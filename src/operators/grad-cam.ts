@@ -30,7 +30,9 @@ export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameRes
   const occlusion = occlusionSchema.parse(pick(rest, Object.keys(occlusionSchema.shape)));
   if (occlusion.fallback === 'occlusion' && !model) throw new UsageError('the occlusion fallback needs the model: pass `model` to gradCam');
   if (model && !model.card.heads[localiseOptions.head]) {
-    throw new UsageError(`no head '${localiseOptions.head}' in model ${model.card.name} (heads: ${Object.keys(model.card.heads).join(', ')})`);
+    throw new UsageError(
+      `no head '${localiseOptions.head}' in model ${model.card.name} (heads: ${Object.keys(model.card.heads).join(', ')})`,
+    );
   }
   const notice = noticeOption ?? ((line: string) => process.stderr.write(`${line}\n`));
   return (source) => {

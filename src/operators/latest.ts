@@ -13,7 +13,10 @@ export interface LatestOptions<T> {
   onDrop?: (value: T) => void;
 }
 
-export function latest<T, R>(project: (value: T, index: number) => ObservableInput<R>, options: LatestOptions<T> = {}): OperatorFunction<T, R> {
+export function latest<T, R>(
+  project: (value: T, index: number) => ObservableInput<R>,
+  options: LatestOptions<T> = {},
+): OperatorFunction<T, R> {
   return (source) =>
     new Observable<R>((subscriber) => {
       // Per subscription: the value waiting for the worker, whether one is waiting, the worker itself.

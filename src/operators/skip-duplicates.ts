@@ -48,7 +48,10 @@ interface Slot {
   result?: FrameResult;
 }
 
-export function skipDuplicates(options: SkipDuplicatesOptions, inferStage: OperatorFunction<Frame, FrameResult>): OperatorFunction<Frame, FrameResult> {
+export function skipDuplicates(
+  options: SkipDuplicatesOptions,
+  inferStage: OperatorFunction<Frame, FrameResult>,
+): OperatorFunction<Frame, FrameResult> {
   const { hash: method, duplicateBits, maxReuseFrames } = { ...defaultSkip, ...options };
   const enabled = options.enabled ?? true;
   return (source) =>

@@ -60,7 +60,13 @@ export function clusterEmbeddings(embeddings: readonly Float32Array[], options: 
     const distances = new Float32Array(n);
     for (let i = 0; i < n; i++) distances[i] = Math.sqrt(squaredDistance(data, i * dims, km.centroids, km.assignments[i]! * dims, dims));
     const sample = n > (options.maxSilhouettePoints ?? 1500) ? undefined : silhouette(data, dims, km.assignments);
-    result.kmeans = { k, assignments: km.assignments, distances, silhouette: sample ?? scores?.find((s) => s.k === k)?.silhouette ?? NaN, ...(scores ? { scores } : {}) };
+    result.kmeans = {
+      k,
+      assignments: km.assignments,
+      distances,
+      silhouette: sample ?? scores?.find((s) => s.k === k)?.silhouette ?? NaN,
+      ...(scores ? { scores } : {}),
+    };
   }
   if (options.method !== 'kmeans') {
     const labels = dbscan(data, dims, options.eps, options.minPoints);

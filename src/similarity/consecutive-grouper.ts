@@ -43,7 +43,11 @@ interface OpenGroup<T> {
   recent: GroupCandidate<T>[];
 }
 
-export function candidatesMatch(a: { hash: bigint; embedding?: Float32Array }, b: { hash: bigint; embedding?: Float32Array }, t: Pick<GroupingThresholds, 'hashBits' | 'minCosine'>): boolean {
+export function candidatesMatch(
+  a: { hash: bigint; embedding?: Float32Array },
+  b: { hash: bigint; embedding?: Float32Array },
+  t: Pick<GroupingThresholds, 'hashBits' | 'minCosine'>,
+): boolean {
   if (hashDistance(a.hash, b.hash) > t.hashBits) return false;
   return !a.embedding || !b.embedding || cosine(a.embedding, b.embedding) >= t.minCosine;
 }
@@ -57,7 +61,8 @@ export class ConsecutiveGrouper<T> {
     private readonly thresholds: GroupingThresholds,
     firstGroupId = 0,
   ) {
-    if (thresholds.memoryFrames < 1 || thresholds.confirmFrames < 1) throw new RangeError('memoryFrames and confirmFrames must be at least 1');
+    if (thresholds.memoryFrames < 1 || thresholds.confirmFrames < 1)
+      throw new RangeError('memoryFrames and confirmFrames must be at least 1');
     this.nextId = firstGroupId;
   }
 

@@ -8,7 +8,8 @@
 
 /** Luma (BT.601 weights) averaged over a gridWidth x gridHeight partition of the frame, row-major. */
 export function lumaGrid(pixels: Uint8Array, width: number, height: number, gridWidth: number, gridHeight: number): Float32Array {
-  if (pixels.length < width * height * 3) throw new RangeError(`pixels hold ${pixels.length} bytes; ${width}x${height} RGB needs ${width * height * 3}`);
+  if (pixels.length < width * height * 3)
+    throw new RangeError(`pixels hold ${pixels.length} bytes; ${width}x${height} RGB needs ${width * height * 3}`);
   const grid = new Float32Array(gridWidth * gridHeight);
   // About 8x8 samples a cell (at least one pixel apart): enough to average out noise, and a 4K or
   // 512x512 frame then costs about what a small one does (pHash's 32x32 grid stays under 1 ms).

@@ -54,7 +54,7 @@ export function kMeans(data: Float32Array, dims: number, k: number, options: KMe
   const maxIterations = options.maxIterations ?? 100;
   let iterations = 0;
   let inertia = 0;
-  for (; iterations < maxIterations; ) {
+  for (; iterations < maxIterations;) {
     iterations++;
     let changed = false;
     inertia = 0;

@@ -67,14 +67,19 @@ export class SceneIndex {
       if (bits > this.thresholds.hashBits) return;
       const cos = scene.embedding && signature.embedding ? cosine(scene.embedding, signature.embedding) : undefined;
       if (cos !== undefined && cos < this.thresholds.minCosine) return;
-      if (!best || bits < best.hashBits || (bits === best.hashBits && (cos ?? 0) > (best.cosine ?? 0))) best = { sceneId, hashBits: bits, ...(cos !== undefined ? { cosine: cos } : {}) };
+      if (!best || bits < best.hashBits || (bits === best.hashBits && (cos ?? 0) > (best.cosine ?? 0)))
+        best = { sceneId, hashBits: bits, ...(cos !== undefined ? { cosine: cos } : {}) };
     });
     return best;
   }
 
   /** Adds a new scene and returns its id. */
   add(signature: SceneSignature): number {
-    this.scenes.push({ hashes: signature.hashes.slice(0, this.maxHashesPerScene), ...(signature.embedding ? { embedding: signature.embedding } : {}), weight: 1 });
+    this.scenes.push({
+      hashes: signature.hashes.slice(0, this.maxHashesPerScene),
+      ...(signature.embedding ? { embedding: signature.embedding } : {}),
+      weight: 1,
+    });
     return this.scenes.length - 1;
   }
 

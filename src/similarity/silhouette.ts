@@ -23,7 +23,8 @@ export function silhouette(data: Float32Array, dims: number, labels: ArrayLike<n
     counted++;
     if (sizes[li]! < 2) continue;
     sums.fill(0);
-    for (let j = 0; j < n; j++) if (j !== i && labels[j]! >= 0) sums[labels[j]!]! += Math.sqrt(squaredDistance(data, i * dims, data, j * dims, dims));
+    for (let j = 0; j < n; j++)
+      if (j !== i && labels[j]! >= 0) sums[labels[j]!]! += Math.sqrt(squaredDistance(data, i * dims, data, j * dims, dims));
     const a = sums[li]! / (sizes[li]! - 1);
     let b = Infinity;
     for (let c = 0; c < k; c++) if (c !== li && sizes[c]! > 0) b = Math.min(b, sums[c]! / sizes[c]!);

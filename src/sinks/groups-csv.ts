@@ -40,8 +40,32 @@ export interface GroupRecord {
   thumbnail?: Buffer;
 }
 
-export const GROUP_HEADER = ['group_id', 'members', 'segments', 'sources', 'first_source', 'first_seconds', 'first_timecode', 'last_source', 'last_seconds', 'last_timecode', 'representative_source', 'representative_index', 'representative_seconds'];
-export const FRAME_HEADER = ['source', 'frame_index', 'pts_seconds', 'timecode', 'group_id', 'segment_id', 'duplicate_of', 'reused', 'hash'];
+export const GROUP_HEADER = [
+  'group_id',
+  'members',
+  'segments',
+  'sources',
+  'first_source',
+  'first_seconds',
+  'first_timecode',
+  'last_source',
+  'last_seconds',
+  'last_timecode',
+  'representative_source',
+  'representative_index',
+  'representative_seconds',
+];
+export const FRAME_HEADER = [
+  'source',
+  'frame_index',
+  'pts_seconds',
+  'timecode',
+  'group_id',
+  'segment_id',
+  'duplicate_of',
+  'reused',
+  'hash',
+];
 
 const seconds = (s: number) => Number(s.toFixed(3));
 
@@ -64,7 +88,17 @@ export function groupRow(g: GroupRecord): Cell[] {
 }
 
 export function frameRow(f: FrameRecord): Cell[] {
-  return [f.sourceId, f.index, seconds(f.ptsSeconds), timecode(f.ptsSeconds), f.groupId, f.segmentId, f.duplicateOf, f.reused ? 1 : 0, f.hash];
+  return [
+    f.sourceId,
+    f.index,
+    seconds(f.ptsSeconds),
+    timecode(f.ptsSeconds),
+    f.groupId,
+    f.segmentId,
+    f.duplicateOf,
+    f.reused ? 1 : 0,
+    f.hash,
+  ];
 }
 
 export function writeGroupsCsv(path: string, groups: readonly GroupRecord[]): void {
@@ -93,7 +127,11 @@ export function groupCaption(g: GroupRecord): string {
 }
 
 /** Contact sheets of the representatives, `maxTiles` a sheet: groups-001.jpg, groups-002.jpg, ... Returns the paths. */
-export async function writeGroupSheets(folder: string, groups: readonly GroupRecord[], options: { columns: number; tileWidth: number; maxTiles: number }): Promise<string[]> {
+export async function writeGroupSheets(
+  folder: string,
+  groups: readonly GroupRecord[],
+  options: { columns: number; tileWidth: number; maxTiles: number },
+): Promise<string[]> {
   const withTiles = groups.filter((g) => g.thumbnail);
   const paths: string[] = [];
   for (let start = 0; start < withTiles.length; start += options.maxTiles) {
@@ -125,7 +163,18 @@ export interface ClusteredFrame extends FramePlace {
   thumbnail?: Buffer;
 }
 
-export const CLUSTER_HEADER = ['source', 'frame_index', 'pts_seconds', 'timecode', 'group_id', 'label', 'confidence', 'kmeans_cluster', 'kmeans_distance', 'dbscan_cluster'];
+export const CLUSTER_HEADER = [
+  'source',
+  'frame_index',
+  'pts_seconds',
+  'timecode',
+  'group_id',
+  'label',
+  'confidence',
+  'kmeans_cluster',
+  'kmeans_distance',
+  'dbscan_cluster',
+];
 
 export function writeClustersCsv(path: string, frames: readonly ClusteredFrame[]): void {
   const file = RowFile.open(path, csvRow(CLUSTER_HEADER));
@@ -171,7 +220,10 @@ export async function writeClusterSheets(
   for (const [cluster, members] of [...byCluster.entries()].sort((a, b) => a[0] - b[0])) {
     const shown = [...members].sort((a, b) => (a.kmeansDistance ?? 0) - (b.kmeansDistance ?? 0)).slice(0, options.maxTiles);
     const sheet = await contactSheet(
-      shown.map((f) => ({ image: f.thumbnail!, caption: `${f.label ?? ''} ${f.ptsSeconds > 0 ? timecode(f.ptsSeconds).slice(0, 8) : ''} ${f.sourceId.split(/[\\/]/).pop()}`.trim() })),
+      shown.map((f) => ({
+        image: f.thumbnail!,
+        caption: `${f.label ?? ''} ${f.ptsSeconds > 0 ? timecode(f.ptsSeconds).slice(0, 8) : ''} ${f.sourceId.split(/[\\/]/).pop()}`.trim(),
+      })),
       { tileWidth: options.tileWidth },
     );
     const path = join(folder, cluster < 0 ? `${method}-noise.jpg` : `${method}-${String(cluster).padStart(2, '0')}.jpg`);

@@ -59,7 +59,12 @@ export class LiveServer {
   /** Starts listening; rejects with an OutputError when the address cannot be bound. */
   static async start(options: LiveServerOptions, hooks: LiveServerHooks = {}): Promise<LiveServer> {
     const files = loadViewerFiles();
-    const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, clientTracking: false, perMessageDeflate: false });
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayloadBytes,
+      clientTracking: false,
+      perMessageDeflate: false,
+    });
     const http = createServer();
     const server = new LiveServer(http, wss, options, hooks, files);
     http.on('request', (req, res) => server.serveStatic(req, res));
@@ -67,7 +72,11 @@ export class LiveServer {
     http.on('clientError', (_error, socket) => socket.destroy());
     await new Promise<void>((resolvePromise, reject) => {
       http.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new OutputError(`cannot listen on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use (pick another with --port, or 0 for any)' : error.message}`)),
+        reject(
+          new OutputError(
+            `cannot listen on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use (pick another with --port, or 0 for any)' : error.message}`,
+          ),
+        ),
       );
       http.listen(options.port, options.host, () => resolvePromise());
     });
@@ -243,7 +252,8 @@ export class LiveServer {
         'Content-Length': Buffer.byteLength(body),
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': 'no-store',
-        'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' blob: data:; style-src 'self'; script-src 'self'",
+        'Content-Security-Policy':
+          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' blob: data:; style-src 'self'; script-src 'self'",
         'Referrer-Policy': 'no-referrer',
       });
       res.end(req.method === 'HEAD' ? undefined : body);

@@ -165,7 +165,13 @@ class StallError extends Error {}
  * because it crashes when it joins an H.264 stream between keyframes. Stdin is probed on a prefix
  * that is then put back, since stdin cannot be read twice.
  */
-async function probeLive(input: string, kind: LiveSourceKind, inputOptions: string[], timeoutSeconds: number, signal: AbortSignal): Promise<{ info: VideoInfo; spilled?: string }> {
+async function probeLive(
+  input: string,
+  kind: LiveSourceKind,
+  inputOptions: string[],
+  timeoutSeconds: number,
+  signal: AbortSignal,
+): Promise<{ info: VideoInfo; spilled?: string }> {
   if (kind === 'file') return { info: await probeVideo(input, { keyframes: false }) };
   if (kind === 'stdin') {
     const { prefix, ended } = await readStdinPrefix(4 << 20, 3000);
@@ -186,11 +192,31 @@ async function probeLive(input: string, kind: LiveSourceKind, inputOptions: stri
 }
 
 /** The first video stream of ffmpeg's input listing, e.g. "Stream #0:0[0x100]: Video: h264 (...), yuv420p, 1920x1080 [SAR 1:1], 29.97 fps, ...". */
-const VIDEO_STREAM = /Stream #0:\d+.*?: Video: (\w+)[^\n]*?, (\d{1,5})x(\d{1,5})(?:[ ,\[][^\n]*?(?:, ([\d.]+) fps)?)?(?:[^\n]*?, ([\d.]+) tbr)?/;
+const VIDEO_STREAM =
+  /Stream #0:\d+.*?: Video: (\w+)[^\n]*?, (\d{1,5})x(\d{1,5})(?:[ ,\[][^\n]*?(?:, ([\d.]+) fps)?)?(?:[^\n]*?, ([\d.]+) tbr)?/;
 
-function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: number, signal: AbortSignal, stdinData?: Buffer): Promise<VideoInfo> {
+function ffmpegProbe(
+  input: string,
+  inputOptions: string[],
+  timeoutSeconds: number,
+  signal: AbortSignal,
+  stdinData?: Buffer,
+): Promise<VideoInfo> {
   return new Promise((resolve, reject) => {
-    const args = ['-hide_banner', ...(stdinData ? [] : ['-nostdin']), ...inputOptions, '-i', input, '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'];
+    const args = [
+      '-hide_banner',
+      ...(stdinData ? [] : ['-nostdin']),
+      ...inputOptions,
+      '-i',
+      input,
+      '-map',
+      '0:v:0',
+      '-frames:v',
+      '1',
+      '-f',
+      'null',
+      '-',
+    ];
     const child = spawn(ffmpegPath(), args, { stdio: [stdinData ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     let err = '';
     let settled = false;
@@ -201,7 +227,10 @@ function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: numb
       child.kill('SIGKILL');
       outcome();
     };
-    const timer = setTimeout(() => finish(() => reject(new StallError(`no answer from ${input} within ${timeoutSeconds} s`))), timeoutSeconds * 1000);
+    const timer = setTimeout(
+      () => finish(() => reject(new StallError(`no answer from ${input} within ${timeoutSeconds} s`))),
+      timeoutSeconds * 1000,
+    );
     signal.addEventListener('abort', () => finish(() => reject(new Error('probe cancelled'))), { once: true });
     child.stderr!.on('data', (d) => {
       err += d;
@@ -212,7 +241,17 @@ function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: numb
       if (!m) return finish(() => reject(new InputError(`${input} has no video stream`)));
       const fps = Number(m[4] ?? m[5] ?? 0) || 25;
       finish(() =>
-        resolve({ input, container: 'live', codec: m[1]!, width: Number(m[2]), height: Number(m[3]), fps, variableFrameRate: false, startSeconds: 0, rotation: 0 }),
+        resolve({
+          input,
+          container: 'live',
+          codec: m[1]!,
+          width: Number(m[2]),
+          height: Number(m[3]),
+          fps,
+          variableFrameRate: false,
+          startSeconds: 0,
+          rotation: 0,
+        }),
       );
     });
     child.on('error', (error) => finish(() => reject(error)));
@@ -221,7 +260,12 @@ function ffmpegProbe(input: string, inputOptions: string[], timeoutSeconds: numb
       child.stdin!.end(stdinData);
     }
     child.on('close', () => {
-      const why = err.trim().split('\n').pop()?.replace(/^.*?: /, '') || 'no video stream';
+      const why =
+        err
+          .trim()
+          .split('\n')
+          .pop()
+          ?.replace(/^.*?: /, '') || 'no video stream';
       finish(() => reject(new InputError(`cannot read ${input} as video: ${why}`)));
     });
   });

@@ -60,7 +60,13 @@ export function viewKey(view: ViewParameters | undefined): string {
 export async function augmentedInput(original: RawImage, crop: RelativeCrop, size: Size, view: ViewParameters): Promise<RawImage> {
   const source =
     view.downscale < 1
-      ? await toRaw(rawSharp(original).resize(Math.max(8, Math.round(original.width * view.downscale)), Math.max(8, Math.round(original.height * view.downscale)), { fit: 'fill' }))
+      ? await toRaw(
+          rawSharp(original).resize(
+            Math.max(8, Math.round(original.width * view.downscale)),
+            Math.max(8, Math.round(original.height * view.downscale)),
+            { fit: 'fill' },
+          ),
+        )
       : original;
   const region = jitteredCrop({ width: source.width, height: source.height }, crop, view.scale, view.shiftX, view.shiftY);
   const cut = await cropAndResize(source, region, size);
@@ -68,7 +74,10 @@ export async function augmentedInput(original: RawImage, crop: RelativeCrop, siz
   return photometric(warped, view);
 }
 
-export async function photometric(image: RawImage, view: Pick<ViewParameters, 'blurSigma' | 'brightness' | 'contrast' | 'saturation' | 'hueDegrees' | 'jpegQuality'>): Promise<RawImage> {
+export async function photometric(
+  image: RawImage,
+  view: Pick<ViewParameters, 'blurSigma' | 'brightness' | 'contrast' | 'saturation' | 'hueDegrees' | 'jpegQuality'>,
+): Promise<RawImage> {
   let pipeline = rawSharp(image);
   if (view.blurSigma >= 0.3) pipeline = pipeline.blur(view.blurSigma);
   pipeline = pipeline.modulate({ brightness: view.brightness, saturation: view.saturation, hue: Math.round(view.hueDegrees) });

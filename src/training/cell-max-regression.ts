@@ -29,7 +29,13 @@ export interface CellMaps {
   cells: number;
 }
 
-export function trainCellMax(x: Float32Array, labels: readonly number[], classes: number, cellMaps: CellMaps, options: CellMaxTrainOptions): TrainResult {
+export function trainCellMax(
+  x: Float32Array,
+  labels: readonly number[],
+  classes: number,
+  cellMaps: CellMaps,
+  options: CellMaxTrainOptions,
+): TrainResult {
   const n = labels.length;
   const d = x.length / n;
   const m = cellMaps.labels.length;
@@ -58,11 +64,15 @@ export function trainCellMax(x: Float32Array, labels: readonly number[], classes
   const a = new Float64Array(classes);
   const gv = new Float64Array(classes * d);
   const ga = new Float64Array(classes);
-  const mv = new Float64Array(classes * d), sv = new Float64Array(classes * d);
-  const ma = new Float64Array(classes), sa = new Float64Array(classes);
+  const mv = new Float64Array(classes * d),
+    sv = new Float64Array(classes * d);
+  const ma = new Float64Array(classes),
+    sa = new Float64Array(classes);
   const logits = new Float64Array(classes);
   const argmaxCell = new Int32Array(classes);
-  const beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  const beta1 = 0.9,
+    beta2 = 0.999,
+    eps = 1e-8;
   const lossHistory: number[] = [];
 
   /** Softmax cross-entropy on `logits` for true class y; adds weight x gradient via `addGrad`. */
@@ -102,7 +112,7 @@ export function trainCellMax(x: Float32Array, labels: readonly number[], classes
           for (let i = 0; i < cells; i++) {
             let s = a[c]!;
             for (let k = 0; k < d; k++) s += v[c * d + k]! * f[i * d + k]!;
-            if (s > best) (best = s), (argmaxCell[c] = i);
+            if (s > best) ((best = s), (argmaxCell[c] = i));
           }
           logits[c] = best;
         }
@@ -120,7 +130,8 @@ export function trainCellMax(x: Float32Array, labels: readonly number[], classes
       gv[j]! += options.l2 * v[j]!;
     }
     lossHistory.push(loss + (options.l2 / 2) * penalty);
-    const c1 = 1 - beta1 ** epoch, c2 = 1 - beta2 ** epoch;
+    const c1 = 1 - beta1 ** epoch,
+      c2 = 1 - beta2 ** epoch;
     const step = (p: Float64Array, g: Float64Array, mm: Float64Array, ss: Float64Array) => {
       for (let j = 0; j < p.length; j++) {
         mm[j] = beta1 * mm[j]! + (1 - beta1) * g[j]!;

@@ -57,7 +57,8 @@ function loadManifest(csvPath: string, heads: HeadLabels): Dataset {
   const headNames = Object.keys(heads);
   const columns = rows.length ? Object.keys(rows[0]!) : [];
   for (const wanted of ['path', ...headNames]) {
-    if (!columns.includes(wanted)) throw new InputError(`${basename(csvPath)}: no '${wanted}' column (columns: ${columns.join(', ') || 'none'})`);
+    if (!columns.includes(wanted))
+      throw new InputError(`${basename(csvPath)}: no '${wanted}' column (columns: ${columns.join(', ') || 'none'})`);
   }
   const images: LabelledImage[] = [];
   rows.forEach((row, i) => {
@@ -66,7 +67,9 @@ function loadManifest(csvPath: string, heads: HeadLabels): Dataset {
       const value = row[head] ?? '';
       if (skipped.has(value)) continue;
       if (!heads[head]!.includes(value)) {
-        throw new InputError(`${basename(csvPath)} row ${i + 2}: ${head} '${value}' is not a label of the model (labels: ${heads[head]!.join(', ')}; or none/unsure to skip)`);
+        throw new InputError(
+          `${basename(csvPath)} row ${i + 2}: ${head} '${value}' is not a label of the model (labels: ${heads[head]!.join(', ')}; or none/unsure to skip)`,
+        );
       }
       labels[head] = value;
     }
@@ -91,12 +94,15 @@ function loadFolders(root: string, heads: HeadLabels, allHeads: HeadLabels): Dat
     const head = Object.keys(heads).find((h) => heads[h]!.includes(label));
     if (!head && Object.values(allHeads).some((labels) => labels.includes(label))) continue;
     if (!head) {
-      const all = Object.entries(heads).map(([h, l]) => `${h}: ${l.join(', ')}`).join('; ');
+      const all = Object.entries(heads)
+        .map(([h, l]) => `${h}: ${l.join(', ')}`)
+        .join('; ');
       throw new InputError(`class folder '${label}' is not a label of the model (${all})`);
     }
     images.push({ path: resolve(root, file), id: relative(root, resolve(root, file)).split(sep).join('/'), labels: { [head]: label } });
   }
-  if (!images.length) throw new InputError(`no images in ${root} for ${Object.keys(heads).join(' or ')}: no class folder is one of its labels`);
+  if (!images.length)
+    throw new InputError(`no images in ${root} for ${Object.keys(heads).join(' or ')}: no class folder is one of its labels`);
   return { kind: 'folders', root, images };
 }
 

@@ -57,7 +57,12 @@ function itemKey(item: ModelInputItem): string {
 /**
  * Returns each requested output as one row-major array over all items ([items, ...output dims]).
  */
-export async function runImages(model: ModelSession, items: readonly ModelInputItem[], outputs: readonly string[], options: RunImagesOptions): Promise<Record<string, Float32Array>> {
+export async function runImages(
+  model: ModelSession,
+  items: readonly ModelInputItem[],
+  outputs: readonly string[],
+  options: RunImagesOptions,
+): Promise<Record<string, Float32Array>> {
   const { card, batchSize } = options;
   const useCache = options.cacheDir !== undefined && outputs.length === 1;
   const cacheDir = useCache ? join(options.cacheDir!, modelKey(model.modelPath, card)) : undefined;

@@ -58,7 +58,9 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
     const used = [...new Set(Object.values(scored).flat())].sort((a, b) => a - b);
     const row = new Map(used.map((image, r) => [image, r]));
 
-    const conditions: { name: string; description: string; perturbation?: Perturbation }[] = [{ name: 'clean', description: 'as recorded' }];
+    const conditions: { name: string; description: string; perturbation?: Perturbation }[] = [
+      { name: 'clean', description: 'as recorded' },
+    ];
     if (request.robustness) {
       const settings = robustnessSchema.parse(request.robustness === true ? {} : request.robustness);
       for (const p of perturbations(settings)) conditions.push({ name: p.name, description: p.description, perturbation: p });
@@ -67,7 +69,11 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
     const reports: ConditionReport[] = [];
     let modelMs = 0;
     for (const condition of conditions) {
-      const items: ModelInputItem[] = used.map((i) => ({ path: images[i]!.path, id: images[i]!.id, ...(condition.perturbation ? { perturbation: condition.perturbation } : {}) }));
+      const items: ModelInputItem[] = used.map((i) => ({
+        path: images[i]!.path,
+        id: images[i]!.id,
+        ...(condition.perturbation ? { perturbation: condition.perturbation } : {}),
+      }));
       const started = performance.now();
       const out = await runImages(model, items, outputs, {
         batchSize: request.batchSize ?? 8,
@@ -80,19 +86,30 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
         const k = spec.labels.length;
         const all = out[spec.logits]!;
         if (all.length !== used.length * k) {
-          throw new ModelError(`model card field 'heads.${head}.labels': ${k} labels, but the graph's '${spec.logits}' gives ${all.length / used.length} values per image`);
+          throw new ModelError(
+            `model card field 'heads.${head}.labels': ${k} labels, but the graph's '${spec.logits}' gives ${all.length / used.length} values per image`,
+          );
         }
         const mine = scored[head]!;
         const logits = new Float32Array(mine.length * k);
         mine.forEach((image, j) => logits.set(all.subarray(row.get(image)! * k, (row.get(image)! + 1) * k), j * k));
         const truth = mine.map((image) => spec.labels.indexOf(images[image]!.labels[head]!));
-        return evaluateHead(head, spec.labels, truth, logits, mine.map((image) => images[image]!.source), spec.uncertainBelow);
+        return evaluateHead(
+          head,
+          spec.labels,
+          truth,
+          logits,
+          mine.map((image) => images[image]!.source),
+          spec.uncertainBelow,
+        );
       });
       reports.push({ condition: condition.name, description: condition.description, heads: headReports });
     }
     const clean = reports[0]!;
     for (const r of reports.slice(1)) {
-      r.dropPoints = Object.fromEntries(r.heads.map((h, j) => [h.head, Number((100 * (clean.heads[j]!.overall.weightedAccuracy - h.overall.weightedAccuracy)).toFixed(2))]));
+      r.dropPoints = Object.fromEntries(
+        r.heads.map((h, j) => [h.head, Number((100 * (clean.heads[j]!.overall.weightedAccuracy - h.overall.weightedAccuracy)).toFixed(2))]),
+      );
     }
     return {
       model: request.model,

@@ -16,7 +16,14 @@ export interface HeadEvaluation {
   confidentAccuracy: number;
 }
 
-export function evaluateHead(head: string, labels: readonly string[], truth: readonly number[], logits: Float32Array, sources: readonly (string | undefined)[], uncertainBelow: number): HeadEvaluation {
+export function evaluateHead(
+  head: string,
+  labels: readonly string[],
+  truth: readonly number[],
+  logits: Float32Array,
+  sources: readonly (string | undefined)[],
+  uncertainBelow: number,
+): HeadEvaluation {
   const k = labels.length;
   const predicted: number[] = [];
   const confidence: number[] = [];
@@ -31,7 +38,11 @@ export function evaluateHead(head: string, labels: readonly string[], truth: rea
   const names = [...new Set(sources.filter((s): s is string => s !== undefined))].sort();
   for (const source of names) {
     const idx = sources.map((s, i) => (s === source ? i : -1)).filter((i) => i >= 0);
-    bySource[source] = computeMetrics(idx.map((i) => truth[i]!), idx.map((i) => predicted[i]!), labels);
+    bySource[source] = computeMetrics(
+      idx.map((i) => truth[i]!),
+      idx.map((i) => predicted[i]!),
+      labels,
+    );
   }
   const confident = truth.map((_, i) => i).filter((i) => confidence[i]! >= uncertainBelow);
   return {

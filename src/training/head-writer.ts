@@ -24,23 +24,37 @@ export function cardPathFor(modelPath: string): string {
 export function checkHeadShapes(modelPath: string, heads: Record<string, LinearHead>): void {
   const model = readModel(modelPath);
   for (const [name, head] of Object.entries(heads)) {
-    for (const [suffix, dims] of [['head_w', [head.classes, head.features]], ['head_b', [head.classes]], ['cam_w', [head.classes, head.features, 1, 1]]] as const) {
+    for (const [suffix, dims] of [
+      ['head_w', [head.classes, head.features]],
+      ['head_b', [head.classes]],
+      ['cam_w', [head.classes, head.features, 1, 1]],
+    ] as const) {
       const tensorName = `${name}_${suffix}`;
       let found;
       try {
         found = findInitializer(model, tensorName);
       } catch {
-        throw new ModelError(`${basename(modelPath)}: head '${name}' has no initializer '${tensorName}' (heads must be built as GlobalAveragePool + Gemm with a 1x1 Conv CAM)`);
+        throw new ModelError(
+          `${basename(modelPath)}: head '${name}' has no initializer '${tensorName}' (heads must be built as GlobalAveragePool + Gemm with a 1x1 Conv CAM)`,
+        );
       }
       const have = (found.dims ?? []).map(Number);
       if (have.join(',') !== dims.join(',')) {
-        throw new ModelError(`${basename(modelPath)}: initializer '${tensorName}' is [${have.join(',')}], the trained head needs [${dims.join(',')}] (card field 'heads.${name}.labels' or 'embedding.length' does not match the graph)`);
+        throw new ModelError(
+          `${basename(modelPath)}: initializer '${tensorName}' is [${have.join(',')}], the trained head needs [${dims.join(',')}] (card field 'heads.${name}.labels' or 'embedding.length' does not match the graph)`,
+        );
       }
     }
   }
 }
 
-export function writeTrainedModel(baseModelPath: string, baseCard: ModelCard, heads: Record<string, TrainedHead>, outPath: string, card: Partial<ModelCard>): { modelPath: string; cardPath: string; card: ModelCard } {
+export function writeTrainedModel(
+  baseModelPath: string,
+  baseCard: ModelCard,
+  heads: Record<string, TrainedHead>,
+  outPath: string,
+  card: Partial<ModelCard>,
+): { modelPath: string; cardPath: string; card: ModelCard } {
   checkHeadShapes(baseModelPath, Object.fromEntries(Object.entries(heads).map(([n, h]) => [n, h.head])));
   const model = readModel(baseModelPath);
   for (const [name, { head }] of Object.entries(heads)) replaceHead(model, name, head);
@@ -49,7 +63,10 @@ export function writeTrainedModel(baseModelPath: string, baseCard: ModelCard, he
     ...card,
     file: basename(outPath),
     heads: Object.fromEntries(
-      Object.entries(baseCard.heads).map(([name, spec]) => [name, heads[name] ? { ...spec, uncertainBelow: Number(heads[name]!.uncertainBelow.toFixed(3)) } : spec]),
+      Object.entries(baseCard.heads).map(([name, spec]) => [
+        name,
+        heads[name] ? { ...spec, uncertainBelow: Number(heads[name]!.uncertainBelow.toFixed(3)) } : spec,
+      ]),
     ),
   };
   const cardPath = cardPathFor(outPath);

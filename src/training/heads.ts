@@ -6,7 +6,8 @@ import type { ModelCard } from '../model/card.js';
 export function headsForTask(card: ModelCard, task: Task): string[] {
   const wanted = task === 'both' ? ['floor', 'element'] : [task];
   const missing = wanted.filter((h) => !card.heads[h]);
-  if (missing.length) throw new ModelError(`model card field 'heads': no '${missing.join("', '")}' head (heads: ${Object.keys(card.heads).join(', ')})`);
+  if (missing.length)
+    throw new ModelError(`model card field 'heads': no '${missing.join("', '")}' head (heads: ${Object.keys(card.heads).join(', ')})`);
   return wanted;
 }
 

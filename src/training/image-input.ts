@@ -53,7 +53,11 @@ export function jitteredCrop(size: Size, crop: RelativeCrop, scale = 1, shiftX =
 }
 
 export async function cropAndResize(image: RawImage, region: Rect, size: Size): Promise<RawImage> {
-  return toRaw(rawSharp(image).extract({ left: region.x, top: region.y, width: region.width, height: region.height }).resize(size.width, size.height, { fit: 'fill' }));
+  return toRaw(
+    rawSharp(image)
+      .extract({ left: region.x, top: region.y, width: region.width, height: region.height })
+      .resize(size.width, size.height, { fit: 'fill' }),
+  );
 }
 
 export function imageFrame(image: RawImage, sourceId: string, index: number, sourceSize: Size, region: Rect): Frame {

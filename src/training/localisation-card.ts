@@ -21,7 +21,12 @@ export interface LocalisationBenchSummary {
 const pct = (x: number | undefined) => (x === undefined ? null : Number((100 * x).toFixed(1)));
 
 /** `subsets` maps the bench's subset names to what the card calls them. */
-export function localisationProvenance(bench: LocalisationBenchSummary, subsets: Record<string, string>, measuredOn: string, caveat: string) {
+export function localisationProvenance(
+  bench: LocalisationBenchSummary,
+  subsets: Record<string, string>,
+  measuredOn: string,
+  caveat: string,
+) {
   const rows = Object.entries(subsets)
     .filter(([name]) => bench.summary[name])
     .map(([name, label]) => {
@@ -29,7 +34,11 @@ export function localisationProvenance(bench: LocalisationBenchSummary, subsets:
       return {
         subset: label,
         images: s.labelled?.n ?? s.centre?.n ?? 0,
-        labelledCam: { pointingGamePercent: pct(s.labelled?.pointing), maskIouPercent: pct(s.labelled?.maskIou), peaksOnOuterRingPercent: pct(s.labelled?.edge) },
+        labelledCam: {
+          pointingGamePercent: pct(s.labelled?.pointing),
+          maskIouPercent: pct(s.labelled?.maskIou),
+          peaksOnOuterRingPercent: pct(s.labelled?.edge),
+        },
         meanActivation: { pointingGamePercent: pct(s.activation?.pointing), maskIouPercent: pct(s.activation?.maskIou) },
         centreBaseline: { pointingGamePercent: pct(s.centre?.pointing), maskIouPercent: pct(s.centre?.maskIou) },
       };

@@ -9,7 +9,11 @@ const pct = (v: number) => (Number.isNaN(v) ? '-' : (100 * v).toFixed(1));
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [header, ...rows].map((r) => r.map(String));
   const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c]?.length ?? 0)));
-  const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -27,19 +31,31 @@ export function formatHead(e: HeadEvaluation): string {
     `${e.head}: ${m.total} images  weighted accuracy ${pct(m.weightedAccuracy)} %  balanced accuracy ${pct(m.balancedAccuracy)} %  macro-F1 ${pct(m.macroF1)} %  accuracy ${pct(m.accuracy)} %`,
     `  uncertain below ${e.uncertainBelow.toFixed(3)}: ${pct(e.uncertainFraction)} % of answers flagged; accuracy of the rest ${pct(e.confidentAccuracy)} %`,
     '',
-    table(['class', 'support', 'recall %', 'precision %', 'F1 %'], m.perClass.map((c) => [c.label, c.support, pct(c.recall), pct(c.precision), pct(c.f1)])),
+    table(
+      ['class', 'support', 'recall %', 'precision %', 'F1 %'],
+      m.perClass.map((c) => [c.label, c.support, pct(c.recall), pct(c.precision), pct(c.f1)]),
+    ),
     '',
     formatConfusion(m),
   ];
   const sources = Object.entries(e.bySource);
   if (sources.length) {
-    lines.push('', table(['source', 'images', 'accuracy %', 'weighted acc. %'], sources.map(([s, sm]) => [s, sm.total, pct(sm.accuracy), pct(sm.weightedAccuracy)])));
+    lines.push(
+      '',
+      table(
+        ['source', 'images', 'accuracy %', 'weighted acc. %'],
+        sources.map(([s, sm]) => [s, sm.total, pct(sm.accuracy), pct(sm.weightedAccuracy)]),
+      ),
+    );
   }
   return lines.join('\n');
 }
 
 export function formatEvaluation(report: EvaluateReport): string {
-  const out = [`model ${report.model} at ${report.inputSizePx.width}x${report.inputSizePx.height}, ${report.images} images, ${report.msPerImage.toFixed(1)} ms/image (clean pass, decoding included)`, ''];
+  const out = [
+    `model ${report.model} at ${report.inputSizePx.width}x${report.inputSizePx.height}, ${report.images} images, ${report.msPerImage.toFixed(1)} ms/image (clean pass, decoding included)`,
+    '',
+  ];
   const clean = report.conditions[0]!;
   for (const h of clean.heads) out.push(formatHead(h), '');
   if (report.conditions.length > 1) {
@@ -48,7 +64,11 @@ export function formatEvaluation(report: EvaluateReport): string {
       'robustness (weighted accuracy %, drop from clean in points)',
       table(
         ['condition', ...heads.flatMap((h) => [`${h} %`, `${h} drop`]), 'what'],
-        report.conditions.map((c) => [c.condition, ...c.heads.flatMap((h) => [pct(h.overall.weightedAccuracy), c.dropPoints ? c.dropPoints[h.head]!.toFixed(1) : '-']), c.description]),
+        report.conditions.map((c) => [
+          c.condition,
+          ...c.heads.flatMap((h) => [pct(h.overall.weightedAccuracy), c.dropPoints ? c.dropPoints[h.head]!.toFixed(1) : '-']),
+          c.description,
+        ]),
       ),
     );
   }
@@ -64,7 +84,9 @@ export function formatTraining(report: TrainReport): string {
   for (const h of report.heads) {
     out.push(
       `${h.head}: ${h.split} split, ${h.trainImages} training images (${h.trainSamples} samples with views), ${h.validationImages} validation images; written graph matches the trained head to ${h.writtenModelMaxLogitError.toExponential(1)}`,
-      `  class weights: ${Object.entries(h.classWeights).map(([l, w]) => `${l} ${w}`).join(', ')}`,
+      `  class weights: ${Object.entries(h.classWeights)
+        .map(([l, w]) => `${l} ${w}`)
+        .join(', ')}`,
       `validation ${formatHead(h.validation)}`,
       '',
     );

@@ -87,10 +87,14 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
   const a = new Float64Array(classes);
   const gv = new Float64Array(classes * d);
   const ga = new Float64Array(classes);
-  const mv = new Float64Array(classes * d), sv = new Float64Array(classes * d);
-  const ma = new Float64Array(classes), sa = new Float64Array(classes);
+  const mv = new Float64Array(classes * d),
+    sv = new Float64Array(classes * d);
+  const ma = new Float64Array(classes),
+    sa = new Float64Array(classes);
   const logits = new Float64Array(classes);
-  const beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  const beta1 = 0.9,
+    beta2 = 0.999,
+    eps = 1e-8;
   const lossHistory: number[] = [];
 
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
@@ -126,7 +130,8 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
       gv[j]! += options.l2 * v[j]!;
     }
     lossHistory.push(loss + (options.l2 / 2) * penalty);
-    const c1 = 1 - beta1 ** epoch, c2 = 1 - beta2 ** epoch;
+    const c1 = 1 - beta1 ** epoch,
+      c2 = 1 - beta2 ** epoch;
     const step = (p: Float64Array, g: Float64Array, m: Float64Array, s: Float64Array) => {
       for (let j = 0; j < p.length; j++) {
         m[j] = beta1 * m[j]! + (1 - beta1) * g[j]!;

@@ -66,7 +66,9 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
   try {
     const base = model.card;
     if (!base.embedding) throw new ModelError("model card field 'embedding': the base model names no embedding output; training needs it");
-    const card: ModelCard = options.inputSizePx ? { ...base, input: { ...base.input, width: options.inputSizePx, height: options.inputSizePx } } : base;
+    const card: ModelCard = options.inputSizePx
+      ? { ...base, input: { ...base.input, width: options.inputSizePx, height: options.inputSizePx } }
+      : base;
     const heads = headsForTask(base, options.task);
     const dataset = loadDataset(request.data, headLabels(base, heads), headLabels(base, Object.keys(base.heads)));
     const images = dataset.images;
@@ -100,7 +102,8 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
     });
     const embedSeconds = (performance.now() - embedStarted) / 1000;
     const d = base.embedding.length;
-    if (embeddings!.length !== items.length * d) throw new ModelError(`model card field 'embedding.length': the card says ${d}, the graph gives ${embeddings!.length / items.length}`);
+    if (embeddings!.length !== items.length * d)
+      throw new ModelError(`model card field 'embedding.length': the card says ${d}, the graph gives ${embeddings!.length / items.length}`);
     const rowsOf = (indices: readonly number[]) => {
       const x = new Float32Array(indices.length * d);
       indices.forEach((item, r) => x.set(embeddings!.subarray(item * d, (item + 1) * d), r * d));
@@ -146,7 +149,14 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
         validationImages: s.validation.length,
         classWeights: Object.fromEntries(labels.map((l, c) => [l, classWeights ? Number(classWeights[c]!.toFixed(4)) : 1])),
         counts: mergeCounts(labelCounts(trainImages, s.head), labelCounts(valImages, s.head)),
-        validation: evaluateHead(s.head, labels, s.validation.map((v) => s.y[v]!), logits, valImages.map((im) => im.source), uncertainBelow),
+        validation: evaluateHead(
+          s.head,
+          labels,
+          s.validation.map((v) => s.y[v]!),
+          logits,
+          valImages.map((im) => im.source),
+          uncertainBelow,
+        ),
         finalLoss: lossHistory[lossHistory.length - 1]!,
       });
     }
@@ -159,10 +169,26 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
         ...base.provenance,
         heads: `class-weighted softmax regression on the frozen backbone's embedding, trained by rovlens train (seed ${options.seed}, ${options.views} augmented views per training image, L2 ${options.l2} on ${options.penalty === 'raw' ? 'the graph weights' : `standardised weights${options.sdFloorFraction ? ` (scale floor ${options.sdFloorFraction} x median sd)` : ''}`})`,
         trainedOn: Object.fromEntries(
-          partial.map((p) => [p.head, { data: basename(request.data), split: p.split, trainImages: p.trainImages, validationImages: p.validationImages, imagesPerClassAndSource: p.counts }]),
+          partial.map((p) => [
+            p.head,
+            {
+              data: basename(request.data),
+              split: p.split,
+              trainImages: p.trainImages,
+              validationImages: p.validationImages,
+              imagesPerClassAndSource: p.counts,
+            },
+          ]),
         ),
         validation: Object.fromEntries(
-          partial.map((p) => [p.head, { weightedAccuracy: Number(p.validation.overall.weightedAccuracy.toFixed(3)), accuracy: Number(p.validation.overall.accuracy.toFixed(3)), images: p.validation.overall.total }]),
+          partial.map((p) => [
+            p.head,
+            {
+              weightedAccuracy: Number(p.validation.overall.weightedAccuracy.toFixed(3)),
+              accuracy: Number(p.validation.overall.accuracy.toFixed(3)),
+              images: p.validation.overall.total,
+            },
+          ]),
         ),
         ...(request.card?.provenance ?? {}),
       },
@@ -179,7 +205,12 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
           errors[head] = NaN;
           continue;
         }
-        const out = await runImages(check, sample.map((i) => items[i]!), [written.card.heads[head]!.logits], { batchSize: options.batchSize, card: written.card });
+        const out = await runImages(
+          check,
+          sample.map((i) => items[i]!),
+          [written.card.heads[head]!.logits],
+          { batchSize: options.batchSize, card: written.card },
+        );
         const onnxLogits = out[written.card.heads[head]!.logits]!;
         let max = 0;
         for (let j = 0; j < onnxLogits.length; j++) max = Math.max(max, Math.abs(onnxLogits[j]! - logits[j]!));
@@ -218,7 +249,12 @@ export interface HeadSplit {
 }
 
 /** The split `train` makes for each head; `evaluate --validation-only` repeats it with the same options. */
-export function headSplits(images: readonly LabelledImage[], card: ModelCard, heads: readonly string[], options: Pick<TrainingOptions, 'split' | 'validationFraction' | 'seed'>): HeadSplit[] {
+export function headSplits(
+  images: readonly LabelledImage[],
+  card: ModelCard,
+  heads: readonly string[],
+  options: Pick<TrainingOptions, 'split' | 'validationFraction' | 'seed'>,
+): HeadSplit[] {
   return heads.map((head) => {
     const members = images.map((_, i) => i).filter((i) => images[i]!.labels[head] !== undefined);
     const labels = card.heads[head]!.labels;
@@ -226,15 +262,24 @@ export function headSplits(images: readonly LabelledImage[], card: ModelCard, he
     if (new Set(y).size < 2) throw new InputError(`the data has fewer than two ${head} classes: nothing to train or validate`);
     const groups = members.map((i) => images[i]!.group);
     const byGroup = options.split === 'group' || (options.split === 'auto' && groups.every((g) => g !== undefined));
-    if (byGroup && groups.some((g) => g === undefined)) throw new InputError('--split group needs a group for every image (a manifest with a group column)');
-    const local = byGroup ? groupSplit(y, groups as string[], options.validationFraction, options.seed) : stratifiedSplit(y, options.validationFraction, options.seed);
+    if (byGroup && groups.some((g) => g === undefined))
+      throw new InputError('--split group needs a group for every image (a manifest with a group column)');
+    const local = byGroup
+      ? groupSplit(y, groups as string[], options.validationFraction, options.seed)
+      : stratifiedSplit(y, options.validationFraction, options.seed);
     return { head, members, y, split: byGroup ? 'group' : 'stratified', train: local.train, validation: local.validation };
   });
 }
 
-function mergeCounts(train: { label: string; source: string; count: number }[], validation: { label: string; source: string; count: number }[]) {
+function mergeCounts(
+  train: { label: string; source: string; count: number }[],
+  validation: { label: string; source: string; count: number }[],
+) {
   const rows = new Map<string, { label: string; source: string; train: number; validation: number }>();
-  for (const [list, field] of [[train, 'train'], [validation, 'validation']] as const) {
+  for (const [list, field] of [
+    [train, 'train'],
+    [validation, 'validation'],
+  ] as const) {
     for (const { label, source, count } of list) {
       const key = `${label}\u0000${source}`;
       const row = rows.get(key) ?? { label, source, train: 0, validation: 0 };
@@ -244,4 +289,3 @@ function mergeCounts(train: { label: string; source: string; count: number }[], 
   }
   return [...rows.values()].sort((a, b) => a.label.localeCompare(b.label) || b.train + b.validation - (a.train + a.validation));
 }
-

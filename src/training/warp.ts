@@ -62,8 +62,10 @@ export function warpImage(pixels: Uint8Array, width: number, height: number, h: 
       const y0 = Math.floor(fy);
       const ax = fx - x0;
       const ay = fy - y0;
-      const xa = reflect(x0, width), xb = reflect(x0 + 1, width);
-      const ya = reflect(y0, height), yb = reflect(y0 + 1, height);
+      const xa = reflect(x0, width),
+        xb = reflect(x0 + 1, width);
+      const ya = reflect(y0, height),
+        yb = reflect(y0 + 1, height);
       const o = (y * width + x) * 3;
       for (let c = 0; c < 3; c++) {
         const top = pixels[(ya * width + xa) * 3 + c]! * (1 - ax) + pixels[(ya * width + xb) * 3 + c]! * ax;
@@ -84,9 +86,15 @@ export interface GeometricView {
 
 /** The homography of a view: corners displaced, then rotated about the centre, then mirrored. */
 export function viewHomography(view: GeometricView, width: number, height: number): Homography {
-  const cx = width / 2, cy = height / 2;
+  const cx = width / 2,
+    cy = height / 2;
   const t = (view.rotateDegrees * Math.PI) / 180;
-  const dst: [number, number][] = [[0, 0], [width, 0], [width, height], [0, height]];
+  const dst: [number, number][] = [
+    [0, 0],
+    [width, 0],
+    [width, height],
+    [0, height],
+  ];
   const src = dst.map(([x, y], i): [number, number] => {
     const [dx, dy] = view.corners[i] ?? [0, 0];
     const px = x + dx * width - cx;

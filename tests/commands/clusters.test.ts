@@ -18,7 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), 'rovlens-clusters-'));
 const images = join(dir, 'images');
 const tiny = writeTinyModel(join(dir, 'model'));
 const readCsv = (path: string) => parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
-const clusters = (inputs: string[], flags: Record<string, unknown>) => runClusters(inputs, parseFlags(clustersCommandSchema, { quiet: true, model: tiny.modelPath, ...flags }));
+const clusters = (inputs: string[], flags: Record<string, unknown>) =>
+  runClusters(inputs, parseFlags(clustersCommandSchema, { quiet: true, model: tiny.modelPath, ...flags }));
 
 /** Colour families the tiny model tells apart: red (fauna/reef), green (algae), bright grey (rocks/sandy). */
 const FAMILIES: Record<string, (shade: number) => [number, number, number]> = {
@@ -32,7 +33,9 @@ beforeAll(async () => {
   for (const [family, colour] of Object.entries(FAMILIES)) {
     for (let shade = 0; shade < 4; shade++) {
       const [r, g, b] = colour(shade);
-      await sharp({ create: { width: 80, height: 64, channels: 3, background: { r, g, b } } }).png().toFile(join(images, `${family}-${shade}.png`));
+      await sharp({ create: { width: 80, height: 64, channels: 3, background: { r, g, b } } })
+        .png()
+        .toFile(join(images, `${family}-${shade}.png`));
     }
   }
 });
@@ -46,7 +49,10 @@ describe('rovlens clusters', () => {
     expect(await clusters([images], { output: out, k: '3', dedupe: false })).toBe(0);
     const rows = readCsv(join(out, 'clusters.csv'));
     expect(rows).toHaveLength(12);
-    const s = pairwiseScores(rows.map((r) => Number(r.kmeans_cluster)), rows.map((r) => familyOf(r.source!)));
+    const s = pairwiseScores(
+      rows.map((r) => Number(r.kmeans_cluster)),
+      rows.map((r) => familyOf(r.source!)),
+    );
     expect([s.precision, s.recall]).toEqual([1, 1]);
     for (const c of ['00', '01', '02']) expect(existsSync(join(out, `kmeans-${c}.jpg`))).toBe(true);
     expect(rows.every((r) => Number(r.kmeans_distance) >= 0 && Number(r.kmeans_distance) < 0.5)).toBe(true);
@@ -71,7 +77,10 @@ describe('rovlens clusters', () => {
     await clusters([images], { output: out, dedupe: false, method: 'dbscan', eps: '0.3', minPoints: '3' });
     const rows = readCsv(join(out, 'clusters.csv'));
     const clustered = rows.filter((r) => r.dbscan_cluster !== '-1');
-    const s = pairwiseScores(clustered.map((r) => Number(r.dbscan_cluster)), clustered.map((r) => familyOf(r.source!)));
+    const s = pairwiseScores(
+      clustered.map((r) => Number(r.dbscan_cluster)),
+      clustered.map((r) => familyOf(r.source!)),
+    );
     expect(s.precision).toBe(1);
     expect(clustered.length).toBeGreaterThanOrEqual(9);
     expect(rows.every((r) => r.kmeans_cluster === '')).toBe(true);
@@ -90,19 +99,27 @@ describe('rovlens clusters', () => {
   it('refuses an element the model does not know, listing the labels', async () => {
     const error = await clusters([images], { output: join(dir, 'x'), element: 'shipwreck' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message).toBe("--element: 'shipwreck' is not a label of head 'element' (labels: ripples, fauna, algae, waste, rocks)");
+    expect((error as Error).message).toBe(
+      "--element: 'shipwreck' is not a label of head 'element' (labels: ripples, fauna, algae, waste, rocks)",
+    );
   });
 
   it('says how many frames there were when too few are left to cluster', async () => {
     const error = await clusters([images], { output: join(dir, 'y'), element: 'waste' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).exitCode).toBe(ExitCode.inputInvalid);
-    expect((error as Error).message).toMatch(/^0 frame\(s\) predicted as 'waste' to cluster \(of 12 sampled, \d+ after removing near-duplicates\); this needs at least 3$/);
+    expect((error as Error).message).toMatch(
+      /^0 frame\(s\) predicted as 'waste' to cluster \(of 12 sampled, \d+ after removing near-duplicates\); this needs at least 3$/,
+    );
   });
 
   it('exits 2 with one line for a bad option and 5 for a missing model (CLI)', () => {
     if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-    const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), 'clusters', ...args], { encoding: 'utf8', env: { ...process.env, ROVLENS_DEBUG: '' } });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), 'clusters', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, ROVLENS_DEBUG: '' },
+      });
     const bad = cli(images, '--method', 'spectral', '--model', tiny.modelPath);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);

@@ -22,7 +22,21 @@ export function writeSceneClip(path: string, scenes: readonly SceneName[], secon
   const freeze = (s: SceneName) => (s === 'rgb' ? `loop=loop=-1:size=1:start=0,trim=duration=${secondsEach},setpts=PTS-STARTPTS,` : '');
   const inputs = scenes.map((s, i) => `[${i}:v]${freeze(s)}format=yuv420p,setsar=1[v${i}]`).join(';');
   const concat = `${scenes.map((_, i) => `[v${i}]`).join('')}concat=n=${scenes.length}:v=1:a=0,noise=alls=8:allf=t[out]`;
-  args.push('-filter_complex', `${inputs};${concat}`, '-map', '[out]', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '28', '-pix_fmt', 'yuv420p', path);
+  args.push(
+    '-filter_complex',
+    `${inputs};${concat}`,
+    '-map',
+    '[out]',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '28',
+    '-pix_fmt',
+    'yuv420p',
+    path,
+  );
   const run = spawnSync(ffmpegPath(), args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`ffmpeg failed making ${path}: ${run.stderr}`);
 }

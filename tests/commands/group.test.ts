@@ -15,7 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'rovlens-group-'));
 const clip = join(dir, 'dive.mp4');
 const second = join(dir, 'second.mp4');
 const readCsv = (path: string) => parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
-const group = (inputs: string[], flags: Record<string, unknown>) => runGroup(inputs, parseGroupFlags({ quiet: true, crop: '1x1', every: '0.5', ...flags }));
+const group = (inputs: string[], flags: Record<string, unknown>) =>
+  runGroup(inputs, parseGroupFlags({ quiet: true, crop: '1x1', every: '0.5', ...flags }));
 
 beforeAll(() => {
   writeSceneClip(clip, ['bars', 'fractal', 'rgb', 'bars'], 2);
@@ -82,7 +83,9 @@ describe('rovlens group on video', () => {
     expect(frames.map((f) => f.group_id).join('')).toBe('0000111122220000');
     const reused = frames.filter((f) => f.reused === '1').length;
     expect(reused).toBeGreaterThan(0);
-    expect(chunks.join('')).toMatch(new RegExp(`16 frames from 1 input\\(s\\) -> 3 groups \\(1 revisits merged\\); model run on ${16 - reused}, reused on ${reused}`));
+    expect(chunks.join('')).toMatch(
+      new RegExp(`16 frames from 1 input\\(s\\) -> 3 groups \\(1 revisits merged\\); model run on ${16 - reused}, reused on ${reused}`),
+    );
   });
 });
 
@@ -98,10 +101,11 @@ describe('rovlens group on image folders', () => {
     ];
     const scene = async (seed: number) => {
       const px = Buffer.alloc(96 * 72 * 3);
-      for (let y = 0; y < 72; y++) for (let x = 0; x < 96; x++) {
-        const v = looks[seed - 1]!(x, y);
-        px.set([v, v * 0.8, 255 - v], (y * 96 + x) * 3);
-      }
+      for (let y = 0; y < 72; y++)
+        for (let x = 0; x < 96; x++) {
+          const v = looks[seed - 1]!(x, y);
+          px.set([v, v * 0.8, 255 - v], (y * 96 + x) * 3);
+        }
       return sharp(px, { raw: { width: 96, height: 72, channels: 3 } });
     };
     await (await scene(1)).jpeg({ quality: 90 }).toFile(join(images, 'a1.jpg'));
@@ -122,7 +126,10 @@ describe('rovlens group on image folders', () => {
 
 describe('rovlens group (CLI)', () => {
   const rovlens = (...args: string[]) => {
-    const run = spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), 'group', ...args], { encoding: 'utf8', env: { ...process.env, ROVLENS_DEBUG: '' } });
+    const run = spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), 'group', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ROVLENS_DEBUG: '' },
+    });
     return { code: run.status, stderr: run.stderr };
   };
   beforeAll(() => {

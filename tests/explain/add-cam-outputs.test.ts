@@ -11,7 +11,11 @@ import type { ModelCard } from '../../src/model/card.js';
 import { solidFrame, withPatch } from '../helpers/frames.js';
 import { TINY_SIZE, writeTinyModel } from '../helpers/tiny-model.js';
 
-const frame = withPatch(withPatch(solidFrame(TINY_SIZE, TINY_SIZE, [40, 40, 40]), { x: 8, y: 16, width: 16, height: 16 }, [230, 230, 230]), { x: 40, y: 40, width: 16, height: 16 }, [200, 30, 30]);
+const frame = withPatch(
+  withPatch(solidFrame(TINY_SIZE, TINY_SIZE, [40, 40, 40]), { x: 8, y: 16, width: 16, height: 16 }, [230, 230, 230]),
+  { x: 40, y: 40, width: 16, height: 16 },
+  [200, 30, 30],
+);
 
 /**
  * What tf2onnx makes of a Keras classifier: NHWC features (a Transpose after the NCHW conv),
@@ -33,7 +37,11 @@ function writeKerasLikeModel(dir: string): string {
       node('Add', ['dense_mm', 'dense_b'], ['dense_logits']),
       node('Softmax', ['dense_logits'], ['predictions'], { axis: 1 }),
     ],
-    initializers: [floatTensor('conv_w', [K, 3, 4, 4], convW), floatTensor('dense_w', [K, C], dense), floatTensor('dense_b', [C], [0.1, -0.2, 0.3])],
+    initializers: [
+      floatTensor('conv_w', [K, 3, 4, 4], convW),
+      floatTensor('dense_w', [K, C], dense),
+      floatTensor('dense_b', [C], [0.1, -0.2, 0.3]),
+    ],
     inputs: [{ name: 'input_1', dims: ['N', 3, 'H', 'W'] }],
     outputs: [{ name: 'predictions', dims: ['N', C] }],
   });
@@ -44,7 +52,14 @@ function writeKerasLikeModel(dir: string): string {
     schemaVersion: 1,
     name: 'keras-like',
     file: 'keras.onnx',
-    input: { name: 'input_1', layout: 'NCHW', width: TINY_SIZE, height: TINY_SIZE, channelOrder: 'RGB', scaling: { scale: 1 / 127.5, offset: -1 } },
+    input: {
+      name: 'input_1',
+      layout: 'NCHW',
+      width: TINY_SIZE,
+      height: TINY_SIZE,
+      channelOrder: 'RGB',
+      scaling: { scale: 1 / 127.5, offset: -1 },
+    },
     crop: { widthFraction: 1, heightFraction: 1 },
     heads: { element: { logits: 'predictions', labels: ['a', 'b', 'c'], uncertainBelow: 0 } },
     provenance: {},
@@ -118,7 +133,9 @@ describe('adding CAM outputs to a pooling-plus-linear classifier', () => {
     writeModel(plain.modelPath, model);
     const lines: string[] = [];
     const session = await openWithCams(plain.modelPath, { notice: (l) => lines.push(l), cacheDir: cache });
-    expect(lines).toContain("rovlens: head element has no CAM output and none can be added ('element_logits' comes from Relu, not a linear layer); using occlusion");
+    expect(lines).toContain(
+      "rovlens: head element has no CAM output and none can be added ('element_logits' comes from Relu, not a linear layer); using occlusion",
+    );
     expect(session.card.heads.element!.cam).toBeUndefined();
     expect(session.card.heads.floor!.cam).toBe('floor_cam');
     await session.close();

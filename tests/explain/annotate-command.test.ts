@@ -14,12 +14,19 @@ import { writeTinyModel } from '../helpers/tiny-model.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const rovlens = (...args: string[]) => {
-  const run = spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), ...args], { encoding: 'utf8', env: { ...process.env, ROVLENS_DEBUG: '' } });
+  const run = spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ROVLENS_DEBUG: '' },
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 };
 
 function probeFrames(path: string): { width: number; height: number; frames: number; codec: string } {
-  const run = spawnSync(ffprobePath(), ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', path], { encoding: 'utf8' });
+  const run = spawnSync(
+    ffprobePath(),
+    ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', path],
+    { encoding: 'utf8' },
+  );
   const s = JSON.parse(run.stdout).streams[0];
   return { width: s.width, height: s.height, frames: Number(s.nb_read_frames), codec: s.codec_name };
 }
@@ -33,21 +40,41 @@ describe('rovlens annotate', () => {
 
   beforeAll(async () => {
     // 2 s of ffmpeg's test pattern at 320x180, 10 frames/s.
-    const made = spawnSync(ffmpegPath(), ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=10:duration=2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-y', clip]);
+    const made = spawnSync(ffmpegPath(), [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x180:rate=10:duration=2',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      '-y',
+      clip,
+    ]);
     expect(made.status).toBe(0);
     mkdirSync(images);
     await sharp({ create: { width: 200, height: 150, channels: 3, background: { r: 20, g: 20, b: 20 } } })
-      .composite([{ input: { create: { width: 40, height: 40, channels: 3, background: { r: 240, g: 240, b: 240 } } }, left: 100, top: 30 }])
+      .composite([
+        { input: { create: { width: 40, height: 40, channels: 3, background: { r: 240, g: 240, b: 240 } } }, left: 100, top: 30 },
+      ])
       .jpeg()
       .toFile(join(images, 'a.jpg'));
-    await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 30, g: 200, b: 30 } } }).png().toFile(join(images, 'b.png'));
+    await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 30, g: 200, b: 30 } } })
+      .png()
+      .toFile(join(images, 'b.png'));
     if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   });
 
   it('writes an H.264 video with one annotated frame per sampled instant, and a contact sheet', async () => {
     const out = join(dir, 'out.mp4');
     const sheet = join(dir, 'sheet.jpg');
-    const code = await runAnnotate(clip, parseAnnotateOptions({ output: out, contactSheet: sheet, model: tiny.modelPath, every: '0.5', quiet: true }));
+    const code = await runAnnotate(
+      clip,
+      parseAnnotateOptions({ output: out, contactSheet: sheet, model: tiny.modelPath, every: '0.5', quiet: true }),
+    );
     expect(code).toBe(0);
     const video = probeFrames(out);
     expect(video).toEqual({ codec: 'h264', width: 480, height: 270, frames: 4 }); // 320 px wide is scaled up to the 480 px minimum
@@ -58,7 +85,10 @@ describe('rovlens annotate', () => {
 
   it('writes a folder of JPEGs named by frame and time, within --start/--end', async () => {
     const out = join(dir, 'frames') + '/';
-    await runAnnotate(clip, parseAnnotateOptions({ output: out, model: tiny.modelPath, every: '0.5', start: '0.5', end: '1.5', quiet: true }));
+    await runAnnotate(
+      clip,
+      parseAnnotateOptions({ output: out, model: tiny.modelPath, every: '0.5', start: '0.5', end: '1.5', quiet: true }),
+    );
     const files = readdirSync(out).sort();
     expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^clip_\d{6}_0\.500s\.jpg$/);
@@ -110,7 +140,9 @@ describe('rovlens annotate', () => {
   it('refuses an unknown class with the list of the head’s classes and exit code 2', () => {
     const run = rovlens('annotate', clip, '-o', join(dir, 'z/'), '--model', tiny.modelPath, '--class', 'whale');
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe("rovlens: no class 'whale' in head 'element' (classes: ripples, fauna, algae, waste, rocks, or 'predicted')");
+    expect(run.stderr.trim()).toBe(
+      "rovlens: no class 'whale' in head 'element' (classes: ripples, fauna, algae, waste, rocks, or 'predicted')",
+    );
   });
 });
 
@@ -121,7 +153,10 @@ describeWithData('rovlens annotate on real ROV footage', () => {
   it('renders full 1080p frames of a real clip, dimming what lies outside the crop the model saw', async () => {
     const clip = sharedPath('clips', 'p6_crab_1080p.mp4');
     const out = join(dir, 'frames') + '/';
-    const code = await runAnnotate(clip, parseAnnotateOptions({ output: out, model: tiny.modelPath, start: '2', end: '4', every: '1', quiet: true }));
+    const code = await runAnnotate(
+      clip,
+      parseAnnotateOptions({ output: out, model: tiny.modelPath, start: '2', end: '4', every: '1', quiet: true }),
+    );
     expect(code).toBe(0);
     const files = readdirSync(out).sort();
     expect(files).toHaveLength(2);
@@ -132,7 +167,7 @@ describeWithData('rovlens annotate on real ROV footage', () => {
     const meanOf = (pixels: ArrayLike<number>, x0: number, x1: number) => {
       let sum = 0;
       let n = 0;
-      for (let y = 0; y < 900; y += 4) for (let x = x0; x < x1; x += 4) (sum += pixels[(y * 1920 + x) * 3 + 1]!), n++;
+      for (let y = 0; y < 900; y += 4) for (let x = x0; x < x1; x += 4) ((sum += pixels[(y * 1920 + x) * 3 + 1]!), n++);
       return sum / n;
     };
     expect(meanOf(data, 0, 300) / meanOf(source.pixels, 0, 300)).toBeCloseTo(0.65, 1);

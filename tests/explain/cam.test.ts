@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { argmax, bilinearResize, classMap, connectedComponents, maskFraction, otsuThreshold, reluNormalise, thresholdMask } from '../../src/explain/cam.js';
+import {
+  argmax,
+  bilinearResize,
+  classMap,
+  connectedComponents,
+  maskFraction,
+  otsuThreshold,
+  reluNormalise,
+  thresholdMask,
+} from '../../src/explain/cam.js';
 import type { CamMaps } from '../../src/types.js';
 
 const maps = (classes: number, height: number, width: number, fill: (c: number, i: number) => number): CamMaps => {
@@ -15,7 +24,12 @@ describe('classMap', () => {
   });
 
   it('rejects a class index outside the maps', () => {
-    expect(() => classMap(maps(3, 2, 2, () => 0), 3)).toThrow(/class index 3 is outside 0\.\.2/);
+    expect(() =>
+      classMap(
+        maps(3, 2, 2, () => 0),
+        3,
+      ),
+    ).toThrow(/class index 3 is outside 0\.\.2/);
   });
 });
 

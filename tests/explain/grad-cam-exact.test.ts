@@ -50,7 +50,10 @@ describe('graph CAM versus Grad-CAM by automatic differentiation', () => {
   function network() {
     const convW = tf.tensor4d(weight('conv_w'), [16, 3, 8, 8]).transpose([2, 3, 1, 0]) as tf.Tensor4D; // OIHW -> HWIO
     const convB = tf.tensor1d(weight('conv_b'));
-    const x = tf.tensor4d(Float32Array.from(frame.pixels, (v) => v / 255), [1, TINY_SIZE, TINY_SIZE, 3]);
+    const x = tf.tensor4d(
+      Float32Array.from(frame.pixels, (v) => v / 255),
+      [1, TINY_SIZE, TINY_SIZE, 3],
+    );
     const features = tf.relu(tf.add(tf.conv2d(x, convW, 8, 'valid'), convB)) as tf.Tensor4D;
     const headW = tf.tensor2d(weight('element_head_w'), [5, 16]);
     const headB = tf.tensor1d(weight('element_head_b'));
@@ -73,7 +76,11 @@ describe('graph CAM versus Grad-CAM by automatic differentiation', () => {
     const [, h, w, k] = features.shape;
     let checked = 0;
     for (let c = 0; c < 5; c++) {
-      const grads = tf.grad((a: tf.Tensor) => logits(a as tf.Tensor4D).slice([0, c], [1, 1]).sum())(features);
+      const grads = tf.grad((a: tf.Tensor) =>
+        logits(a as tf.Tensor4D)
+          .slice([0, c], [1, 1])
+          .sum(),
+      )(features);
       const alpha = tf.mean(grads, [0, 1, 2]); // [K]: gradients averaged over the map
       const gradCam = tf.relu(tf.sum(tf.mul(features, alpha.reshape([1, 1, 1, k])), 3)); // [1, h, w]
       const textbook = (await gradCam.data()) as Float32Array;

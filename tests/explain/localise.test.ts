@@ -3,7 +3,12 @@ import { localise, localiseMap } from '../../src/explain/localise.js';
 import type { CamMaps } from '../../src/types.js';
 
 /** A w x h map with value `v` on the cells of `rect` (in cells) and `background` elsewhere. */
-function blockMap(width: number, height: number, blocks: { x: number; y: number; w: number; h: number; v: number }[], background = 0): Float32Array {
+function blockMap(
+  width: number,
+  height: number,
+  blocks: { x: number; y: number; w: number; h: number; v: number }[],
+  background = 0,
+): Float32Array {
   const map = new Float32Array(width * height).fill(background);
   for (const b of blocks) for (let y = b.y; y < b.y + b.h; y++) for (let x = b.x; x < b.x + b.w; x++) map[y * width + x] = b.v;
   return map;

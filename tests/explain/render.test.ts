@@ -13,9 +13,18 @@ const LABELS = ['ripples', 'fauna', 'algae', 'waste', 'rocks'];
 /** A result whose element map (fauna) is hot on cells (5..6, 1..2) of an 8x8 map over `region`. */
 function resultOver(modelFrame: Frame): FrameResult {
   const data = new Float32Array(5 * 64);
-  for (const [x, y] of [[5, 1], [6, 1], [5, 2], [6, 2]] as const) data[64 + y * 8 + x] = 4;
+  for (const [x, y] of [
+    [5, 1],
+    [6, 1],
+    [5, 2],
+    [6, 2],
+  ] as const)
+    data[64 + y * 8 + x] = 4;
   const cams: Record<string, CamMaps> = { element: { classes: 5, height: 8, width: 8, data, method: 'gradcam' } };
-  const heads = { element: headPrediction([0, 3, 0, 0, 1], LABELS, 0), floor: headPrediction([2, 0, 0, 0], ['sandy', 'muddy', 'muddy-sand', 'reef'], 0.9) };
+  const heads = {
+    element: headPrediction([0, 3, 0, 0, 1], LABELS, 0),
+    floor: headPrediction([2, 0, 0, 0], ['sandy', 'muddy', 'muddy-sand', 'reef'], 0.9),
+  };
   return { frame: modelFrame, heads, cams, localisation: localise(cams.element!, 'element', 1, modelFrame.region) };
 }
 
@@ -91,7 +100,8 @@ describe('labelLines', () => {
 
 describe('colormaps', () => {
   it('match the published end points: viridis within 5/255, the turbo fit within 35/255', () => {
-    const near = (got: number[], want: number[], tolerance: number) => got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(tolerance));
+    const near = (got: number[], want: number[], tolerance: number) =>
+      got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(tolerance));
     near(colorOf('viridis', 0), [68, 1, 84], 5);
     near(colorOf('viridis', 1), [253, 231, 37], 5);
     near(colorOf('turbo', 0), [48, 18, 59], 35);

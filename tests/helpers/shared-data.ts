@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { describe } from 'vitest';
 
 const candidate = resolve(import.meta.dirname, '../../../shared/data');
-export const SHARED_DATA: string | undefined = process.env.ROVLENS_DATA ?? (existsSync(resolve(candidate, 'manifest.csv')) ? candidate : undefined);
+export const SHARED_DATA: string | undefined =
+  process.env.ROVLENS_DATA ?? (existsSync(resolve(candidate, 'manifest.csv')) ? candidate : undefined);
 
 export const describeWithData = (name: string, fn: () => void) => {
   if (!SHARED_DATA) {

@@ -55,8 +55,8 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
   for (let c = 0; c < 3; c++) set(0, c, 1 / (3 * taps)); // brightness
   for (let c = 0; c < 3; c++) set(1, c, -1 / (3 * taps)); // darkness = 1 - brightness
   convB[1] = 1;
-  set(2, 0, 1 / taps), set(2, 1, -0.5 / taps), set(2, 2, -0.5 / taps); // redness
-  set(3, 1, 1 / taps), set(3, 0, -0.5 / taps), set(3, 2, -0.5 / taps); // greenness
+  (set(2, 0, 1 / taps), set(2, 1, -0.5 / taps), set(2, 2, -0.5 / taps)); // redness
+  (set(3, 1, 1 / taps), set(3, 0, -0.5 / taps), set(3, 2, -0.5 / taps)); // greenness
   for (let i = 4 * 3 * taps; i < convW.length; i++) convW[i] = rand() / taps;
 
   const headWeights = (rows: Record<number, number>, classes: number) => {
@@ -80,7 +80,12 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
       ...keep(floor).nodes,
       ...keep(element).nodes,
     ],
-    initializers: [floatTensor('conv_w', [K, 3, KERNEL, KERNEL], convW), floatTensor('conv_b', [K], convB), ...keep(floor).initializers, ...keep(element).initializers],
+    initializers: [
+      floatTensor('conv_w', [K, 3, KERNEL, KERNEL], convW),
+      floatTensor('conv_b', [K], convB),
+      ...keep(floor).initializers,
+      ...keep(element).initializers,
+    ],
     inputs: [{ name: 'image', dims: ['N', 3, 'H', 'W'] }],
     outputs: [
       { name: 'floor_logits', dims: ['N', 4] },
@@ -104,8 +109,18 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
     input: { name: 'image', layout: 'NCHW', width: size, height: size, channelOrder: 'RGB', scaling: { scale: 1 / 255, offset: 0 } },
     crop: { widthFraction: options.cropWidthFraction ?? 0.67, heightFraction: 1 },
     heads: {
-      floor: { logits: 'floor_logits', labels: [...FLOOR_LABELS], ...(withCams ? { cam: 'floor_cam' } : {}), uncertainBelow: options.uncertainBelow ?? 0 },
-      element: { logits: 'element_logits', labels: [...ELEMENT_LABELS], ...(withCams ? { cam: 'element_cam' } : {}), uncertainBelow: options.uncertainBelow ?? 0 },
+      floor: {
+        logits: 'floor_logits',
+        labels: [...FLOOR_LABELS],
+        ...(withCams ? { cam: 'floor_cam' } : {}),
+        uncertainBelow: options.uncertainBelow ?? 0,
+      },
+      element: {
+        logits: 'element_logits',
+        labels: [...ELEMENT_LABELS],
+        ...(withCams ? { cam: 'element_cam' } : {}),
+        uncertainBelow: options.uncertainBelow ?? 0,
+      },
     },
     embedding: { output: 'embedding', length: K },
     provenance: { note: 'hand-made test model; weights are not trained' },

@@ -27,7 +27,10 @@ describe('rovlens live flags', () => {
   });
 
   it('maps flags to the options runLive takes, filling defaults', () => {
-    const o = liveOptionsFromFlags({ stallTimeout: 2, inputOptions: '-f v4l2  -input_format mjpeg', frames: false, token: 'a-long-secret', host: '0.0.0.0' }, '/m.onnx');
+    const o = liveOptionsFromFlags(
+      { stallTimeout: 2, inputOptions: '-f v4l2  -input_format mjpeg', frames: false, token: 'a-long-secret', host: '0.0.0.0' },
+      '/m.onnx',
+    );
     expect(o.source).toMatchObject({ stallTimeoutSeconds: 2, inputOptions: ['-f', 'v4l2', '-input_format', 'mjpeg'] });
     expect(o.pipeline).toMatchObject({ model: '/m.onnx', sendFrames: false });
     expect(o.server).toMatchObject({ host: '0.0.0.0', token: 'a-long-secret', port: 8620 });

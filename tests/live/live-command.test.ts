@@ -20,7 +20,19 @@ describe('rovlens live (command line)', () => {
   describe('good calls', () => {
     it('plays a file in real time to a viewer with the right token, refuses a wrong token, and exits 0 at the end', async () => {
       const clip = join(dir, 'clip.mp4');
-      ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=256x192:rate=10:duration=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+      ffmpeg([
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=256x192:rate=10:duration=3',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        clip,
+      ]);
       const args = ['live', clip, '--realtime', '--port', '0', '--model', tiny.modelPath, '--overlay', 'server', '--display-width', '160'];
       const child = spawn(process.execPath, [BIN, ...args], {
         env: { ...process.env, ROVLENS_LIVE_TOKEN: 'sea-floor-secret' },
@@ -36,12 +48,16 @@ describe('rovlens live (command line)', () => {
         child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
       });
       const ws = `${url.replace('http', 'ws')}ws`;
-      const refused = await new Promise<number>((resolve) => new WebSocket(`${ws}?token=wrong-secret`).once('unexpected-response', (_q, res) => resolve(res.statusCode!)));
+      const refused = await new Promise<number>((resolve) =>
+        new WebSocket(`${ws}?token=wrong-secret`).once('unexpected-response', (_q, res) => resolve(res.statusCode!)),
+      );
       expect(refused).toBe(401);
       const texts: ServerMessage[] = [];
       const pictureSizes: (Size | undefined)[] = [];
       const client = new WebSocket(`${ws}?token=sea-floor-secret`);
-      client.on('message', (data, isBinary) => (isBinary ? pictureSizes.push(jpegSize(decodeFrame(data as Buffer).jpeg)) : texts.push(JSON.parse(String(data)))));
+      client.on('message', (data, isBinary) =>
+        isBinary ? pictureSizes.push(jpegSize(decodeFrame(data as Buffer).jpeg)) : texts.push(JSON.parse(String(data))),
+      );
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
       expect(code, stderr).toBe(0);
       const results = texts.filter((m): m is ResultMessage => m.type === 'result');
@@ -50,7 +66,11 @@ describe('rovlens live (command line)', () => {
       // --display-width 160: the whole 256x192 frame at 160x120, rendered by the server.
       for (const size of pictureSizes) expect(size).toEqual({ width: 160, height: 120 });
       for (const r of results.filter((m) => m.image)) {
-        expect(r).toMatchObject({ annotated: true, image: { width: 160, height: 120 }, imageRegion: { x: 0, y: 0, width: 256, height: 192 } });
+        expect(r).toMatchObject({
+          annotated: true,
+          image: { width: 160, height: 120 },
+          imageRegion: { x: 0, y: 0, width: 256, height: 192 },
+        });
       }
       expect(stderr).toMatch(/frames processed of \d+ received/);
       expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -58,8 +78,26 @@ describe('rovlens live (command line)', () => {
 
     it('reads MPEG-TS from stdin and exits 0 when stdin ends', async () => {
       const ts = join(dir, 'clip.ts');
-      ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=128x96:rate=10:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '5', '-pix_fmt', 'yuv420p', '-f', 'mpegts', ts]);
-      const child = spawn(process.execPath, [BIN, 'live', '-', '--port', '0', '--model', tiny.modelPath], { stdio: [openSync(ts, 'r'), 'ignore', 'pipe'] });
+      ffmpeg([
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=128x96:rate=10:duration=2',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '5',
+        '-pix_fmt',
+        'yuv420p',
+        '-f',
+        'mpegts',
+        ts,
+      ]);
+      const child = spawn(process.execPath, [BIN, 'live', '-', '--port', '0', '--model', tiny.modelPath], {
+        stdio: [openSync(ts, 'r'), 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr!.on('data', (d) => (stderr += d));
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
@@ -74,7 +112,9 @@ describe('rovlens live (command line)', () => {
 
   describe('bad calls', () => {
     it('refuses to bind a non-loopback address without a token (exit 2, one line)', async () => {
-      const r = await runCli(['live', 'udp://127.0.0.1:5000', '--host', '0.0.0.0', '--model', tiny.modelPath], { env: { ROVLENS_LIVE_TOKEN: '' } });
+      const r = await runCli(['live', 'udp://127.0.0.1:5000', '--host', '0.0.0.0', '--model', tiny.modelPath], {
+        env: { ROVLENS_LIVE_TOKEN: '' },
+      });
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/0\.0\.0\.0.*--token/);
@@ -105,7 +145,10 @@ describe('rovlens live (command line)', () => {
 
     it('reports a --record file that cannot be written with exit 6, and closes the port', async () => {
       // A folder that is a file: the record cannot be created.
-      const r = await runCli(['live', 'udp://127.0.0.1:5000', '--port', '0', '--model', tiny.modelPath, '--record', join(tiny.modelPath, 'live.csv')], { timeoutMs: 20_000 });
+      const r = await runCli(
+        ['live', 'udp://127.0.0.1:5000', '--port', '0', '--model', tiny.modelPath, '--record', join(tiny.modelPath, 'live.csv')],
+        { timeoutMs: 20_000 },
+      );
       expect(r.code, r.stderr).toBe(6);
       expect(r.stderr).toMatch(/rovlens: cannot write .*tiny\.onnx\/live\.csv/);
     });

@@ -91,7 +91,11 @@ describe('runLive over UDP with a WebSocket viewer', () => {
 
   it('greets the viewer with protocol version 2 and the model’s heads and labels', () => {
     const hello = got.texts[0]!;
-    expect(hello).toMatchObject({ v: 2, type: 'hello', model: { name: 'rovlens-tiny', heads: { floor: tiny.card.heads.floor!.labels, element: tiny.card.heads.element!.labels } } });
+    expect(hello).toMatchObject({
+      v: 2,
+      type: 'hello',
+      model: { name: 'rovlens-tiny', heads: { floor: tiny.card.heads.floor!.labels, element: tiny.card.heads.element!.labels } },
+    });
   });
 
   it('sends results with labels, probabilities that sum to 1, the CAM grid, boxes and a group id', () => {

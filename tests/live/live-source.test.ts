@@ -9,21 +9,58 @@ const senders: UdpSender[] = [];
 afterEach(() => senders.splice(0).forEach((s) => s.stop()));
 
 const options = (o: Partial<LiveSourceOptions> = {}) =>
-  liveSourceSchema.parse({ connectTimeoutSeconds: 3, stallTimeoutSeconds: 0.6, reconnectInitialSeconds: 0.1, reconnectMaxSeconds: 0.4, ...o });
+  liveSourceSchema.parse({
+    connectTimeoutSeconds: 3,
+    stallTimeoutSeconds: 0.6,
+    reconnectInitialSeconds: 0.1,
+    reconnectMaxSeconds: 0.4,
+    ...o,
+  });
 
 const states = (events: LiveEvent[]) => events.flatMap((e) => (e.type === 'status' ? [e.status.state] : []));
 
 describe('liveSource', () => {
   describe('good calls', () => {
     it('tells streams, devices, stdin and files apart', () => {
-      expect(['rtsp://cam/1', 'udp://127.0.0.1:5000', 'https://x/live.m3u8', 'srt://h:1'].map(sourceKind)).toEqual(['stream', 'stream', 'stream', 'stream']);
-      expect(['/dev/video0', '-', 'pipe:0', 'dive.mp4', 'file:dive.mp4'].map(sourceKind)).toEqual(['device', 'stdin', 'stdin', 'file', 'file']);
+      expect(['rtsp://cam/1', 'udp://127.0.0.1:5000', 'https://x/live.m3u8', 'srt://h:1'].map(sourceKind)).toEqual([
+        'stream',
+        'stream',
+        'stream',
+        'stream',
+      ]);
+      expect(['/dev/video0', '-', 'pipe:0', 'dive.mp4', 'file:dive.mp4'].map(sourceKind)).toEqual([
+        'device',
+        'stdin',
+        'stdin',
+        'file',
+        'file',
+      ]);
     });
 
     it('asks ffmpeg for low delay on streams, RTSP over the chosen transport, and v4l2 for devices', () => {
       const o = options({ rtspTransport: 'udp', inputOptions: ['-probesize', '32'] });
-      expect(inputOptionsFor('rtsp://cam/1', o)).toEqual(['-fflags', 'nobuffer', '-flags', 'low_delay', '-analyzeduration', '200000', '-rtsp_transport', 'udp', '-probesize', '32']);
-      expect(inputOptionsFor('/dev/video0', options())).toEqual(['-fflags', 'nobuffer', '-flags', 'low_delay', '-analyzeduration', '200000', '-f', 'v4l2']);
+      expect(inputOptionsFor('rtsp://cam/1', o)).toEqual([
+        '-fflags',
+        'nobuffer',
+        '-flags',
+        'low_delay',
+        '-analyzeduration',
+        '200000',
+        '-rtsp_transport',
+        'udp',
+        '-probesize',
+        '32',
+      ]);
+      expect(inputOptionsFor('/dev/video0', options())).toEqual([
+        '-fflags',
+        'nobuffer',
+        '-flags',
+        'low_delay',
+        '-analyzeduration',
+        '200000',
+        '-f',
+        'v4l2',
+      ]);
       expect(inputOptionsFor('dive.mp4', options())).toEqual([]);
     });
 
@@ -33,12 +70,26 @@ describe('liveSource', () => {
 
     it('receives frames from an ffmpeg process streaming MPEG-TS over UDP, resized for the model', async () => {
       const port = await freeUdpPort();
-      const source = liveSource(`udp://127.0.0.1:${port}`, options(), { crop: { widthFraction: 0.5, heightFraction: 1 }, outputSize: { width: 32, height: 32 } });
-      const events = firstValueFrom(source.pipe(filter((e) => e.type === 'frame'), take(5), toArray()));
+      const source = liveSource(`udp://127.0.0.1:${port}`, options(), {
+        crop: { widthFraction: 0.5, heightFraction: 1 },
+        outputSize: { width: 32, height: 32 },
+      });
+      const events = firstValueFrom(
+        source.pipe(
+          filter((e) => e.type === 'frame'),
+          take(5),
+          toArray(),
+        ),
+      );
       senders.push(udpSender({ port, seconds: 8 }));
       const frames = (await events).map((e) => (e as Extract<LiveEvent, { type: 'frame' }>).frame);
       expect(frames).toHaveLength(5);
-      expect(frames[0]).toMatchObject({ width: 32, height: 32, sourceSize: { width: 160, height: 120 }, region: { x: 40, y: 0, width: 80, height: 120 } });
+      expect(frames[0]).toMatchObject({
+        width: 32,
+        height: 32,
+        sourceSize: { width: 160, height: 120 },
+        region: { x: 40, y: 0, width: 80, height: 120 },
+      });
       const now = Date.now();
       for (const f of frames) expect(now - f.decodedAtMs!).toBeLessThan(10_000);
       // Frames arrive in presentation order.
@@ -98,7 +149,24 @@ describe('liveSource', () => {
       const { execFileSync } = await import('node:child_process');
       const { ffmpegPath } = await import('../../src/sources/binaries.js');
       const clip = join(mkdtempSync(join(tmpdir(), 'rovlens-live-')), 'clip.mp4');
-      execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=10', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+      execFileSync(ffmpegPath(), [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=96x64:rate=10',
+        '-t',
+        '1',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        clip,
+      ]);
       const started = Date.now();
       const events = await lastValueFrom(liveSource(clip, options({ realtime: true })).pipe(toArray()));
       const elapsedSeconds = (Date.now() - started) / 1000;
@@ -118,7 +186,9 @@ describe('liveSource', () => {
       const port = await freeUdpPort();
       const events: LiveEvent[] = [];
       const source = liveSource(`udp://127.0.0.1:${port}`, options({ connectTimeoutSeconds: 0.5, maxRetries: 1 }));
-      const error = await lastValueFrom(source.pipe(filter((e) => (events.push(e), false))), { defaultValue: undefined }).catch((e: unknown) => e);
+      const error = await lastValueFrom(source.pipe(filter((e) => (events.push(e), false))), { defaultValue: undefined }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(SourceError);
       expect((error as SourceError).exitCode).toBe(8);
       expect((error as Error).message).toMatch(/gave up after 1 retry/);

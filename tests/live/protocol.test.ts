@@ -6,7 +6,13 @@ import { headPrediction } from '../../src/model/predict.js';
 
 const labels = ['a', 'b'];
 const result = (camData: number[]): FrameResult => ({
-  frame: solidFrame(4, 4, [0, 0, 0], { index: 3, ptsSeconds: 1.23456, decodedAtMs: 1000, region: { x: 10, y: 0, width: 40, height: 40 }, sourceSize: { width: 60, height: 40 } }),
+  frame: solidFrame(4, 4, [0, 0, 0], {
+    index: 3,
+    ptsSeconds: 1.23456,
+    decodedAtMs: 1000,
+    region: { x: 10, y: 0, width: 40, height: 40 },
+    sourceSize: { width: 60, height: 40 },
+  }),
   heads: { element: headPrediction([0, 2], labels, 0) },
   cams: { element: { classes: 2, width: 2, height: 1, data: Float32Array.from(camData), method: 'gradcam' } },
 });
@@ -45,7 +51,15 @@ describe('live protocol', () => {
 
   it('measures latency from the decoder to the send and keeps the region the image shows', () => {
     const message = resultMessage(result([0, 0, 1, 1]), 5, 1250, { width: 4, height: 4 });
-    expect(message).toMatchObject({ seq: 5, frameIndex: 3, ptsSeconds: 1.235, decodedAtMs: 1000, sentAtMs: 1250, latencyMs: 250, image: { width: 4, height: 4 } });
+    expect(message).toMatchObject({
+      seq: 5,
+      frameIndex: 3,
+      ptsSeconds: 1.235,
+      decodedAtMs: 1000,
+      sentAtMs: 1250,
+      latencyMs: 250,
+      image: { width: 4, height: 4 },
+    });
     expect(message.region).toEqual({ x: 10, y: 0, width: 40, height: 40 });
     expect(message.heads.element!.label).toBe('b');
     expect(message.heads.element!.probabilities[0]! + message.heads.element!.probabilities[1]!).toBeCloseTo(1, 3);

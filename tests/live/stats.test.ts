@@ -47,7 +47,9 @@ describe('LiveStats', () => {
 
 describe('jpegSize', () => {
   it('reads the size of a JPEG from its header', async () => {
-    const jpeg = await sharp({ create: { width: 123, height: 45, channels: 3, background: '#08f' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 123, height: 45, channels: 3, background: '#08f' } })
+      .jpeg()
+      .toBuffer();
     expect(jpegSize(jpeg)).toEqual({ width: 123, height: 45 });
   });
 
@@ -74,6 +76,8 @@ describe('parseLiveOptions', () => {
   it('refuses a short token and out-of-range values, naming the field', () => {
     expect(() => parseLiveOptions({ server: { token: 'short' } })).toThrow(/server\.token: a token needs at least 8 characters/);
     expect(() => parseLiveOptions({ source: { stallTimeoutSeconds: 0 } })).toThrow(/source\.stallTimeoutSeconds/);
-    expect(() => parseLiveOptions({ source: { reconnectInitialSeconds: 5, reconnectMaxSeconds: 1 } })).toThrow(/at least reconnectInitialSeconds/);
+    expect(() => parseLiveOptions({ source: { reconnectInitialSeconds: 5, reconnectMaxSeconds: 1 } })).toThrow(
+      /at least reconnectInitialSeconds/,
+    );
   });
 });

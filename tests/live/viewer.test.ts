@@ -20,8 +20,10 @@ const TOKEN = 'viewer-test-token';
 const SOURCE = { width: 320, height: 240 };
 const DISPLAY_WIDTH = 200;
 
-
-if (!existsSync(CHROMIUM)) console.warn(`[rovlens tests] skipping the viewer page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`);
+if (!existsSync(CHROMIUM))
+  console.warn(
+    `[rovlens tests] skipping the viewer page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`,
+  );
 
 describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rovlens-viewer-'));
@@ -38,7 +40,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on('console', (m) => m.type() === 'error' && seen.consoleErrors.push(m.text()));
@@ -46,10 +57,25 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
     // 3 s of red, then 2 s of green: the tiny model calls them 'fauna' and 'algae'.
     const clip = join(dir, 'red-green.mp4');
     ffmpeg([
-      '-f', 'lavfi', '-i', `color=c=red:size=${SOURCE.width}x${SOURCE.height}:rate=10:duration=3`,
-      '-f', 'lavfi', '-i', `color=c=green:size=${SOURCE.width}x${SOURCE.height}:rate=10:duration=2`,
-      '-filter_complex', '[0:v][1:v]concat=n=2:v=1[v]', '-map', '[v]',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip,
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=red:size=${SOURCE.width}x${SOURCE.height}:rate=10:duration=3`,
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=green:size=${SOURCE.width}x${SOURCE.height}:rate=10:duration=2`,
+      '-filter_complex',
+      '[0:v][1:v]concat=n=2:v=1[v]',
+      '-map',
+      '[v]',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      clip,
     ]);
     const options = parseLiveOptions({
       server: { port: 0, token: TOKEN },
@@ -58,7 +84,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
     });
     let url!: (value: string) => void;
     const listening = new Promise<string>((r) => (url = r));
-    run = runLive(clip, options, { notice: () => undefined, handleSignals: false, stop: new Promise((r) => (stop = r)), onListening: (s) => url(s.url) });
+    run = runLive(clip, options, {
+      notice: () => undefined,
+      handleSignals: false,
+      stop: new Promise((r) => (stop = r)),
+      onListening: (s) => url(s.url),
+    });
     await page.goto(`${await listening}?token=${TOKEN}`);
     // Sample the page as the clip plays: bounded by the clip's length plus a margin.
     for (let i = 0; i < 80; i++) {
@@ -93,7 +124,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
   });
 
   it('draws probability bars whose widths follow the probabilities', async () => {
-    const widths = await page.$$eval('.bar[data-head="element"] .fill', (els) => els.map((e) => parseFloat((e as HTMLElement).style.width)));
+    const widths = await page.$$eval('.bar[data-head="element"] .fill', (els) =>
+      els.map((e) => parseFloat((e as HTMLElement).style.width)),
+    );
     expect(widths).toHaveLength(5);
     expect(widths.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
   });
@@ -110,7 +143,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
   });
 
   it('shows the whole source frame scaled to the display width, not the model crop', async () => {
-    expect(await page.textContent('#picture-size')).toBe(`${DISPLAY_WIDTH}×${(SOURCE.height * DISPLAY_WIDTH) / SOURCE.width} px of ${SOURCE.width}×${SOURCE.height}`);
+    expect(await page.textContent('#picture-size')).toBe(
+      `${DISPLAY_WIDTH}×${(SOURCE.height * DISPLAY_WIDTH) / SOURCE.width} px of ${SOURCE.width}×${SOURCE.height}`,
+    );
     const canvas = await page.$eval('#frame', (c) => ({ width: (c as HTMLCanvasElement).width, height: (c as HTMLCanvasElement).height }));
     expect(canvas.width / canvas.height).toBeCloseTo(SOURCE.width / SOURCE.height, 2);
   });

@@ -143,14 +143,23 @@ describe('LiveServer', () => {
 
     it('refuses a Host that is not loopback while bound to loopback (DNS rebinding)', async () => {
       const server = await start();
-      await expect(client(wsUrl(server), { Host: `evil.example:${server.port}`, Origin: `http://evil.example:${server.port}` })).rejects.toThrow('HTTP 403');
+      await expect(
+        client(wsUrl(server), { Host: `evil.example:${server.port}`, Origin: `http://evil.example:${server.port}` }),
+      ).rejects.toThrow('HTTP 403');
       expect(await rawGet(server.port, '/', 'evil.example')).toMatch(/^HTTP\/1.1 403/);
       expect(await rawGet(server.port, '/', `localhost:${server.port}`)).toMatch(/^HTTP\/1.1 200/);
     });
 
     it('serves nothing outside its allow-list, whatever the path says', async () => {
       const server = await start();
-      for (const path of ['/package.json', '/../package.json', '/%2e%2e/package.json', '/viewer/../../package.json', '/src/live/viewer/viewer.js', '/viewer.js/']) {
+      for (const path of [
+        '/package.json',
+        '/../package.json',
+        '/%2e%2e/package.json',
+        '/viewer/../../package.json',
+        '/src/live/viewer/viewer.js',
+        '/viewer.js/',
+      ]) {
         const res = await rawGet(server.port, path);
         expect(res.startsWith('HTTP/1.1 404'), `${path}: ${res.split('\r\n')[0]}`).toBe(true);
       }

@@ -17,7 +17,15 @@ import {
 } from '../../src/model/keras-to-onnx.js';
 import { writeModel } from '../../src/model/onnx-graph.js';
 import { ModelSession } from '../../src/model/session.js';
-import { compareArrays, convertBackbone, loadNsfwjsModel, nhwcToNchw, parseConvertArgs, tfjsPooledFeatures, type LoadedKerasModel } from '../../models/scripts/convert-nsfwjs.js';
+import {
+  compareArrays,
+  convertBackbone,
+  loadNsfwjsModel,
+  nhwcToNchw,
+  parseConvertArgs,
+  tfjsPooledFeatures,
+  type LoadedKerasModel,
+} from '../../models/scripts/convert-nsfwjs.js';
 import { describeWithData, sharedPath } from '../helpers/shared-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rovlens-convert-'));
@@ -50,9 +58,17 @@ function setSeededWeights(model: tf.LayersModel, seed: number): void {
 let modelIndex = 0;
 
 /** Converts a tiny Keras model, runs it in ONNX Runtime and returns TF.js's and ONNX's `features`, both NCHW. */
-async function runBoth(model: tf.LayersModel, heightPx: number, widthPx: number): Promise<{ reference: Float32Array; onnx: Float32Array; dims: number[] }> {
+async function runBoth(
+  model: tf.LayersModel,
+  heightPx: number,
+  widthPx: number,
+): Promise<{ reference: Float32Array; onnx: Float32Array; dims: number[] }> {
   const last = model.layers[model.layers.length - 1]!.name;
-  const built = buildBackboneModel(describeLayersModel(model), { featuresLayer: last, heads: { floor: 4, element: 5 }, exposeFeatures: true });
+  const built = buildBackboneModel(describeLayersModel(model), {
+    featuresLayer: last,
+    heads: { floor: 4, element: 5 },
+    exposeFeatures: true,
+  });
   const name = `tiny-${modelIndex++}`;
   writeModel(join(dir, `${name}.onnx`), built.model);
   writeFileSync(
@@ -61,7 +77,14 @@ async function runBoth(model: tf.LayersModel, heightPx: number, widthPx: number)
       schemaVersion: 1,
       name,
       file: `${name}.onnx`,
-      input: { name: 'image', layout: 'NCHW', width: widthPx, height: heightPx, channelOrder: 'RGB', scaling: { scale: 1 / 255, offset: 0 } },
+      input: {
+        name: 'image',
+        layout: 'NCHW',
+        width: widthPx,
+        height: heightPx,
+        channelOrder: 'RGB',
+        scaling: { scale: 1 / 255, offset: 0 },
+      },
       crop: { widthFraction: 1, heightFraction: 1 },
       heads: {
         floor: { logits: 'floor_logits', labels: [...FLOOR_LABELS], cam: 'floor_cam' },
@@ -111,7 +134,15 @@ describe('Keras layer mapping, each against TF.js in ONNX Runtime', () => {
 
   it('folds ZeroPadding2D into a stride-2 depthwise convolution and BatchNormalization into the weights, then clips at 6', async () => {
     const model = functional(11, 11, (x) => {
-      const padded = apply(tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }), x);
+      const padded = apply(
+        tf.layers.zeroPadding2d({
+          padding: [
+            [0, 1],
+            [0, 1],
+          ],
+        }),
+        x,
+      );
       const dw = apply(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid', useBias: false }), padded);
       const bn = apply(tf.layers.batchNormalization({ epsilon: 1e-3 }), dw);
       return apply(tf.layers.reLU({ maxValue: 6 }), bn);
@@ -141,7 +172,10 @@ describe('Keras layer mapping, each against TF.js in ONNX Runtime', () => {
       const branchB = apply(tf.layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }), stem);
       const branchC = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same' }), stem);
       const mixed = apply(tf.layers.concatenate({ axis: -1 }), [branchA, branchB, branchC]);
-      const added = apply(tf.layers.add(), [apply(tf.layers.activation({ activation: 'relu' }), mixed), apply(tf.layers.activation({ activation: 'sigmoid' }), mixed)]);
+      const added = apply(tf.layers.add(), [
+        apply(tf.layers.activation({ activation: 'relu' }), mixed),
+        apply(tf.layers.activation({ activation: 'sigmoid' }), mixed),
+      ]);
       const normed = apply(tf.layers.batchNormalization({}), added);
       const pooledMax = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }), normed);
       return apply(tf.layers.averagePooling2d({ poolSize: 2, strides: 2, padding: 'valid' }), pooledMax);
@@ -153,7 +187,20 @@ describe('Keras layer mapping, each against TF.js in ONNX Runtime', () => {
 
   it('keeps a ZeroPadding2D that no convolution can absorb as a Pad node', async () => {
     // Pads stay below the pool size: ONNX Runtime fuses Pad into the pool and rejects pads >= kernel.
-    const model = functional(6, 6, (x) => apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }), apply(tf.layers.zeroPadding2d({ padding: [[1, 1], [0, 1]] }), x)));
+    const model = functional(6, 6, (x) =>
+      apply(
+        tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+        apply(
+          tf.layers.zeroPadding2d({
+            padding: [
+              [1, 1],
+              [0, 1],
+            ],
+          }),
+          x,
+        ),
+      ),
+    );
     const converted = buildBackboneModel(describeLayersModel(model), { featuresLayer: model.layers.at(-1)!.name, heads: { floor: 4 } });
     expect(converted.model.graph!.node!.some((n) => n.opType === 'Pad')).toBe(true);
     const { reference, onnx, dims } = await runBoth(model, 6, 6);
@@ -205,7 +252,9 @@ describe('bad calls', () => {
 
   it('lists the last layers when the features layer does not exist', () => {
     const model = functional(4, 4, (x) => apply(tf.layers.conv2d({ filters: 2, kernelSize: 1 }), x));
-    expect(() => buildBackboneModel(describeLayersModel(model), { featuresLayer: 'out_relu', heads: { floor: 4 } })).toThrow(/no layer named 'out_relu' \(last layers: /);
+    expect(() => buildBackboneModel(describeLayersModel(model), { featuresLayer: 'out_relu', heads: { floor: 4 } })).toThrow(
+      /no layer named 'out_relu' \(last layers: /,
+    );
   });
 
   it('rejects an unknown backbone with a usage error that lists the choices', () => {

@@ -15,7 +15,11 @@ describe('tiny test model', () => {
 
   it('loads in ONNX Runtime and answers as its hand-made weights say', async () => {
     const model = await ModelSession.open(tiny.modelPath);
-    const [bright, dark, green] = await predictBatch(model, [solidFrame(TINY_SIZE, TINY_SIZE, [230, 230, 230]), solidFrame(TINY_SIZE, TINY_SIZE, [10, 10, 10]), solidFrame(TINY_SIZE, TINY_SIZE, [20, 200, 20])]);
+    const [bright, dark, green] = await predictBatch(model, [
+      solidFrame(TINY_SIZE, TINY_SIZE, [230, 230, 230]),
+      solidFrame(TINY_SIZE, TINY_SIZE, [10, 10, 10]),
+      solidFrame(TINY_SIZE, TINY_SIZE, [20, 200, 20]),
+    ]);
     expect(bright!.heads.floor!.label).toBe('sandy');
     expect(bright!.heads.element!.label).toBe('rocks');
     expect(dark!.heads.floor!.label).toBe('muddy');

@@ -18,7 +18,8 @@ const BRIGHT = [240, 240, 240] as const;
 const GREEN = [20, 220, 20] as const;
 
 /** A model-sized frame that shows `region` of a larger source. */
-const modelFrame = (region: Rect, sourceSize = { width: 1000, height: 800 }): Frame => solidFrame(TINY_SIZE, TINY_SIZE, DARK, { region, sourceSize });
+const modelFrame = (region: Rect, sourceSize = { width: 1000, height: 800 }): Frame =>
+  solidFrame(TINY_SIZE, TINY_SIZE, DARK, { region, sourceSize });
 
 function contains(rect: Rect, x: number, y: number): boolean {
   return x >= rect.x && x < rect.x + rect.width && y >= rect.y && y < rect.y + rect.height;
@@ -77,7 +78,9 @@ describe('gradCam operator', () => {
     const lines: string[] = [];
     const results = await predictBatch(plainModel, [patchFrame(), patchFrame()]);
     expect(results[0]!.cams).toBeUndefined();
-    const out = await lastValueFrom(from(results).pipe(gradCam({ model: plainModel, occlusionCells: 8, notice: (l) => lines.push(l) }), toArray()));
+    const out = await lastValueFrom(
+      from(results).pipe(gradCam({ model: plainModel, occlusionCells: 8, notice: (l) => lines.push(l) }), toArray()),
+    );
     expect(lines).toEqual(["rovlens: no CAM output for head 'element'; using occlusion (65 forward passes per frame)"]);
     for (const r of out) {
       const l = r.localisation!;
@@ -116,7 +119,12 @@ describe('gradCam operator', () => {
     // A patch covering exactly CAM cells 5..6 x 2..3 of the 8x8 map over the crop.
     const cellW = crop.width / 8;
     const cellH = crop.height / 8;
-    const patch = { x: Math.round(crop.x + 5 * cellW), y: Math.round(2 * cellH), width: Math.round(2 * cellW), height: Math.round(2 * cellH) };
+    const patch = {
+      x: Math.round(crop.x + 5 * cellW),
+      y: Math.round(2 * cellH),
+      width: Math.round(2 * cellW),
+      height: Math.round(2 * cellH),
+    };
     const full = withPatch(solidFrame(source.width, source.height, DARK), patch, BRIGHT);
     const small = await cropResizeFrame(full, { widthFraction: 0.67, heightFraction: 1 }, { width: TINY_SIZE, height: TINY_SIZE });
     expect(small.region).toEqual(crop);

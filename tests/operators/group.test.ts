@@ -21,7 +21,14 @@ describe('groupFrames', () => {
     const out = await lastValueFrom(from(results('aaabbc')).pipe(groupFrames({ confirmFrames: 1, hash: 'dhash' }), toArray()));
     expect(out.map((r) => r.group!.groupId)).toEqual([0, 0, 0, 1, 1, 2]);
     expect(out.map((r) => r.group!.duplicateOf)).toEqual([undefined, 0, 0, undefined, 3, undefined]);
-    expect(out.map((r) => r.group!.hash)).toEqual(['ffffffffffffffff', 'ffffffffffffffff', 'ffffffffffffffff', '0000000000000000', '0000000000000000', '5555555555555555']);
+    expect(out.map((r) => r.group!.hash)).toEqual([
+      'ffffffffffffffff',
+      'ffffffffffffffff',
+      'ffffffffffffffff',
+      '0000000000000000',
+      '0000000000000000',
+      '5555555555555555',
+    ]);
     expect(out.every((r) => r.group!.reused === false)).toBe(true);
   });
 
@@ -35,7 +42,10 @@ describe('groupFrames', () => {
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     scheduler.run(({ cold, expectObservable }) => {
       const byLetter = { a: result('a', 0), b: result('b', 1), c: result('b', 2), d: result('a', 3) };
-      const out = cold('-a-b--c-d-|', byLetter).pipe(groupFrames({ confirmFrames: 2 }), map((r) => `${r.frame.index}:${r.group!.groupId}`));
+      const out = cold('-a-b--c-d-|', byLetter).pipe(
+        groupFrames({ confirmFrames: 2 }),
+        map((r) => `${r.frame.index}:${r.group!.groupId}`),
+      );
       // b is held until c confirms the change; then both leave at once. d opens a group that the end flushes.
       expectObservable(out).toBe('-w----(xy)(z|)', { w: '0:0', x: '1:1', y: '2:1', z: '3:2' });
     });
@@ -43,7 +53,12 @@ describe('groupFrames', () => {
 
   it('splits frames whose hashes match when their embeddings point elsewhere', async () => {
     const e = (x: number, y: number) => new Float32Array([x, y]);
-    const input = [result('a', 0, 'clip', e(1, 0)), result('a', 1, 'clip', e(1, 0.05)), result('a', 2, 'clip', e(0, 1)), result('a', 3, 'clip', e(0, 1))];
+    const input = [
+      result('a', 0, 'clip', e(1, 0)),
+      result('a', 1, 'clip', e(1, 0.05)),
+      result('a', 2, 'clip', e(0, 1)),
+      result('a', 3, 'clip', e(0, 1)),
+    ];
     expect(await groupIds(input)).toEqual([0, 0, 1, 1]);
     expect(await groupIds(input, { useEmbeddings: false })).toEqual([0, 0, 0, 0]);
   });

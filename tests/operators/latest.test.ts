@@ -59,7 +59,12 @@ describe('latest', () => {
 
     it('accepts promises as work', async () => {
       const source = new Subject<number>();
-      const out = firstValueFrom(source.pipe(latest(async (n: number) => n * 2), toArray()));
+      const out = firstValueFrom(
+        source.pipe(
+          latest(async (n: number) => n * 2),
+          toArray(),
+        ),
+      );
       source.next(1);
       source.next(2); // arrives while 1 is still awaiting: waits
       source.next(3); // overtakes 2
@@ -107,9 +112,7 @@ describe('latest', () => {
     it('starts no work after teardown even when a value was waiting', async () => {
       let started = 0;
       const source = new Subject<number>();
-      const subscription = source
-        .pipe(latest((n: number) => defer(() => ((started += 1), timer(20).pipe(map(() => n))))))
-        .subscribe();
+      const subscription = source.pipe(latest((n: number) => defer(() => ((started += 1), timer(20).pipe(map(() => n)))))).subscribe();
       source.next(1);
       source.next(2);
       subscription.unsubscribe();

@@ -1,7 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bufferCount, concatMap, delay, from, lastValueFrom, map, mergeMap, of, throwError, toArray, concat, type OperatorFunction } from 'rxjs';
+import {
+  bufferCount,
+  concatMap,
+  delay,
+  from,
+  lastValueFrom,
+  map,
+  mergeMap,
+  of,
+  throwError,
+  toArray,
+  concat,
+  type OperatorFunction,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelSession } from '../../src/model/session.js';
@@ -17,8 +30,10 @@ const seen: number[] = [];
 const fakeInfer: OperatorFunction<Frame, FrameResult> = map((frame) => (seen.push(frame.index), fakeResult(frame)));
 
 const scenes: Record<string, Scene> = { a: 'rising', b: 'falling', c: 'stripes' };
-const frames = (letters: string, sourceId = 'clip') => [...letters].map((l, index) => sceneFrame(scenes[l]!, { index, sourceId, ptsSeconds: index }));
-const run = async (input: Frame[], options = {}, stage = fakeInfer) => lastValueFrom(from(input).pipe(skipDuplicates(options, stage), toArray()));
+const frames = (letters: string, sourceId = 'clip') =>
+  [...letters].map((l, index) => sceneFrame(scenes[l]!, { index, sourceId, ptsSeconds: index }));
+const run = async (input: Frame[], options = {}, stage = fakeInfer) =>
+  lastValueFrom(from(input).pipe(skipDuplicates(options, stage), toArray()));
 
 describe('skipDuplicates', () => {
   it('sends only frames that differ from the last inferred frame to the model and copies its result to the others', async () => {
@@ -42,8 +57,15 @@ describe('skipDuplicates', () => {
       const source = cold('-a-a-b-c-c|', byLetter).pipe(map((f) => ({ ...f, index: index++ })));
       // Batches of two, answered 5 frames of time later; the last lone frame is flushed on completion.
       const batched: OperatorFunction<Frame, FrameResult> = (frames$) =>
-        frames$.pipe(bufferCount(2), concatMap((batch) => of(batch.map(fakeResult)).pipe(delay(5))), mergeMap((results) => from(results)));
-      const out = source.pipe(skipDuplicates({}, batched), map((r) => `${r.frame.index}${r.group!.reused ? 'r' : 'i'}`));
+        frames$.pipe(
+          bufferCount(2),
+          concatMap((batch) => of(batch.map(fakeResult)).pipe(delay(5))),
+          mergeMap((results) => from(results)),
+        );
+      const out = source.pipe(
+        skipDuplicates({}, batched),
+        map((r) => `${r.frame.index}${r.group!.reused ? 'r' : 'i'}`),
+      );
       // Frames 0 and 2 form the first batch (answered at 10); 3 waits for the flush at completion (10) and
       // is answered at 15, with its reuse 4 right behind it. (A group of n values spans n + 2 frames of time.)
       expectObservable(out).toBe('----------(abc)(de|)', { a: '0i', b: '1r', c: '2i', d: '3i', e: '4r' });
@@ -70,14 +92,28 @@ describe('skipDuplicates', () => {
   });
 
   it('delivers results for frames decoded before a source error, then the error', async () => {
-    const failing = concat(from(frames('ab')), throwError(() => new Error('truncated')));
+    const failing = concat(
+      from(frames('ab')),
+      throwError(() => new Error('truncated')),
+    );
     const got: number[] = [];
-    await expect(lastValueFrom(failing.pipe(skipDuplicates({}, fakeInfer), map((r) => got.push(r.frame.index))))).rejects.toThrow('truncated');
+    await expect(
+      lastValueFrom(
+        failing.pipe(
+          skipDuplicates({}, fakeInfer),
+          map((r) => got.push(r.frame.index)),
+        ),
+      ),
+    ).rejects.toThrow('truncated');
     expect(got).toEqual([0, 1]);
   });
 
   it('fails clearly when the model stage drops a frame', async () => {
-    const dropping: OperatorFunction<Frame, FrameResult> = (s) => s.pipe(bufferCount(2), map((b) => fakeResult(b[0]!)));
+    const dropping: OperatorFunction<Frame, FrameResult> = (s) =>
+      s.pipe(
+        bufferCount(2),
+        map((b) => fakeResult(b[0]!)),
+      );
     await expect(run(frames('abc'), {}, dropping)).rejects.toThrow(/completed with 1 frames unanswered/);
   });
 });

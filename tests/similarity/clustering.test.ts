@@ -24,7 +24,15 @@ function blobs(centres: [number, number][], perBlob: number, spread: number, see
 }
 
 describe('kMeans', () => {
-  const { data, truth } = blobs([[0, 0], [10, 0], [0, 10]], 20, 1);
+  const { data, truth } = blobs(
+    [
+      [0, 0],
+      [10, 0],
+      [0, 10],
+    ],
+    20,
+    1,
+  );
 
   it('recovers well-separated blobs exactly', () => {
     const result = kMeans(data, 2, 3, { seed: 3 });
@@ -50,13 +58,35 @@ describe('kMeans', () => {
 
 describe('silhouette and chooseK', () => {
   it('scores a true clustering near 1 and a shuffled one near or below 0', () => {
-    const { data, truth } = blobs([[0, 0], [10, 0]], 15, 1);
+    const { data, truth } = blobs(
+      [
+        [0, 0],
+        [10, 0],
+      ],
+      15,
+      1,
+    );
     expect(silhouette(data, 2, truth)).toBeGreaterThan(0.85);
-    expect(silhouette(data, 2, truth.map((_, i) => i % 2))).toBeLessThan(0.1);
+    expect(
+      silhouette(
+        data,
+        2,
+        truth.map((_, i) => i % 2),
+      ),
+    ).toBeLessThan(0.1);
   });
 
   it('chooses the number of blobs as k', () => {
-    const { data } = blobs([[0, 0], [10, 0], [0, 10], [10, 10]], 12, 1);
+    const { data } = blobs(
+      [
+        [0, 0],
+        [10, 0],
+        [0, 10],
+        [10, 10],
+      ],
+      12,
+      1,
+    );
     const { best, scores } = chooseK(data, 2, 2, 7, { seed: 2 });
     expect(best.k).toBe(4);
     expect(scores.map((s) => s.k)).toEqual([2, 3, 4, 5, 6, 7]);
@@ -65,7 +95,14 @@ describe('silhouette and chooseK', () => {
 
 describe('dbscan', () => {
   it('finds dense blobs and leaves a far point as noise', () => {
-    const { data, truth } = blobs([[0, 0], [10, 0]], 10, 1);
+    const { data, truth } = blobs(
+      [
+        [0, 0],
+        [10, 0],
+      ],
+      10,
+      1,
+    );
     const withOutlier = new Float32Array([...data, 50, 50]);
     const labels = dbscan(withOutlier, 2, 2, 3);
     expect(labels[20]).toBe(NOISE);
@@ -81,7 +118,13 @@ describe('groupImages', () => {
   });
 
   it('keeps apart images whose hashes match but embeddings do not', () => {
-    const ids = groupImages([{ hash: 0n, embedding: new Float32Array([1, 0]) }, { hash: 0n, embedding: new Float32Array([0, 1]) }], { hashBits: 3, minCosine: 0.9 });
+    const ids = groupImages(
+      [
+        { hash: 0n, embedding: new Float32Array([1, 0]) },
+        { hash: 0n, embedding: new Float32Array([0, 1]) },
+      ],
+      { hashBits: 3, minCosine: 0.9 },
+    );
     expect(Array.from(ids)).toEqual([0, 1]);
   });
 

@@ -100,16 +100,40 @@ export async function writeEvalClip(dataDir: string, folder: string, o: EvalClip
       const cy = baseH / 2 + (dy0! + (dy1! - dy0!) * t) * height;
       const left = Math.max(0, Math.min(baseW - w, Math.round(cx - w / 2)));
       const top = Math.max(0, Math.min(baseH - h, Math.round(cy - h / 2)));
-      const px = await sharp(base, { raw: { width: baseW, height: baseH, channels: 3 } }).extract({ left, top, width: w, height: h }).resize(width, height).raw().toBuffer();
+      const px = await sharp(base, { raw: { width: baseW, height: baseH, channels: 3 } })
+        .extract({ left, top, width: w, height: h })
+        .resize(width, height)
+        .raw()
+        .toBuffer();
       const gain = 1 - drift + 2 * drift * t;
       for (let i = 0; i < px.length; i++) px[i] = Math.max(0, Math.min(255, Math.round(px[i]! * gain + (noiseRandom() - 0.5) * 2 * noise)));
-      await sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toFile(join(frameDir, `${String(n++).padStart(6, '0')}.jpg`));
+      await sharp(px, { raw: { width, height, channels: 3 } })
+        .jpeg({ quality: 80 })
+        .toFile(join(frameDir, `${String(n++).padStart(6, '0')}.jpg`));
     }
   }
   const path = join(folder, 'eval.mp4');
   const run = spawnSync(
     ffmpegPath(),
-    ['-hide_banner', '-loglevel', 'error', '-y', '-framerate', String(o.fps), '-i', join(frameDir, '%06d.jpg'), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(o.crf ?? 28), '-pix_fmt', 'yuv420p', path],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-framerate',
+      String(o.fps),
+      '-i',
+      join(frameDir, '%06d.jpg'),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      String(o.crf ?? 28),
+      '-pix_fmt',
+      'yuv420p',
+      path,
+    ],
     { encoding: 'utf8' },
   );
   if (run.status !== 0) throw new Error(`ffmpeg failed: ${run.stderr}`);

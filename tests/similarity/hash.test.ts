@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { dHash, hamming, hamming32, hashBits64, hashDistance, hashFromHex, hashToHex, lumaGrid, pHash, popcount32 } from '../../src/similarity/hash.js';
+import {
+  dHash,
+  hamming,
+  hamming32,
+  hashBits64,
+  hashDistance,
+  hashFromHex,
+  hashToHex,
+  lumaGrid,
+  pHash,
+  popcount32,
+} from '../../src/similarity/hash.js';
 import { solidFrame, withPatch } from '../helpers/frames.js';
 import type { Frame } from '../../src/types.js';
 
@@ -8,12 +19,20 @@ function texture(seed: number, width = 96, height = 64): Frame {
   const f = solidFrame(width, height, [0, 0, 0]);
   let s = seed * 7919;
   const rand = () => ((s = (s * 1103515245 + 12345) >>> 0), (s >>> 8) / 2 ** 24);
-  const blobs = Array.from({ length: 12 }, () => ({ x: rand() * width, y: rand() * height, r: (0.08 + rand() * 0.2) * width, a: (rand() - 0.5) * 160 }));
+  const blobs = Array.from({ length: 12 }, () => ({
+    x: rand() * width,
+    y: rand() * height,
+    r: (0.08 + rand() * 0.2) * width,
+    a: (rand() - 0.5) * 160,
+  }));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let v = 128;
       for (const b of blobs) v += b.a * Math.exp(-((x - b.x) ** 2 + (y - b.y) ** 2) / (2 * b.r * b.r));
-      f.pixels.set([v, v * 0.9, v * 0.8].map((c) => Math.max(0, Math.min(255, c))), (y * width + x) * 3);
+      f.pixels.set(
+        [v, v * 0.9, v * 0.8].map((c) => Math.max(0, Math.min(255, c))),
+        (y * width + x) * 3,
+      );
     }
   }
   return f;
@@ -22,7 +41,12 @@ function texture(seed: number, width = 96, height = 64): Frame {
 const shifted = (f: Frame, dv: number): Frame => ({ ...f, pixels: f.pixels.map((v) => Math.max(0, Math.min(255, v + dv))) });
 const noisy = (f: Frame, amplitude: number, seed = 3): Frame => {
   let s = seed;
-  return { ...f, pixels: f.pixels.map((v) => ((s = (s * 1103515245 + 12345) >>> 0), Math.max(0, Math.min(255, v + ((s >>> 16) % (2 * amplitude + 1)) - amplitude)))) };
+  return {
+    ...f,
+    pixels: f.pixels.map(
+      (v) => ((s = (s * 1103515245 + 12345) >>> 0), Math.max(0, Math.min(255, v + ((s >>> 16) % (2 * amplitude + 1)) - amplitude))),
+    ),
+  };
 };
 
 describe.each([

@@ -13,7 +13,15 @@ export function sceneFrame(scene: Scene, fields: Partial<Frame> = {}, size = 36,
       const col = Math.floor((x * 9) / size);
       const row = Math.floor((y * 8) / size);
       const v =
-        scene === 'rising' ? col * 25 : scene === 'falling' ? 200 - col * 25 : scene === 'stripes' ? (col % 2) * 200 : row % 2 ? 200 - col * 25 : col * 25;
+        scene === 'rising'
+          ? col * 25
+          : scene === 'falling'
+            ? 200 - col * 25
+            : scene === 'stripes'
+              ? (col % 2) * 200
+              : row % 2
+                ? 200 - col * 25
+                : col * 25;
       const w = Math.max(0, Math.min(255, v + 20 + brightness));
       f.pixels.set([w, w, w], (y * size + x) * 3);
     }

@@ -20,7 +20,10 @@ describe('SceneIndex', () => {
   });
 
   it('summarises a run with evenly spread hashes and a unit mean embedding', () => {
-    const members = Array.from({ length: 20 }, (_, i) => ({ hash: BigInt(i), embedding: new Float32Array([i % 2 ? 2 : 0, i % 2 ? 0 : 3]) }));
+    const members = Array.from({ length: 20 }, (_, i) => ({
+      hash: BigInt(i),
+      embedding: new Float32Array([i % 2 ? 2 : 0, i % 2 ? 0 : 3]),
+    }));
     const s = sceneSignature(members, 4);
     expect(s.hashes).toEqual([0n, 5n, 10n, 15n]);
     expect(s.embedding![0]).toBeCloseTo(Math.SQRT1_2, 5);

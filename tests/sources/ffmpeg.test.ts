@@ -74,7 +74,10 @@ describe('decodeVideo: good calls', () => {
     // An odd height is fine for raw RGB; a picture narrower than the width keeps its size.
     expect(filterChain({ width: 320, height: 240 }, { fitWidth: 99 }).output).toEqual({ width: 99, height: 74 });
     expect(filterChain({ width: 320, height: 240 }, { fitWidth: 960 }).filters).toEqual(['showinfo']);
-    expect(filterChain({ width: 320, height: 240 }, { fitWidth: 50, outputSize: { width: 32, height: 24 } }).output).toEqual({ width: 32, height: 24 });
+    expect(filterChain({ width: 320, height: 240 }, { fitWidth: 50, outputSize: { width: 32, height: 24 } }).output).toEqual({
+      width: 32,
+      height: 24,
+    });
   });
 
   it('times variable-frame-rate video by its own timestamps, not by index / fps', async () => {

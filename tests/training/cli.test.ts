@@ -9,7 +9,10 @@ import { writeFolderDataset } from './fixtures.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const rovlens = (...args: string[]) => {
-  const run = spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), ...args], { encoding: 'utf8', env: { ...process.env, ROVLENS_DEBUG: '' } });
+  const run = spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ROVLENS_DEBUG: '' },
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 };
 
@@ -25,7 +28,23 @@ describe('rovlens train and evaluate (CLI)', () => {
 
   it('trains a floor head from a folder per class and writes the model and its card', () => {
     const out = join(dir, 'trained.onnx');
-    const run = rovlens('train', '--data', join(dir, 'data'), '--model', tiny.modelPath, '--task', 'floor', '-o', out, '--views', '1', '--epochs', '100', '--cache-dir', cache);
+    const run = rovlens(
+      'train',
+      '--data',
+      join(dir, 'data'),
+      '--model',
+      tiny.modelPath,
+      '--task',
+      'floor',
+      '-o',
+      out,
+      '--views',
+      '1',
+      '--epochs',
+      '100',
+      '--cache-dir',
+      cache,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/floor: stratified split, 15 training images \(30 samples with views\), 3 validation images/);
@@ -89,14 +108,24 @@ describe('rovlens train and evaluate (CLI)', () => {
     writeFileSync(join(dir, 'base', 'extra.card.json'), JSON.stringify(card));
     const run = rovlens('evaluate', join(dir, 'base', 'extra.card.json'), '--data', join(dir, 'data'), '--task', 'floor');
     expect(run.code).toBe(5);
-    expect(run.stderr).toMatch(/^rovlens: model card field 'heads\.floor\.labels': 5 labels, but the graph's 'floor_logits' gives 4 values per image\n$/);
+    expect(run.stderr).toMatch(
+      /^rovlens: model card field 'heads\.floor\.labels': 5 labels, but the graph's 'floor_logits' gives 4 values per image\n$/,
+    );
   });
 
   it('names the card field when the card is malformed (exit code 5)', () => {
     const card = JSON.parse(readFileSync(tiny.cardPath, 'utf8'));
     card.input.width = -3;
     writeFileSync(join(dir, 'base', 'malformed.card.json'), JSON.stringify(card));
-    const run = rovlens('train', '--data', join(dir, 'data'), '--model', join(dir, 'base', 'malformed.card.json'), '-o', join(dir, 'y.onnx'));
+    const run = rovlens(
+      'train',
+      '--data',
+      join(dir, 'data'),
+      '--model',
+      join(dir, 'base', 'malformed.card.json'),
+      '-o',
+      join(dir, 'y.onnx'),
+    );
     expect(run.code).toBe(5);
     expect(run.stderr).toMatch(/field 'input\.width'/);
   });

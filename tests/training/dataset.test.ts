@@ -14,7 +14,8 @@ describe('dataset loading', () => {
   beforeAll(async () => {
     mkdirSync(join(dir, 'm', 'images', 'siteA'), { recursive: true });
     mkdirSync(join(dir, 'm', 'images', 'siteB'), { recursive: true });
-    for (const name of ['a1', 'a2', 'a3']) await writeNoisyImage(join(dir, 'm', 'images', 'siteA', `${name}.jpg`), [200, 190, 170], 1, 32, 24);
+    for (const name of ['a1', 'a2', 'a3'])
+      await writeNoisyImage(join(dir, 'm', 'images', 'siteA', `${name}.jpg`), [200, 190, 170], 1, 32, 24);
     await writeNoisyImage(join(dir, 'm', 'images', 'siteB', 'b1.jpg'), [30, 30, 30], 2, 32, 24);
     writeFileSync(
       join(dir, 'm', 'manifest.csv'),
@@ -63,7 +64,9 @@ describe('dataset loading', () => {
 
   it('names the row, the value and the valid labels for a label the model does not have', () => {
     writeFileSync(join(dir, 'm', 'bad.csv'), 'path,floor,element\nimages/siteA/a1.jpg,gravel,none\n');
-    expect(() => loadDataset(join(dir, 'm', 'bad.csv'), heads)).toThrow(/bad\.csv row 2: floor 'gravel' is not a label of the model \(labels: sandy, muddy, muddy-sand, reef/);
+    expect(() => loadDataset(join(dir, 'm', 'bad.csv'), heads)).toThrow(
+      /bad\.csv row 2: floor 'gravel' is not a label of the model \(labels: sandy, muddy, muddy-sand, reef/,
+    );
   });
 
   it('names a missing column', () => {

@@ -24,7 +24,7 @@ describeWithData('training on the development manifest', () => {
     expect(images.every((i) => i.source && i.group)).toBe(true);
   });
 
-  it("splits by group so that no group straddles training and validation", () => {
+  it('splits by group so that no group straddles training and validation', () => {
     const { images } = load();
     const options = trainingOptionsSchema.parse({});
     for (const split of headSplits(images, card, heads, options)) {
@@ -38,7 +38,10 @@ describeWithData('training on the development manifest', () => {
   it('has a bundled model that calls held-out Nephrops-ground frames muddy', async () => {
     const { images } = load();
     const [floor] = headSplits(images, card, ['floor'], trainingOptionsSchema.parse({}));
-    const burrow = floor!.validation.map((v) => images[floor!.members[v]!]!).filter((i) => i.source === 'burrow').slice(0, 8);
+    const burrow = floor!.validation
+      .map((v) => images[floor!.members[v]!]!)
+      .filter((i) => i.source === 'burrow')
+      .slice(0, 8);
     expect(burrow).toHaveLength(8);
     const model = await ModelSession.open(DEFAULT_MODEL);
     const out = await runImages(model, burrow, ['floor_logits'], { batchSize: 8, card });

@@ -15,20 +15,29 @@ export const CLASS_COLOURS: Record<string, [number, number, number]> = {
 };
 
 /** A JPEG of `rgb` with seeded per-pixel noise, width x height. */
-export async function writeNoisyImage(path: string, rgb: readonly [number, number, number], seed: number, width = 96, height = 72): Promise<void> {
+export async function writeNoisyImage(
+  path: string,
+  rgb: readonly [number, number, number],
+  seed: number,
+  width = 96,
+  height = 72,
+): Promise<void> {
   const random = seededRandom(seed);
   const pixels = Buffer.alloc(width * height * 3);
   for (let i = 0; i < width * height; i++) {
     const jitter = (random() - 0.5) * 40;
     for (let c = 0; c < 3; c++) pixels[i * 3 + c] = Math.max(0, Math.min(255, Math.round(rgb[c]! + jitter + (random() - 0.5) * 20)));
   }
-  await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 92 }).toFile(path);
+  await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 92 })
+    .toFile(path);
 }
 
 /** `<root>/<class>/<n>.jpg` for each class, `perClass` images each. */
 export async function writeFolderDataset(root: string, classes: readonly string[], perClass: number, seed = 1): Promise<void> {
   for (const [c, label] of classes.entries()) {
     mkdirSync(join(root, label), { recursive: true });
-    for (let i = 0; i < perClass; i++) await writeNoisyImage(join(root, label, `${i}.jpg`), CLASS_COLOURS[label]!, seed * 1000 + c * 100 + i);
+    for (let i = 0; i < perClass; i++)
+      await writeNoisyImage(join(root, label, `${i}.jpg`), CLASS_COLOURS[label]!, seed * 1000 + c * 100 + i);
   }
 }

@@ -36,7 +36,13 @@ describe('head writer', () => {
   const tiny = writeTinyModel(join(dir, 'base'));
   const heads = { floor: randomHead(4, 1), element: randomHead(5, 2) };
   const out = join(dir, 'trained.onnx');
-  const written = writeTrainedModel(tiny.modelPath, tiny.card, { floor: { head: heads.floor, uncertainBelow: 0.4 }, element: { head: heads.element, uncertainBelow: 0.5 } }, out, { name: 'trained' });
+  const written = writeTrainedModel(
+    tiny.modelPath,
+    tiny.card,
+    { floor: { head: heads.floor, uncertainBelow: 0.4 }, element: { head: heads.element, uncertainBelow: 0.5 } },
+    out,
+    { name: 'trained' },
+  );
 
   it('writes a model whose logits in ONNX Runtime equal the head applied in TypeScript to the embedding', async () => {
     const model = await ModelSession.open(written.modelPath);
@@ -101,7 +107,9 @@ describe('head writer', () => {
 
   it('refuses a head whose class count does not match the graph, naming the initializer and card field', () => {
     expect(() => checkHeadShapes(tiny.modelPath, { floor: randomHead(3, 1) })).toThrow(ModelError);
-    expect(() => checkHeadShapes(tiny.modelPath, { floor: randomHead(3, 1) })).toThrow(/'floor_head_w' is \[4,16\].*needs \[3,16\].*heads\.floor\.labels/);
+    expect(() => checkHeadShapes(tiny.modelPath, { floor: randomHead(3, 1) })).toThrow(
+      /'floor_head_w' is \[4,16\].*needs \[3,16\].*heads\.floor\.labels/,
+    );
   });
 
   it('refuses a base graph without head initializers for the head', () => {

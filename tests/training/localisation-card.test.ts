@@ -14,7 +14,12 @@ describe('localisation figures for the model card', () => {
   };
 
   it('turns the bench summary into percentages with one decimal, per named subset, in the order asked', () => {
-    const out = localisationProvenance(bench, { listed: 'boxed images in the validation split', all: 'all boxed images' }, 'boxes.csv', 'some are training images');
+    const out = localisationProvenance(
+      bench,
+      { listed: 'boxed images in the validation split', all: 'all boxed images' },
+      'boxes.csv',
+      'some are training images',
+    );
     expect(out.subsets.map((s) => s.subset)).toEqual(['boxed images in the validation split', 'all boxed images']);
     expect(out.subsets[1]!.labelledCam.pointingGamePercent).toBeCloseTo(52.7, 6);
     expect(out.subsets[1]!.centreBaseline.maskIouPercent).toBeCloseTo(32.6, 6);

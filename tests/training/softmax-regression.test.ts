@@ -55,11 +55,16 @@ describe('softmax regression', () => {
     const random = seededRandom(4);
     const rows: number[] = [];
     const labels: number[] = [];
-    for (let i = 0; i < 300; i++) rows.push(random() * 2 - 0.6), labels.push(0);
-    for (let i = 0; i < 30; i++) rows.push(random() * 2 - 0.4), labels.push(1);
+    for (let i = 0; i < 300; i++) (rows.push(random() * 2 - 0.6), labels.push(0));
+    for (let i = 0; i < 30; i++) (rows.push(random() * 2 - 0.4), labels.push(1));
     const x = Float32Array.from(rows);
     const recallOfRare = (weights?: Float32Array) => {
-      const { head } = trainSoftmax(x, labels, 2, { epochs: 300, learningRate: 0.05, l2: 0, ...(weights ? { classWeights: weights } : {}) });
+      const { head } = trainSoftmax(x, labels, 2, {
+        epochs: 300,
+        learningRate: 0.05,
+        l2: 0,
+        ...(weights ? { classWeights: weights } : {}),
+      });
       const logits = applyHead(head, x);
       const rare = labels.map((y, i) => i).filter((i) => labels[i] === 1);
       return rare.filter((i) => logits[i * 2 + 1]! > logits[i * 2]!).length / rare.length;
@@ -120,6 +125,8 @@ describe('softmax regression', () => {
   });
 
   it('refuses labels outside the class range', () => {
-    expect(() => trainSoftmax(Float32Array.from([1, 2]), [0, 3], 2, { epochs: 1, learningRate: 0.1, l2: 0 })).toThrow(/label 3 outside 0..1/);
+    expect(() => trainSoftmax(Float32Array.from([1, 2]), [0, 3], 2, { epochs: 1, learningRate: 0.1, l2: 0 })).toThrow(
+      /label 3 outside 0..1/,
+    );
   });
 });

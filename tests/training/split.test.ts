@@ -26,7 +26,7 @@ describe('group split', () => {
   // 30 groups of 1 to 4 consecutive frames, classes by group.
   const labels: number[] = [];
   const groups: string[] = [];
-  for (let g = 0; g < 30; g++) for (let k = 0; k <= g % 4; k++) labels.push(g % 3), groups.push(`g${g}`);
+  for (let g = 0; g < 30; g++) for (let k = 0; k <= g % 4; k++) (labels.push(g % 3), groups.push(`g${g}`));
 
   it('never puts frames of one group on both sides', () => {
     const { train, validation } = groupSplit(labels, groups, 0.2, 5);

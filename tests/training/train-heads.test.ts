@@ -16,7 +16,12 @@ describe('training heads on a frozen backbone', () => {
   let report: TrainReport;
   beforeAll(async () => {
     await writeFolderDataset(join(dir, 'data'), ['sandy', 'muddy', 'reef', 'fauna', 'algae', 'rocks'], 10);
-    report = await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'a.onnx'), options: { views: 2, epochs: 150, cacheDir: join(dir, 'cache') } });
+    report = await trainHeads({
+      model: tiny.modelPath,
+      data: join(dir, 'data'),
+      output: join(dir, 'a.onnx'),
+      options: { views: 2, epochs: 150, cacheDir: join(dir, 'cache') },
+    });
   });
 
   it('splits each head stratified 80/20 and adds the augmented views to training', () => {
@@ -41,17 +46,32 @@ describe('training heads on a frozen backbone', () => {
   });
 
   it('is deterministic under its seed: the same model file again', async () => {
-    await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'b.onnx'), options: { views: 2, epochs: 150, cacheDir: join(dir, 'cache') } });
+    await trainHeads({
+      model: tiny.modelPath,
+      data: join(dir, 'data'),
+      output: join(dir, 'b.onnx'),
+      options: { views: 2, epochs: 150, cacheDir: join(dir, 'cache') },
+    });
     expect(readFileSync(join(dir, 'b.onnx')).equals(readFileSync(join(dir, 'a.onnx')))).toBe(true);
   });
 
   it('gives other weights under another seed', async () => {
-    await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'c.onnx'), options: { views: 2, epochs: 150, seed: 2, cacheDir: join(dir, 'cache') } });
+    await trainHeads({
+      model: tiny.modelPath,
+      data: join(dir, 'data'),
+      output: join(dir, 'c.onnx'),
+      options: { views: 2, epochs: 150, seed: 2, cacheDir: join(dir, 'cache') },
+    });
     expect(readFileSync(join(dir, 'c.onnx')).equals(readFileSync(join(dir, 'a.onnx')))).toBe(false);
   });
 
   it('trains with the L2 penalty on the graph weights when asked, and says so in the card', async () => {
-    const raw = await trainHeads({ model: tiny.modelPath, data: join(dir, 'data'), output: join(dir, 'raw.onnx'), options: { views: 2, epochs: 150, penalty: 'raw', l2: 0.01, cacheDir: join(dir, 'cache') } });
+    const raw = await trainHeads({
+      model: tiny.modelPath,
+      data: join(dir, 'data'),
+      output: join(dir, 'raw.onnx'),
+      options: { views: 2, epochs: 150, penalty: 'raw', l2: 0.01, cacheDir: join(dir, 'cache') },
+    });
     for (const head of raw.heads) {
       expect(head.validation.overall.weightedAccuracy).toBeGreaterThanOrEqual(0.99);
       expect(head.writtenModelMaxLogitError).toBeLessThan(1e-3);
@@ -75,7 +95,18 @@ describe('training heads on a frozen backbone', () => {
 
   it('scores robustness per perturbation, with the drop from clean in points', async () => {
     const evaluation = await evaluateModel({ model: join(dir, 'a.onnx'), data: join(dir, 'data'), task: 'floor', robustness: true });
-    expect(evaluation.conditions.map((c) => c.condition)).toEqual(['clean', 'downscale', 'jpeg15', 'blur', 'bright+40', 'bright-40', 'contrast+40', 'contrast-40', 'hue+20', 'rov-bars']);
+    expect(evaluation.conditions.map((c) => c.condition)).toEqual([
+      'clean',
+      'downscale',
+      'jpeg15',
+      'blur',
+      'bright+40',
+      'bright-40',
+      'contrast+40',
+      'contrast-40',
+      'hue+20',
+      'rov-bars',
+    ]);
     const bars = evaluation.conditions.find((c) => c.condition === 'rov-bars')!;
     // The 12 % bars lie outside the card's 67 % centre crop: the model never sees them.
     expect(bars.dropPoints!.floor).toBeCloseTo(0, 6);

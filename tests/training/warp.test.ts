@@ -9,8 +9,18 @@ function gradient(width: number, height: number): Uint8Array {
 
 describe('projective warp', () => {
   it('solves a homography that maps its four points exactly', () => {
-    const dst: [number, number][] = [[0, 0], [10, 0], [10, 10], [0, 10]];
-    const src: [number, number][] = [[1, 2], [11, 1], [9, 12], [0, 9]];
+    const dst: [number, number][] = [
+      [0, 0],
+      [10, 0],
+      [10, 10],
+      [0, 10],
+    ];
+    const src: [number, number][] = [
+      [1, 2],
+      [11, 1],
+      [9, 12],
+      [0, 9],
+    ];
     const h = homographyFromPoints(dst, src);
     dst.forEach((p, i) => {
       const [u, v] = applyHomography(h, p[0], p[1]);

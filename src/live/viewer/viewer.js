@@ -21,7 +21,17 @@ const state = {
 };
 
 // Colours people expect for the default labels; other models' labels take the palette in order.
-const NAMED = { sandy: '#e6c229', muddy: '#7a5230', 'muddy-sand': '#b08d57', reef: '#e0457b', ripples: '#4fb3d9', fauna: '#f28e2b', algae: '#44c767', waste: '#9b6ad6', rocks: '#a0a0a0' };
+const NAMED = {
+  sandy: '#e6c229',
+  muddy: '#7a5230',
+  'muddy-sand': '#b08d57',
+  reef: '#e0457b',
+  ripples: '#4fb3d9',
+  fauna: '#f28e2b',
+  algae: '#44c767',
+  waste: '#9b6ad6',
+  rocks: '#a0a0a0',
+};
 const PALETTE = ['#e6c229', '#7a5230', '#b08d57', '#e0457b', '#4fb3d9', '#44c767', '#9b6ad6', '#f28e2b', '#a0a0a0'];
 const colourOf = (head, label) => {
   if (NAMED[label]) return NAMED[label];
@@ -48,7 +58,8 @@ function connect() {
     setPill($('connection'), 'open', 'connected');
     ws.send(JSON.stringify({ type: 'set', frames: $('show-frames').checked }));
   };
-  $('show-frames').onchange = () => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'set', frames: $('show-frames').checked }));
+  $('show-frames').onchange = () =>
+    ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'set', frames: $('show-frames').checked }));
   ws.onmessage = (event) => (typeof event.data === 'string' ? onJson(JSON.parse(event.data)) : onFrame(event.data));
   ws.onclose = () => {
     // The server went away (restart, network): keep the page and try again with backoff.
@@ -76,12 +87,16 @@ function onJson(m) {
     state.history = m.entries.slice();
     drawStrip();
   } else if (m.type === 'status') {
-    const text = m.state === 'reconnecting' ? `source: reconnecting (attempt ${m.attempt}, in ${m.retryInSeconds?.toFixed(1)} s)` : `source: ${m.state}`;
+    const text =
+      m.state === 'reconnecting'
+        ? `source: reconnecting (attempt ${m.attempt}, in ${m.retryInSeconds?.toFixed(1)} s)`
+        : `source: ${m.state}`;
     setPill($('source-status'), m.state, text);
     $('status-message').textContent = m.message ?? '';
   } else if (m.type === 'stats') {
     $('rates').textContent = `${m.inputFps.toFixed(1)} fps in / ${m.processedFps.toFixed(1)} fps out`;
-    $('latency').textContent = m.latencyMs.p50 === null ? 'latency -' : `latency p50 ${Math.round(m.latencyMs.p50)} ms, p95 ${Math.round(m.latencyMs.p95)} ms`;
+    $('latency').textContent =
+      m.latencyMs.p50 === null ? 'latency -' : `latency p50 ${Math.round(m.latencyMs.p50)} ms, p95 ${Math.round(m.latencyMs.p95)} ms`;
     $('dropped').textContent = `dropped ${(100 * m.droppedFraction).toFixed(0)} % · ${m.clients} viewer(s)`;
   } else if (m.type === 'result') {
     onResult(m);
@@ -162,7 +177,12 @@ function draw(bitmap, r) {
 function canvasMapping(view, width, height) {
   const sx = width / view.width;
   const sy = height / view.height;
-  return (rect) => ({ x: (rect.x - view.x) * sx, y: (rect.y - view.y) * sy, width: (rect.width ?? 0) * sx, height: (rect.height ?? 0) * sy });
+  return (rect) => ({
+    x: (rect.x - view.x) * sx,
+    y: (rect.y - view.y) * sy,
+    width: (rect.width ?? 0) * sx,
+    height: (rect.height ?? 0) * sy,
+  });
 }
 
 function dimOutside(crop, width, height) {
