@@ -10,7 +10,7 @@
  * cell features use the pooled features' mean and scale, so the mean of the cell logits is the
  * pooled logit. Pure maths, typed arrays, deterministic.
  */
-import type { LinearHead, TrainResult } from './softmax-regression.js';
+import { Adam, standardiser, toGraphHead, type LinearHead, type TrainResult } from './softmax-regression.js';
 
 export interface CellMaxTrainOptions {
   epochs: number;
@@ -46,11 +46,7 @@ export function trainCellMax(
   let cellWeightSum = 0;
   for (const y of cellMaps.labels) cellWeightSum += weightOf(y);
 
-  const mean = new Float64Array(d);
-  const scale = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]! / n;
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) scale[k]! += (x[i * d + k]! - mean[k]!) ** 2 / n;
-  for (let k = 0; k < d; k++) scale[k] = options.penalty === 'raw' ? 1 : Math.sqrt(scale[k]!) > 1e-8 ? Math.sqrt(scale[k]!) : 1;
+  const { mean, scale } = standardiser(x, n, d, { penalty: options.penalty });
   const z = new Float32Array(n * d);
   for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) z[i * d + k] = (x[i * d + k]! - mean[k]!) / scale[k]!;
   // Cell features, cell-major per image [cells, features] for contiguous dot products.
@@ -64,15 +60,10 @@ export function trainCellMax(
   const a = new Float64Array(classes);
   const gv = new Float64Array(classes * d);
   const ga = new Float64Array(classes);
-  const mv = new Float64Array(classes * d),
-    sv = new Float64Array(classes * d);
-  const ma = new Float64Array(classes),
-    sa = new Float64Array(classes);
+  const adamV = new Adam(classes * d, options.learningRate);
+  const adamA = new Adam(classes, options.learningRate);
   const logits = new Float64Array(classes);
   const argmaxCell = new Int32Array(classes);
-  const beta1 = 0.9,
-    beta2 = 0.999,
-    eps = 1e-8;
   const lossHistory: number[] = [];
 
   /** Softmax cross-entropy on `logits` for true class y; adds weight x gradient via `addGrad`. */
@@ -130,29 +121,10 @@ export function trainCellMax(
       gv[j]! += options.l2 * v[j]!;
     }
     lossHistory.push(loss + (options.l2 / 2) * penalty);
-    const c1 = 1 - beta1 ** epoch,
-      c2 = 1 - beta2 ** epoch;
-    const step = (p: Float64Array, g: Float64Array, mm: Float64Array, ss: Float64Array) => {
-      for (let j = 0; j < p.length; j++) {
-        mm[j] = beta1 * mm[j]! + (1 - beta1) * g[j]!;
-        ss[j] = beta2 * ss[j]! + (1 - beta2) * g[j]! ** 2;
-        p[j]! -= (options.learningRate * (mm[j]! / c1)) / (Math.sqrt(ss[j]! / c2) + eps);
-      }
-    };
-    step(v, gv, mv, sv);
-    step(a, ga, ma, sa);
+    adamV.step(v, gv, epoch);
+    adamA.step(a, ga, epoch);
   }
 
-  const weight = new Float32Array(classes * d);
-  const bias = new Float32Array(classes);
-  for (let c = 0; c < classes; c++) {
-    let b = a[c]!;
-    for (let k = 0; k < d; k++) {
-      weight[c * d + k] = v[c * d + k]! / scale[k]!;
-      b -= (v[c * d + k]! * mean[k]!) / scale[k]!;
-    }
-    bias[c] = b;
-  }
-  const head: LinearHead = { weight, bias, classes, features: d };
+  const head: LinearHead = toGraphHead(v, a, mean, scale, classes);
   return { head, lossHistory };
 }

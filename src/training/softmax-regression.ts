@@ -69,17 +69,7 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
   }
   if (weightSum <= 0) throw new Error('trainSoftmax: all sample weights are zero');
 
-  // Standardise (float64 statistics; features with no spread are left centred, sd taken as 1).
-  const mean = new Float64Array(d);
-  const sd = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]! / n;
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) sd[k]! += (x[i * d + k]! - mean[k]!) ** 2 / n;
-  for (let k = 0; k < d; k++) sd[k] = Math.sqrt(sd[k]!) > 1e-8 ? Math.sqrt(sd[k]!) : 1;
-  if ((options.penalty ?? 'standardised') === 'raw') sd.fill(1);
-  else if (options.sdFloorFraction) {
-    const floor = options.sdFloorFraction * median(sd);
-    for (let k = 0; k < d; k++) sd[k] = Math.max(sd[k]!, floor);
-  }
+  const { mean, scale: sd } = standardiser(x, n, d, options);
   const z = new Float32Array(n * d);
   for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) z[i * d + k] = (x[i * d + k]! - mean[k]!) / sd[k]!;
 
@@ -87,14 +77,9 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
   const a = new Float64Array(classes);
   const gv = new Float64Array(classes * d);
   const ga = new Float64Array(classes);
-  const mv = new Float64Array(classes * d),
-    sv = new Float64Array(classes * d);
-  const ma = new Float64Array(classes),
-    sa = new Float64Array(classes);
+  const adamV = new Adam(classes * d, options.learningRate);
+  const adamA = new Adam(classes, options.learningRate);
   const logits = new Float64Array(classes);
-  const beta1 = 0.9,
-    beta2 = 0.999,
-    eps = 1e-8;
   const lossHistory: number[] = [];
 
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
@@ -130,30 +115,77 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
       gv[j]! += options.l2 * v[j]!;
     }
     lossHistory.push(loss + (options.l2 / 2) * penalty);
-    const c1 = 1 - beta1 ** epoch,
-      c2 = 1 - beta2 ** epoch;
-    const step = (p: Float64Array, g: Float64Array, m: Float64Array, s: Float64Array) => {
-      for (let j = 0; j < p.length; j++) {
-        m[j] = beta1 * m[j]! + (1 - beta1) * g[j]!;
-        s[j] = beta2 * s[j]! + (1 - beta2) * g[j]! ** 2;
-        p[j]! -= (options.learningRate * (m[j]! / c1)) / (Math.sqrt(s[j]! / c2) + eps);
-      }
-    };
-    step(v, gv, mv, sv);
-    step(a, ga, ma, sa);
+    adamV.step(v, gv, epoch);
+    adamA.step(a, ga, epoch);
   }
 
+  return { head: toGraphHead(v, a, mean, sd, classes), lossHistory };
+}
+
+/**
+ * Per-feature centring and scale for training in standardised space (float64 statistics; a feature with
+ * no spread is left centred with scale 1). `raw` keeps scale 1 so the L2 penalty falls on the graph's
+ * weights; `sdFloorFraction` keeps every scale at least that fraction of the median.
+ */
+export function standardiser(
+  x: Float32Array,
+  n: number,
+  d: number,
+  options: { penalty?: 'standardised' | 'raw'; sdFloorFraction?: number },
+): { mean: Float64Array; scale: Float64Array } {
+  const mean = new Float64Array(d);
+  const scale = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]! / n;
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) scale[k]! += (x[i * d + k]! - mean[k]!) ** 2 / n;
+  for (let k = 0; k < d; k++) scale[k] = Math.sqrt(scale[k]!) > 1e-8 ? Math.sqrt(scale[k]!) : 1;
+  if ((options.penalty ?? 'standardised') === 'raw') scale.fill(1);
+  else if (options.sdFloorFraction) {
+    const floor = options.sdFloorFraction * median(scale);
+    for (let k = 0; k < d; k++) scale[k] = Math.max(scale[k]!, floor);
+  }
+  return { mean, scale };
+}
+
+/** Adam (beta1 0.9, beta2 0.999, eps 1e-8) with its moments for one parameter vector. */
+export class Adam {
+  private readonly m: Float64Array;
+  private readonly s: Float64Array;
+
+  constructor(
+    size: number,
+    private readonly learningRate: number,
+  ) {
+    this.m = new Float64Array(size);
+    this.s = new Float64Array(size);
+  }
+
+  /** Updates `p` in place from gradient `g` at step `t` (1-based, for the bias correction). */
+  step(p: Float64Array, g: Float64Array, t: number): void {
+    const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
+    const c1 = 1 - beta1 ** t;
+    const c2 = 1 - beta2 ** t;
+    for (let j = 0; j < p.length; j++) {
+      this.m[j] = beta1 * this.m[j]! + (1 - beta1) * g[j]!;
+      this.s[j] = beta2 * this.s[j]! + (1 - beta2) * g[j]! ** 2;
+      p[j]! -= (this.learningRate * (this.m[j]! / c1)) / (Math.sqrt(this.s[j]! / c2) + eps);
+    }
+  }
+}
+
+/** Standardised-space weights `v` [classes, d] and biases `a` to the graph's: W = v / scale, b = a - W . mean. */
+export function toGraphHead(v: Float64Array, a: Float64Array, mean: Float64Array, scale: Float64Array, classes: number): LinearHead {
+  const d = mean.length;
   const weight = new Float32Array(classes * d);
   const bias = new Float32Array(classes);
   for (let c = 0; c < classes; c++) {
     let b = a[c]!;
     for (let k = 0; k < d; k++) {
-      weight[c * d + k] = v[c * d + k]! / sd[k]!;
-      b -= (v[c * d + k]! * mean[k]!) / sd[k]!;
+      weight[c * d + k] = v[c * d + k]! / scale[k]!;
+      b -= (v[c * d + k]! * mean[k]!) / scale[k]!;
     }
     bias[c] = b;
   }
-  return { head: { weight, bias, classes, features: d }, lossHistory };
+  return { weight, bias, classes, features: d };
 }
 
 function median(values: Float64Array): number {
