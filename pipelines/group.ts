@@ -95,7 +95,7 @@ class SceneCollector {
   private readonly groupOfScene = new Map<number, GroupRecord>();
   private embeddingLength = 0;
 
-  constructor(private readonly options: GroupPipelineOptions) {
+  constructor(options: GroupPipelineOptions) {
     if (options.revisits) this.index = new SceneIndex({ hashBits: options.revisitHashBits, minCosine: options.revisitMinCosine });
   }
 

@@ -7,7 +7,7 @@ import { parseFlags } from '../config/flags.js';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Option, type Command } from 'commander';
-import { concatMap, lastValueFrom, type Observable } from 'rxjs';
+import { concatMap, type Observable } from 'rxjs';
 import sharp from 'sharp';
 import { annotateSchema, type AnnotateOptions } from '../config/explain.js';
 import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';

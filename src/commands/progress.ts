@@ -6,11 +6,7 @@ export class Progress {
   private bar: cliProgress.SingleBar | undefined;
   private readonly startedMs = Date.now();
 
-  constructor(
-    private readonly label: string,
-    quiet: boolean,
-    private readonly stream: NodeJS.WriteStream = process.stderr,
-  ) {
+  constructor(label: string, quiet: boolean, stream: NodeJS.WriteStream = process.stderr) {
     if (quiet || !stream.isTTY) return;
     this.bar = new cliProgress.SingleBar(
       {

@@ -16,7 +16,7 @@ import { DecodeError, InputError } from '../errors.js';
 import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
 import type { Frame, Rect, Size } from '../types.js';
 import { fluent } from './binaries.js';
-import { isUrl, probeVideo, type VideoInfo } from './probe.js';
+import { probeVideo, type VideoInfo } from './probe.js';
 import { FlowControl } from './flow-control.js';
 
 export interface DecodeOptions {

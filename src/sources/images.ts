@@ -24,11 +24,6 @@ export interface ReadImagesOptions {
   onUnreadable?: (path: string, message: string) => void;
 }
 
-function isImagePath(path: string): boolean {
-  const dot = path.lastIndexOf('.');
-  return dot >= 0 && (IMAGE_EXTENSIONS as readonly string[]).includes(path.slice(dot + 1).toLowerCase());
-}
-
 /** Folders expanded to their images (recursively, sorted), files kept in the given order. */
 export async function listImages(pathsOrDir: string | readonly string[]): Promise<string[]> {
   const paths: string[] = [];

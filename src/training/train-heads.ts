@@ -12,7 +12,7 @@ import { drawView } from './augment.js';
 import { labelCounts, loadDataset, type LabelledImage } from './dataset.js';
 import { runImages, type ModelInputItem } from './embed.js';
 import { evaluateHead, thresholdForFraction, type HeadEvaluation } from './evaluation.js';
-import { checkHeadShapes, writeTrainedModel, type TrainedHead } from './head-writer.js';
+import { writeTrainedModel, type TrainedHead } from './head-writer.js';
 import { headLabels, headsForTask } from './heads.js';
 import { applyHead, balancedClassWeights, trainSoftmax } from './softmax-regression.js';
 import { groupSplit, stratifiedSplit } from './split.js';

@@ -1,8 +1,8 @@
 /** `rovlens annotate` as a user runs it: happy paths in-process, bad calls through the built CLI. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { firstValueFrom } from 'rxjs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,16 +10,10 @@ import { parseAnnotateOptions, runAnnotate } from '../../src/commands/annotate.j
 import { ffmpegPath, ffprobePath } from '../../src/sources/binaries.js';
 import { decodeVideo } from '../../src/sources/ffmpeg.js';
 import { describeWithData, sharedPath } from '../helpers/shared-data.js';
+import { runCliSync } from '../helpers/cli.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const rovlens = (...args: string[]) => {
-  const run = spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ROVLENS_DEBUG: '' },
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-};
+const rovlens = runCliSync;
 
 function probeFrames(path: string): { width: number; height: number; frames: number; codec: string } {
   const run = spawnSync(
@@ -65,7 +59,6 @@ describe('rovlens annotate', () => {
     await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 30, g: 200, b: 30 } } })
       .png()
       .toFile(join(images, 'b.png'));
-    if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   });
 
   it('writes an H.264 video with one annotated frame per sampled instant, and a contact sheet', async () => {

@@ -1,5 +1,5 @@
 /** Runs the CLI as a user does: a separate node process on bin/rovlens.js (compiled by global setup). */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/rovlens.js');
@@ -31,4 +31,10 @@ export function runCli(
     });
     options.onSpawn?.(child);
   });
+}
+
+/** The same, synchronously, for short commands; ROVLENS_DEBUG is cleared so no stack trace leaks in. */
+export function runCliSync(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ROVLENS_DEBUG: '' } });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }

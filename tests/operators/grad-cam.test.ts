@@ -9,7 +9,7 @@ import { predictBatch } from '../../src/model/predict.js';
 import { cropResizeFrame } from '../../src/operators/crop-resize.js';
 import { gradCam } from '../../src/operators/grad-cam.js';
 import { UsageError } from '../../src/errors.js';
-import type { Frame, FrameResult, Rect } from '../../src/types.js';
+import type { Frame, Rect } from '../../src/types.js';
 import { solidFrame, withPatch } from '../helpers/frames.js';
 import { TINY_SIZE, writeTinyModel } from '../helpers/tiny-model.js';
 

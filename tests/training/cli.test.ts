@@ -1,28 +1,19 @@
 /** The `train` and `evaluate` commands as a user runs them: the built CLI in a child process. */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCliSync } from '../helpers/cli.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { writeFolderDataset } from './fixtures.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const rovlens = (...args: string[]) => {
-  const run = spawnSync(process.execPath, [join(root, 'bin', 'rovlens.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ROVLENS_DEBUG: '' },
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-};
+const rovlens = runCliSync;
 
 describe('rovlens train and evaluate (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rovlens-cli-train-'));
   const tiny = writeTinyModel(join(dir, 'base'));
   const cache = join(dir, 'cache');
   beforeAll(async () => {
-    // `npm test` builds first; build here only when run on its own from a clean checkout.
-    if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
     await writeFolderDataset(join(dir, 'data'), ['sandy', 'muddy', 'reef'], 6);
   });
 
