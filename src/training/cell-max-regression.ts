@@ -10,7 +10,7 @@
  * cell features use the pooled features' mean and scale, so the mean of the cell logits is the
  * pooled logit. Pure maths, typed arrays, deterministic.
  */
-import { Adam, standardiser, toGraphHead, type LinearHead, type TrainResult } from './softmax-regression.js';
+import { Adam, addL2, standardiser, toGraphHead, type LinearHead, type TrainResult } from './softmax-regression.js';
 
 export interface CellMaxTrainOptions {
   epochs: number;
@@ -115,12 +115,7 @@ export function trainCellMax(
         });
       }
     }
-    let penalty = 0;
-    for (let j = 0; j < v.length; j++) {
-      penalty += v[j]! ** 2;
-      gv[j]! += options.l2 * v[j]!;
-    }
-    lossHistory.push(loss + (options.l2 / 2) * penalty);
+    lossHistory.push(loss + addL2(v, gv, options.l2));
     adamV.step(v, gv, epoch);
     adamA.step(a, ga, epoch);
   }

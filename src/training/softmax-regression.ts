@@ -109,12 +109,7 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
         for (let k = 0; k < d; k++) gv[w + k]! += g * z[row + k]!;
       }
     }
-    let penalty = 0;
-    for (let j = 0; j < v.length; j++) {
-      penalty += v[j]! ** 2;
-      gv[j]! += options.l2 * v[j]!;
-    }
-    lossHistory.push(loss + (options.l2 / 2) * penalty);
+    lossHistory.push(loss + addL2(v, gv, options.l2));
     adamV.step(v, gv, epoch);
     adamA.step(a, ga, epoch);
   }
@@ -144,6 +139,16 @@ export function standardiser(
     for (let k = 0; k < d; k++) scale[k] = Math.max(scale[k]!, floor);
   }
   return { mean, scale };
+}
+
+/** Adds the L2 gradient `l2 * v` to `gv`; returns the penalty `l2 / 2 * |v|^2` for the loss. */
+export function addL2(v: Float64Array, gv: Float64Array, l2: number): number {
+  let squares = 0;
+  for (let j = 0; j < v.length; j++) {
+    squares += v[j]! ** 2;
+    gv[j]! += l2 * v[j]!;
+  }
+  return (l2 / 2) * squares;
 }
 
 /** Adam (beta1 0.9, beta2 0.999, eps 1e-8) with its moments for one parameter vector. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { WebSocket } from 'ws';
 import { BIN, runCli } from '../helpers/cli.js';
-import { ffmpeg } from '../helpers/clips.js';
+import { CODECS, ffmpeg, makeClip } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { decodeFrame, type ResultMessage, type ServerMessage } from '../../src/live/protocol.js';
 import { jpegSize } from '../../src/live/jpeg-size.js';
@@ -19,20 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('rovlens live (command line)', () => {
   describe('good calls', () => {
     it('plays a file in real time to a viewer with the right token, refuses a wrong token, and exits 0 at the end', async () => {
-      const clip = join(dir, 'clip.mp4');
-      ffmpeg([
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=256x192:rate=10:duration=3',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-pix_fmt',
-        'yuv420p',
-        clip,
-      ]);
+      const clip = makeClip('live-256x192-3s', { width: 256, height: 192, seconds: 3, fps: 10, codec: [...CODECS.h264], ext: 'mp4' });
       const args = ['live', clip, '--realtime', '--port', '0', '--model', tiny.modelPath, '--overlay', 'server', '--display-width', '160'];
       const child = spawn(process.execPath, [BIN, ...args], {
         env: { ...process.env, ROVLENS_LIVE_TOKEN: 'sea-floor-secret' },

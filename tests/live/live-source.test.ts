@@ -4,6 +4,7 @@ import { liveSourceSchema, type LiveSourceOptions } from '../../src/config/live.
 import { backoffSeconds, inputOptionsFor, liveSource, sourceKind, type LiveEvent } from '../../src/sources/live.js';
 import { InputError, SourceError } from '../../src/errors.js';
 import { freeUdpPort, udpSender, type UdpSender } from './udp-sender.js';
+import { CODECS, makeClip } from '../helpers/clips.js';
 
 const senders: UdpSender[] = [];
 afterEach(() => senders.splice(0).forEach((s) => s.stop()));
@@ -143,30 +144,7 @@ describe('liveSource', () => {
 
     it('plays a file and ends when it ends', async () => {
       // A one-second generated clip (lavfi), played at its own rate.
-      const { mkdtempSync } = await import('node:fs');
-      const { join } = await import('node:path');
-      const { tmpdir } = await import('node:os');
-      const { execFileSync } = await import('node:child_process');
-      const { ffmpegPath } = await import('../../src/sources/binaries.js');
-      const clip = join(mkdtempSync(join(tmpdir(), 'rovlens-live-')), 'clip.mp4');
-      execFileSync(ffmpegPath(), [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=96x64:rate=10',
-        '-t',
-        '1',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-pix_fmt',
-        'yuv420p',
-        clip,
-      ]);
+      const clip = makeClip('live-96x64-1s', { width: 96, height: 64, seconds: 1, fps: 10, codec: [...CODECS.h264], ext: 'mp4' });
       const started = Date.now();
       const events = await lastValueFrom(liveSource(clip, options({ realtime: true })).pipe(toArray()));
       const elapsedSeconds = (Date.now() - started) / 1000;
