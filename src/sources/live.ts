@@ -76,12 +76,18 @@ export function liveSource(input: string, options: LiveSourceOptions, decode: Li
     let current: Subscription | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
     let spilledFile: string | undefined;
+    // A stream's timestamps and frame numbers start again at each connection. The session keeps one
+    // clock: a reconnected stream continues from the last frame plus the time it was away, so a
+    // recording (--record) and the viewer's timeline never go backwards.
+    let frames = 0;
+    let last: { ptsSeconds: number; atMs: number } | undefined;
     const status = (s: LiveStatus) => subscriber.next({ type: 'status', status: s });
 
     const connect = () => {
       let gotFrame = false;
+      let offsetSeconds: number | undefined;
       if (attempt === 0) status({ state: 'connecting', attempt: 0 });
-      const frames = defer(() => {
+      const decoded = defer(() => {
         // Unsubscribing (a stall, the end of the run) kills a probe still waiting on a silent source.
         const abort = new AbortController();
         return from(probeLive(input, kind, inputOptions, options.connectTimeoutSeconds, abort.signal)).pipe(finalize(() => abort.abort()));
@@ -106,13 +112,19 @@ export function liveSource(input: string, options: LiveSourceOptions, decode: Li
             ),
         }),
       );
-      current = frames.subscribe({
+      current = decoded.subscribe({
         next: (frame) => {
           if (!gotFrame) {
             gotFrame = true;
             attempt = 0;
             status({ state: 'live', attempt: 0 });
           }
+          if (kind === 'stream' || kind === 'device') {
+            offsetSeconds ??= last ? last.ptsSeconds + (Date.now() - last.atMs) / 1000 - frame.ptsSeconds : 0;
+            frame = { ...frame, ptsSeconds: frame.ptsSeconds + offsetSeconds, index: frames };
+            last = { ptsSeconds: frame.ptsSeconds, atMs: Date.now() };
+          }
+          frames++;
           subscriber.next({ type: 'frame', frame });
         },
         error: (error) => retry(error, gotFrame),

@@ -140,6 +140,12 @@ describe('liveSource', () => {
       expect(retries[0]!.retryInSeconds).toBeCloseTo(0.1, 6);
       expect(retries[1]!.retryInSeconds).toBeCloseTo(0.2, 6);
       expect(framesAfterReturn).toBe(3);
+      // One clock for the session: times and frame numbers go on increasing across the reconnection.
+      const frames = seen.flatMap((e) => (e.type === 'frame' ? [e.frame] : []));
+      frames.slice(1).forEach((f, i) => {
+        expect(f.ptsSeconds).toBeGreaterThan(frames[i]!.ptsSeconds);
+        expect(f.index).toBe(frames[i]!.index + 1);
+      });
     }, 30_000);
 
     it('plays a file and ends when it ends', async () => {
