@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 
 export const TASKS = ['floor', 'element', 'both'] as const;
 export type Task = (typeof TASKS)[number];
-export const SPLITS = ['auto', 'group', 'stratified'] as const;
+export const SPLITS = ['auto', 'group', 'near-duplicates', 'stratified'] as const;
 
 /** Labels in a manifest that mean "no answer" for that head: such rows are skipped for that head. */
 export const SKIPPED_LABELS = ['none', 'unsure', ''] as const;
@@ -22,7 +22,12 @@ export const trainingOptionsSchema = z
       .max(2 ** 31 - 1)
       .default(1)
       .describe('seed for the split, the augmentation and training'),
-    split: z.enum(SPLITS).default('auto').describe("'group' when the data has groups ('auto'), else stratified"),
+    split: z
+      .enum(SPLITS)
+      .default('auto')
+      .describe(
+        "'auto': by the data's groups when every image has one, else stratified; 'near-duplicates': by groups found by hashing the images",
+      ),
     validationFraction: z.number().min(0.05).max(0.5).default(0.2).describe('share of each class held out for validation'),
     views: z.number().int().min(0).max(16).default(3).describe('augmented views per training image, besides the clean one'),
     inputSizePx: z

@@ -2,7 +2,7 @@
  * `rovlens evaluate` as a library function: a model's own outputs (ONNX Runtime, the card's crop
  * and input size) on labelled images, clean and, with robustness, under each perturbation.
  */
-import { robustnessSchema, trainingOptionsSchema, type RobustnessSettings, type Task } from '../config/training.js';
+import { SPLITS, robustnessSchema, trainingOptionsSchema, type RobustnessSettings, type Task } from '../config/training.js';
 import { ModelError } from '../errors.js';
 import { ModelSession } from '../model/session.js';
 import { loadDataset } from './dataset.js';
@@ -11,6 +11,7 @@ import { evaluateHead, type HeadEvaluation } from './evaluation.js';
 import { headLabels, headsForTask } from './heads.js';
 import { perturbations, type Perturbation } from './robustness.js';
 import { headSplits } from './train-heads.js';
+import { withNearDuplicateGroups } from './near-duplicates.js';
 
 export interface EvaluateRequest {
   model: string;
@@ -19,7 +20,7 @@ export interface EvaluateRequest {
   batchSize?: number;
   robustness?: boolean | Partial<RobustnessSettings>;
   /** Evaluate each head on the validation part of the split `train` makes with these options. */
-  validationOnly?: { seed?: number; validationFraction?: number; split?: 'auto' | 'group' | 'stratified' };
+  validationOnly?: { seed?: number; validationFraction?: number; split?: (typeof SPLITS)[number] };
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -46,7 +47,8 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
     const card = model.card;
     const heads = headsForTask(card, request.task ?? 'both');
     const dataset = loadDataset(request.data, headLabels(card, heads), headLabels(card, Object.keys(card.heads)));
-    const images = dataset.images;
+    const nearDuplicates = request.validationOnly?.split === 'near-duplicates';
+    const images = nearDuplicates ? await withNearDuplicateGroups(dataset.images, card.crop) : dataset.images;
     // Per head: the dataset images it is scored on.
     let scored: Record<string, number[]>;
     if (request.validationOnly) {

@@ -15,6 +15,7 @@ import { evaluateHead, thresholdForFraction, type HeadEvaluation } from './evalu
 import { writeTrainedModel, type TrainedHead } from './head-writer.js';
 import { headLabels, headsForTask } from './heads.js';
 import { applyHead, balancedClassWeights, trainSoftmax } from './softmax-regression.js';
+import { withNearDuplicateGroups } from './near-duplicates.js';
 import { groupSplit, stratifiedSplit } from './split.js';
 
 export interface TrainRequest {
@@ -71,7 +72,7 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
       : base;
     const heads = headsForTask(base, options.task);
     const dataset = loadDataset(request.data, headLabels(base, heads), headLabels(base, Object.keys(base.heads)));
-    const images = dataset.images;
+    const images = options.split === 'near-duplicates' ? await withNearDuplicateGroups(dataset.images, base.crop) : dataset.images;
 
     const splits = headSplits(images, base, heads, options);
 
@@ -261,7 +262,10 @@ export function headSplits(
     const y = members.map((i) => labels.indexOf(images[i]!.labels[head]!));
     if (new Set(y).size < 2) throw new InputError(`the data has fewer than two ${head} classes: nothing to train or validate`);
     const groups = members.map((i) => images[i]!.group);
-    const byGroup = options.split === 'group' || (options.split === 'auto' && groups.every((g) => g !== undefined));
+    const byGroup =
+      options.split === 'group' ||
+      options.split === 'near-duplicates' ||
+      (options.split === 'auto' && groups.every((g) => g !== undefined));
     if (byGroup && groups.some((g) => g === undefined))
       throw new InputError('--split group needs a group for every image (a manifest with a group column)');
     const local = byGroup
