@@ -142,6 +142,22 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       };
       options.flow?.onDrain(() => stdout?.resume());
 
+      // ffmpeg has exited (or failed): frames still in the pipe are delivered first, so a failure
+      // part-way (a truncated file) loses nothing that was decoded.
+      const finish = (error?: Error) => {
+        if (finished) return;
+        finished = true;
+        const flush = () => {
+          emitReady();
+          stats.frames = emitted;
+          options.onEnd?.(stats);
+          if (error) subscriber.error(describeFailure(input, error, recentLines, emitted));
+          else subscriber.complete();
+        };
+        if (stdout && !stdout.readableEnded && !stdout.destroyed) stdout.once('close', flush);
+        else flush();
+      };
+
       command = fluent(isPipe(input) ? process.stdin : input)
         .inputOptions(inputOptions)
         .videoFilters(filters)
@@ -166,27 +182,8 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
           recentLines.push(line);
           if (recentLines.length > 20) recentLines.shift();
         })
-        .on('error', (error: Error) => {
-          if (finished) return;
-          finished = true;
-          emitReady();
-          stats.frames = emitted;
-          options.onEnd?.(stats);
-          subscriber.error(describeFailure(input, error, recentLines, emitted));
-        })
-        .on('end', () => {
-          if (finished) return;
-          finished = true;
-          // stdout may still hold bytes when 'end' fires: drain it first.
-          const flush = () => {
-            emitReady();
-            stats.frames = emitted;
-            options.onEnd?.(stats);
-            subscriber.complete();
-          };
-          if (stdout && !stdout.readableEnded) stdout.once('end', flush);
-          else flush();
-        });
+        .on('error', (error: Error) => finish(error))
+        .on('end', () => finish());
 
       stdout = command.pipe() as Readable;
       let current = Buffer.allocUnsafe(frameBytes);
