@@ -88,15 +88,26 @@ interface OutputPlan {
   shared: boolean;
 }
 
-function planOutputs(options: TimelineOptions): OutputPlan {
+function planOutputs(inputs: readonly string[], options: TimelineOptions): OutputPlan {
   const ext = options.format === 'csv' ? '.csv' : '.jsonl';
   const out = options.output;
   const isDir = out !== undefined && (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory()));
   if (!isDir) return { timeline: () => out, segments: () => options.segments, shared: true };
-  const stem = (input: string) => basename(input, extname(input)) || 'stream';
+  if (options.segments !== undefined) {
+    throw new UsageError('--segments: with a folder output, each input gets its segments file in that folder; leave --segments out');
+  }
+  // One stem per input; inputs with the same name from different folders get -2, -3, ...
+  const stems = new Map<string, string>();
+  const used = new Map<string, number>();
+  for (const input of inputs) {
+    const base = basename(input, extname(input)) || 'stream';
+    const n = (used.get(base) ?? 0) + 1;
+    used.set(base, n);
+    stems.set(input, n === 1 ? base : `${base}-${n}`);
+  }
   return {
-    timeline: (input) => join(out, `${stem(input)}.timeline${ext}`),
-    segments: (input) => options.segments ?? join(out, `${stem(input)}.segments.csv`),
+    timeline: (input) => join(out, `${stems.get(input)}.timeline${ext}`),
+    segments: (input) => join(out, `${stems.get(input)}.segments.csv`),
     shared: false,
   };
 }
@@ -116,7 +127,7 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     }
   });
   if (!inputs.length) return missing;
-  const plan = planOutputs(options);
+  const plan = planOutputs(inputs, options);
   if (options.output !== undefined && options.output === options.segments)
     throw new UsageError('--output and --segments must be different files');
   // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact Grad-CAM).

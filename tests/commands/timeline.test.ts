@@ -77,6 +77,15 @@ describe('rovlens timeline (spawned as a user runs it, tiny model)', () => {
       expect(lines.map((l) => l.ptsSeconds)).toEqual([0, 5]);
       expect(existsSync(join(dir, `${stem}.segments.csv`))).toBe(true);
     }
+    // Same file name from two folders: the second gets its own files, nothing is overwritten.
+    const twin = join(tmpFile('cli-twin'), 'seafloor-sd.mp4');
+    mkdirSync(join(twin, '..'), { recursive: true });
+    copyFileSync(SD, twin);
+    rmSync(dir, { recursive: true, force: true });
+    expect((await runCli(['timeline', SD, twin, '--model', model, '-o', `${dir}/`, '--every', '5', '-q'])).code).toBe(0);
+    expect(existsSync(join(dir, 'seafloor-sd.timeline.csv')) && existsSync(join(dir, 'seafloor-sd-2.timeline.csv'))).toBe(true);
+    const both = await runCli(['timeline', SD, '--model', model, '-o', `${dir}/`, '--segments', 'segments.csv', '-q']);
+    expect(both.code).toBe(2);
   });
 
   it('stops on SIGTERM with exit code 130, every row complete and no ffmpeg left behind', async () => {
