@@ -229,8 +229,8 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="only compare the torch rebuild with finetune-reference.ts's ONNX Runtime outputs")
     parser.add_argument("--epochs", type=int, default=6, help="most epochs; the best on the selection split is kept")
     parser.add_argument("--batch-size", type=int, default=24)
-    parser.add_argument("--lr-backbone", type=float, default=1e-4)
-    parser.add_argument("--lr-heads", type=float, default=1e-3)
+    parser.add_argument("--lr-backbone", type=float, default=2e-5, help="peak; cosine decay to 0 over --epochs")
+    parser.add_argument("--lr-heads", type=float, default=2e-4, help="peak; cosine decay to 0 over --epochs")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--frozen-nodes", type=int, default=0, help="leave the first N Conv nodes' weights frozen (speed on CPU)")
     parser.add_argument("--threads", type=int, default=2)
@@ -305,6 +305,11 @@ def main() -> None:
     head_params = [p for k, p in net.params.items() if p.requires_grad and k in head_keys]
     optimiser = torch.optim.AdamW([{"params": backbone, "lr": args.lr_backbone}, {"params": head_params, "lr": args.lr_heads}],
                                   weight_decay=args.weight_decay)
+    steps_per_epoch = math.ceil(len(fit) / args.batch_size)
+    # Cosine decay over the whole run, per step: late epochs move the weights less, so neighbouring
+    # epochs differ less and the selection split picks among settled models, not among jumps.
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * min(1.0, step / (args.epochs * steps_per_epoch)))))
     print(f"trainable: backbone {sum(p.numel() for p in backbone)} values, heads {sum(p.numel() for p in head_params)}", flush=True)
 
     weights = {}
@@ -355,6 +360,7 @@ def main() -> None:
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+            schedule.step()
             total += float(loss)
             batches += 1
         scores = score_selection()
@@ -392,7 +398,7 @@ def main() -> None:
         "epochs": best[1],
         "epochsChosenBy": f"best mean of both heads' weighted accuracy on the selection split (floor {len(selection.get('floor', []))}, "
                           f"element {len(selection.get('element', []))} images) after each of {args.epochs} epochs",
-        "settings": {k: getattr(args, k) for k in ("batch_size", "lr_backbone", "lr_heads", "weight_decay", "frozen_nodes", "seed")},
+        "settings": {k: getattr(args, k) for k in ("epochs", "batch_size", "lr_backbone", "lr_heads", "weight_decay", "frozen_nodes", "seed")},
         "augmentation": "mirror, zoom 0.75-1, rotation +-10 deg, shift +-8 %, JPEG quality 15-80 (30 %), downscale to 20-60 % (30 %), "
                         "blur sigma 0.5-2 (30 %), hue +-15 deg, saturation and contrast +-30-35 %, brightness +-40 %",
         "history": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in e.items()} for e in history],
