@@ -129,7 +129,7 @@ export function provenanceFor(train: TrainReport, evaluation: EvaluateReport, ba
     },
     knownWeaknesses: {
       general:
-        'Floor type is confounded with the camera: muddy comes almost only from two ROV/towed-camera sources, sandy and reef mostly from diver photos and one turbid-green site; per-source accuracy below shows how much of the score is the camera. Much of the fauna is open-water jellyfish. muddy-sand and ripples are nearly absent. Burned-in overlay text is evidence to the heads: on the JAMSTEC litter clip the waste CAM peaked on the telemetry text in the top-right corner in 5 of 8 frames sampled every 5 s (rovlens annotate, checked by eye).',
+        'Floor type is confounded with the camera: muddy comes almost only from two ROV/towed-camera sources, sandy and reef mostly from diver photos and one turbid-green site; per-source accuracy below shows how much of the score is the camera. Much of the fauna is open-water jellyfish. muddy-sand and ripples are nearly absent. Burned-in overlay text is evidence to the heads: on the JAMSTEC litter clip the waste CAM peaked on or just below the telemetry text in the top-right corner in 5 of 8 frames sampled every 5 s (rovlens annotate, checked by eye).',
       ...Object.fromEntries(train.heads.map((h) => [h.head, knownWeaknesses(h, base.heads[h.head]!.labels)])),
     },
     metrics: {
