@@ -21,7 +21,7 @@ import { runImages } from '../../src/training/embed.js';
 import { evaluateModel } from '../../src/training/evaluate-model.js';
 import { thresholdForFraction, type HeadEvaluation } from '../../src/training/evaluation.js';
 import { headLabels } from '../../src/training/heads.js';
-import { localisationProvenance, type LocalisationBenchSummary } from '../../src/training/localisation-card.js';
+import { boxedLocalisationProvenance } from '../../src/training/localisation-card.js';
 import { headSplits } from '../../src/training/train-heads.js';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -79,21 +79,10 @@ const clean = evaluation.conditions[0]!;
 const finetuning = tuned.provenance?.finetuning as Record<string, unknown>;
 
 const localisation = values.localisation
-  ? (() => {
-      const bench = JSON.parse(readFileSync(values.localisation!, 'utf8')) as LocalisationBenchSummary;
-      const listed = bench.summary.listed?.centre?.n;
-      return localisationProvenance(
-        bench,
-        {
-          all: 'all boxed images',
-          'single, < 30 %': "single instance, box under 30 % of the frame (the issue's target set)",
-          listed: 'boxed images in the validation split of the element head',
-          'listed single': 'of those, single and under 30 %',
-        },
-        `boxes.csv beside the development manifest (${bench.images} images with a rough box around the main element${listed !== undefined ? `; ${listed} of them in the validation split` : ''}), the model's crop and input size`,
-        'the boxed images are development images: most lie in the training groups of the element head (the fine-tuned backbone and heads were fitted on most of them with their element labels, never on their boxes); the subset in the validation split is small. Boxes are rough (+-0.02), drawn by eye',
-      );
-    })()
+  ? boxedLocalisationProvenance(
+      values.localisation,
+      'the boxed images are development images: most lie in the training groups of the element head (the fine-tuned backbone and heads were fitted on most of them with their element labels, never on their boxes); the subset in the validation split is small. Boxes are rough (+-0.02), drawn by eye',
+    )
   : undefined;
 
 const basePro = base.provenance as Record<string, unknown>;
@@ -116,12 +105,17 @@ const card = parseModelCard({
       measuredOn: `the written model (ONNX Runtime, card crop and input size) on the validation part of the group split of the development manifest (manifest.csv: path, floor, element, group): ${clean.heads.map((h) => `${h.head} ${h.overall.total} images`).join(', ')}; none of them entered fine-tuning`,
       definitions: (basePro.metrics as Record<string, unknown>).definitions,
       ...Object.fromEntries(clean.heads.map((h) => [h.head, headMetrics(h)])),
-      msPerImage: { value: round(evaluation.msPerImage, 1), note: 'clean evaluation pass on 2 shared CPU cores, decoding and resizing included' },
+      msPerImage: {
+        value: round(evaluation.msPerImage, 1),
+        note: 'clean evaluation pass on 2 shared CPU cores, decoding and resizing included',
+      },
     },
     robustness: {
       measuredOn: 'the same validation images, each perturbation applied to the whole source picture before the crop',
       settings: robustnessSchema.parse({}),
-      weightedAccuracyDropPoints: Object.fromEntries(evaluation.conditions.slice(1).map((c) => [c.condition, { what: c.description, ...c.dropPoints }])),
+      weightedAccuracyDropPoints: Object.fromEntries(
+        evaluation.conditions.slice(1).map((c) => [c.condition, { what: c.description, ...c.dropPoints }]),
+      ),
     },
     selection:
       'linear-probe settings (input size, L2, views) as before: chosen on the validation split, see models/README.md. Fine-tuning settings: learning rates lowered once after a first run whose selection-split scores fell epoch after epoch; the epoch kept is the best mean weighted accuracy of both heads on the selection split inside the training groups, never on validation',
@@ -130,5 +124,7 @@ const card = parseModelCard({
 });
 writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
 for (const h of clean.heads)
-  process.stdout.write(`${h.head}: weighted accuracy ${(100 * h.overall.weightedAccuracy).toFixed(1)} %, uncertain below ${uncertainBelow[h.head]}\n`);
+  process.stdout.write(
+    `${h.head}: weighted accuracy ${(100 * h.overall.weightedAccuracy).toFixed(1)} %, uncertain below ${uncertainBelow[h.head]}\n`,
+  );
 process.stdout.write(`card written: ${cardPath}\n`);

@@ -21,7 +21,7 @@ import { parseModelCard, type ModelCard } from '../../src/model/card.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { evaluateModel, type EvaluateReport } from '../../src/training/evaluate-model.js';
 import type { HeadEvaluation } from '../../src/training/evaluation.js';
-import { localisationProvenance, type LocalisationBenchSummary } from '../../src/training/localisation-card.js';
+import { boxedLocalisationProvenance } from '../../src/training/localisation-card.js';
 import { formatEvaluation, formatTraining } from '../../src/training/report.js';
 import { trainHeads, type HeadTrainingReport, type TrainReport } from '../../src/training/train-heads.js';
 
@@ -33,21 +33,7 @@ const SELECTION =
 const LOCALISATION_CAVEAT =
   'the boxed images are development images: most lie in the training groups of the element head (fitted on them with their element labels, never on their boxes); the subset in the validation split is small. Boxes are rough (+-0.02), drawn by eye';
 
-function localisationFor(benchJson: string) {
-  const bench = JSON.parse(readFileSync(benchJson, 'utf8')) as LocalisationBenchSummary;
-  const listed = bench.summary.listed?.centre?.n;
-  return localisationProvenance(
-    bench,
-    {
-      all: 'all boxed images',
-      'single, < 30 %': "single instance, box under 30 % of the frame (the issue's target set)",
-      listed: 'boxed images in the validation split of the element head',
-      'listed single': 'of those, single and under 30 %',
-    },
-    `boxes.csv beside the development manifest (${bench.images} images with a rough box around the main element${listed !== undefined ? `; ${listed} of them in the validation split` : ''}), the model's crop and input size`,
-    LOCALISATION_CAVEAT,
-  );
-}
+const localisationFor = (benchJson: string) => boxedLocalisationProvenance(benchJson, LOCALISATION_CAVEAT);
 
 const round = (v: number, digits = 3) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
 

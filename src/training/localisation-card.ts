@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The card's `provenance.localisation`: the pointing game and mask IoU of the labelled-class CAM
  * against the always-centre baseline, from a `bench/localisation.ts --json` summary, with the data
@@ -49,4 +51,24 @@ export function localisationProvenance(
     caveat,
     subsets: rows,
   };
+}
+
+/**
+ * The card's localisation figures from a `bench/localisation.ts --json` file run on the development
+ * boxes (`boxes.csv`), optionally with `--subset-ids` listing the boxed images in the validation split.
+ */
+export function boxedLocalisationProvenance(benchJson: string, caveat: string) {
+  const bench = JSON.parse(readFileSync(benchJson, 'utf8')) as LocalisationBenchSummary;
+  const listed = bench.summary.listed?.centre?.n;
+  return localisationProvenance(
+    bench,
+    {
+      all: 'all boxed images',
+      'single, < 30 %': "single instance, box under 30 % of the frame (the issue's target set)",
+      listed: 'boxed images in the validation split of the element head',
+      'listed single': 'of those, single and under 30 %',
+    },
+    `boxes.csv beside the development manifest (${bench.images} images with a rough box around the main element${listed !== undefined ? `; ${listed} of them in the validation split` : ''}), the model's crop and input size`,
+    caveat,
+  );
 }
