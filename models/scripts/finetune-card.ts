@@ -13,13 +13,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { robustnessSchema, trainingOptionsSchema } from '../../src/config/training.js';
+import { trainingOptionsSchema } from '../../src/config/training.js';
 import { loadModelCard, parseModelCard } from '../../src/model/card.js';
 import { ModelSession } from '../../src/model/session.js';
 import { loadDataset } from '../../src/training/dataset.js';
 import { runImages } from '../../src/training/embed.js';
+import { headMetrics, msPerImage, robustnessProvenance, round } from '../../src/training/card-metrics.js';
 import { evaluateModel } from '../../src/training/evaluate-model.js';
-import { thresholdForFraction, type HeadEvaluation } from '../../src/training/evaluation.js';
+import { thresholdForFraction } from '../../src/training/evaluation.js';
 import { headLabels } from '../../src/training/heads.js';
 import { boxedLocalisationProvenance } from '../../src/training/localisation-card.js';
 import { headSplits } from '../../src/training/train-heads.js';
@@ -34,7 +35,6 @@ const { values } = parseArgs({
   },
 });
 
-const round = (v: number, digits = 3) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
 const { card: tuned, cardPath } = loadModelCard(values.model!);
 const base = parseModelCard(JSON.parse(readFileSync(values.base!, 'utf8')));
 const options = trainingOptionsSchema.parse({});
@@ -63,17 +63,6 @@ const evaluation = await evaluateModel({
   data: values.data!,
   validationOnly: { seed: options.seed, validationFraction: options.validationFraction, split: options.split },
   robustness: true,
-});
-const headMetrics = (e: HeadEvaluation) => ({
-  images: e.overall.total,
-  weightedAccuracy: round(e.overall.weightedAccuracy),
-  balancedAccuracy: round(e.overall.balancedAccuracy),
-  macroF1: round(e.overall.macroF1),
-  accuracy: round(e.overall.accuracy),
-  recall: Object.fromEntries(e.overall.perClass.filter((c) => c.support > 0).map((c) => [c.label, round(c.recall)])),
-  confusion: { labels: e.overall.labels, matrix: e.overall.confusion },
-  bySource: Object.fromEntries(Object.entries(e.bySource).map(([s, m]) => [s, { images: m.total, accuracy: round(m.accuracy) }])),
-  uncertain: { below: round(e.uncertainBelow), flaggedShare: round(e.uncertainFraction), accuracyOfTheRest: round(e.confidentAccuracy) },
 });
 const clean = evaluation.conditions[0]!;
 const finetuning = tuned.provenance?.finetuning as Record<string, unknown>;
@@ -105,18 +94,9 @@ const card = parseModelCard({
       measuredOn: `the written model (ONNX Runtime, card crop and input size) on the validation part of the group split of the development manifest (manifest.csv: path, floor, element, group): ${clean.heads.map((h) => `${h.head} ${h.overall.total} images`).join(', ')}; none of them entered fine-tuning`,
       definitions: (basePro.metrics as Record<string, unknown>).definitions,
       ...Object.fromEntries(clean.heads.map((h) => [h.head, headMetrics(h)])),
-      msPerImage: {
-        value: round(evaluation.msPerImage, 1),
-        note: 'clean evaluation pass on 2 shared CPU cores, decoding and resizing included',
-      },
+      msPerImage: msPerImage(evaluation),
     },
-    robustness: {
-      measuredOn: 'the same validation images, each perturbation applied to the whole source picture before the crop',
-      settings: robustnessSchema.parse({}),
-      weightedAccuracyDropPoints: Object.fromEntries(
-        evaluation.conditions.slice(1).map((c) => [c.condition, { what: c.description, ...c.dropPoints }]),
-      ),
-    },
+    robustness: robustnessProvenance(evaluation),
     selection:
       'linear-probe settings (input size, L2, views) as before: chosen on the validation split, see models/README.md. Fine-tuning settings: learning rates lowered once after a first run whose selection-split scores fell epoch after epoch; the epoch kept is the best mean weighted accuracy of both heads on the selection split inside the training groups, never on validation',
     ...(localisation ? { localisation } : {}),

@@ -74,9 +74,17 @@ await Promise.all([clean, augment].map((s) => new Promise((done) => s.end(done))
 const { writeFileSync } = await import('node:fs');
 writeFileSync(
   join(values.out!, 'index.json'),
-  JSON.stringify({ heads: Object.fromEntries(heads.map((h) => [h, card.heads[h]!.labels])), size, augmentSidePx: side, options, images: index }),
+  JSON.stringify({
+    heads: Object.fromEntries(heads.map((h) => [h, card.heads[h]!.labels])),
+    size,
+    augmentSidePx: side,
+    options,
+    images: index,
+  }),
 );
 const count = (head: string, role: string) => index.filter((x) => x.roles[head] === role).length;
 for (const head of heads)
-  process.stdout.write(`${head}: fit ${count(head, 'fit')}, selection ${count(head, 'selection')}, validation ${count(head, 'validation')}\n`);
+  process.stdout.write(
+    `${head}: fit ${count(head, 'fit')}, selection ${count(head, 'selection')}, validation ${count(head, 'validation')}\n`,
+  );
 process.stdout.write(`wrote ${index.length} images to ${values.out}\n`);

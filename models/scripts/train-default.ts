@@ -15,12 +15,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { augmentationSchema, parseOptions, robustnessSchema, trainingOptionsSchema } from '../../src/config/training.js';
+import { augmentationSchema, parseOptions, trainingOptionsSchema } from '../../src/config/training.js';
 import { RovlensError } from '../../src/errors.js';
 import { parseModelCard, type ModelCard } from '../../src/model/card.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { headMetrics, msPerImage, robustnessProvenance } from '../../src/training/card-metrics.js';
 import { evaluateModel, type EvaluateReport } from '../../src/training/evaluate-model.js';
-import type { HeadEvaluation } from '../../src/training/evaluation.js';
 import { boxedLocalisationProvenance } from '../../src/training/localisation-card.js';
 import { formatEvaluation, formatTraining } from '../../src/training/report.js';
 import { trainHeads, type HeadTrainingReport, type TrainReport } from '../../src/training/train-heads.js';
@@ -34,8 +34,6 @@ const LOCALISATION_CAVEAT =
   'the boxed images are development images: most lie in the training groups of the element head (fitted on them with their element labels, never on their boxes); the subset in the validation split is small. Boxes are rough (+-0.02), drawn by eye';
 
 const localisationFor = (benchJson: string) => boxedLocalisationProvenance(benchJson, LOCALISATION_CAVEAT);
-
-const round = (v: number, digits = 3) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
 
 function defaultData(): string {
   const shared = process.env.ROVLENS_DATA ?? resolve(PACKAGE_ROOT, '../shared/data');
@@ -65,20 +63,6 @@ export function knownWeaknesses(head: HeadTrainingReport, labels: readonly strin
     out[label] = notes.join('; ');
   }
   return out;
-}
-
-function headMetrics(e: HeadEvaluation) {
-  return {
-    images: e.overall.total,
-    weightedAccuracy: round(e.overall.weightedAccuracy),
-    balancedAccuracy: round(e.overall.balancedAccuracy),
-    macroF1: round(e.overall.macroF1),
-    accuracy: round(e.overall.accuracy),
-    recall: Object.fromEntries(e.overall.perClass.filter((c) => c.support > 0).map((c) => [c.label, round(c.recall)])),
-    confusion: { labels: e.overall.labels, matrix: e.overall.confusion },
-    bySource: Object.fromEntries(Object.entries(e.bySource).map(([s, m]) => [s, { images: m.total, accuracy: round(m.accuracy) }])),
-    uncertain: { below: round(e.uncertainBelow), flaggedShare: round(e.uncertainFraction), accuracyOfTheRest: round(e.confidentAccuracy) },
-  };
 }
 
 export function provenanceFor(train: TrainReport, evaluation: EvaluateReport, base: ModelCard, dataLabel: string) {
@@ -123,18 +107,9 @@ export function provenanceFor(train: TrainReport, evaluation: EvaluateReport, ba
       definitions:
         'weightedAccuracy: accuracy with each image weighted by 1 / (validation images of its true class), which equals balancedAccuracy (mean recall over classes present); macroF1 over classes present; accuracy unweighted',
       ...Object.fromEntries(clean.heads.map((h) => [h.head, headMetrics(h)])),
-      msPerImage: {
-        value: round(evaluation.msPerImage, 1),
-        note: 'clean evaluation pass on 2 shared CPU cores, decoding and resizing included',
-      },
+      msPerImage: msPerImage(evaluation),
     },
-    robustness: {
-      measuredOn: 'the same validation images, each perturbation applied to the whole source picture before the crop',
-      settings: robustnessSchema.parse({}),
-      weightedAccuracyDropPoints: Object.fromEntries(
-        evaluation.conditions.slice(1).map((c) => [c.condition, { what: c.description, ...c.dropPoints }]),
-      ),
-    },
+    robustness: robustnessProvenance(evaluation),
     selection: SELECTION,
     uncertainBelow: `per head, the top-class probability below which ${Math.round(train.options.uncertainFraction * 100)} % of validation answers fall (uncertainFraction): those answers are the least reliable; the card's value is what predict applies, raw probabilities stay in the outputs`,
   };
