@@ -4,13 +4,14 @@
  * Full frames are decoded (for the picture) and centre-cropped and resized (for the model).
  */
 import { parseFlags } from '../config/flags.js';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Option, type Command } from 'commander';
 import { concatMap, type Observable } from 'rxjs';
 import sharp from 'sharp';
 import { annotateSchema, type AnnotateOptions } from '../config/explain.js';
-import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
+import { ExitCode, InputError, UsageError } from '../errors.js';
+import { writeOutputFile } from '../sinks/row-file.js';
 import { folderWriter, isVideoPath, videoWriter, type AnnotatedWriter } from '../explain/annotated-output.js';
 import { renderAnnotated } from '../explain/render.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
@@ -180,11 +181,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     const step = tiles.length / Math.min(options.sheetTiles, tiles.length);
     const picked = Array.from({ length: Math.min(options.sheetTiles, tiles.length) }, (_, i) => tiles[Math.floor(i * step)]!);
     const sheet = await contactSheet(picked, { columns: options.sheetColumns, tileWidth: 480 });
-    try {
-      writeFileSync(options.contactSheet, sheet);
-    } catch (error) {
-      throw new OutputError(`cannot write ${options.contactSheet}: ${(error as Error).message}`);
-    }
+    writeOutputFile(options.contactSheet, sheet);
   }
   const count = writer?.written ?? tiles.length;
   if (count === 0 && !interrupted) throw new InputError(`${input}: no frames to annotate (check --start/--end)`);

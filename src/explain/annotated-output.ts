@@ -2,11 +2,12 @@
  * Where annotated JPEGs go: an H.264 video (ffmpeg reads the JPEGs from a pipe, so no frames touch
  * the disk) or a folder of JPEGs. Both close themselves; a failure is an OutputError in one line.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { OutputError } from '../errors.js';
+import { writeOutputFile } from '../sinks/row-file.js';
 import { fluent } from '../sources/binaries.js';
 
 export interface AnnotatedWriter {
@@ -93,11 +94,7 @@ export function folderWriter(folder: string): AnnotatedWriter {
       return written;
     },
     async write(jpeg, name) {
-      try {
-        writeFileSync(join(folder, name), jpeg);
-      } catch (error) {
-        throw new OutputError(`cannot write ${join(folder, name)}: ${(error as Error).message}`);
-      }
+      writeOutputFile(join(folder, name), jpeg);
       written++;
     },
     async close() {},

@@ -3,13 +3,11 @@
  * frames, its representative), frames.csv (one row per sampled frame or image: its group), and
  * contact sheets of the representatives.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OutputError } from '../errors.js';
 import { timecode, type Cell } from './columns.js';
 import { contactSheet } from './contact-sheet.js';
 import { csvRow } from './csv.js';
-import { RowFile } from './row-file.js';
+import { RowFile, writeOutputFile } from './row-file.js';
 
 export interface FramePlace {
   sourceId: string;
@@ -141,11 +139,7 @@ export async function writeGroupSheets(
       { columns: options.columns, tileWidth: options.tileWidth },
     );
     const path = join(folder, `groups-${String(paths.length + 1).padStart(3, '0')}.jpg`);
-    try {
-      writeFileSync(path, sheet);
-    } catch (error) {
-      throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+    writeOutputFile(path, sheet);
     paths.push(path);
   }
   return paths;
@@ -227,11 +221,7 @@ export async function writeClusterSheets(
       { tileWidth: options.tileWidth },
     );
     const path = join(folder, cluster < 0 ? `${method}-noise.jpg` : `${method}-${String(cluster).padStart(2, '0')}.jpg`);
-    try {
-      writeFileSync(path, sheet);
-    } catch (error) {
-      throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+    writeOutputFile(path, sheet);
     paths.push(path);
   }
   return paths;

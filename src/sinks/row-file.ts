@@ -3,7 +3,7 @@
  * as it is produced, so a run that is interrupted or fails part-way leaves a parseable file with every
  * row processed so far, and a 3-hour mission never sits in memory.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OutputError } from '../errors.js';
 
@@ -54,5 +54,14 @@ export class RowFile {
     if (this.fd === undefined) return;
     closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/** A whole output file (a contact sheet, a JPEG) at once; a failure is an OutputError naming the path. */
+export function writeOutputFile(path: string, data: Uint8Array | string): void {
+  try {
+    writeFileSync(path, data);
+  } catch (error) {
+    throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
