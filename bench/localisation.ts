@@ -4,11 +4,14 @@
  *
  *   npx tsx bench/localisation.ts [--model models/rovlens-default.onnx] [--data <shared data folder>] [--json out.json]
  *     [--subset-ids ids.txt]   also score the boxed images whose id is listed (e.g. those in the validation split)
+ *     [--fallbacks] [--score-cam-channels 64] [--occlusion-cells 6]   also score the gradient-free maps
  *
  * Maps compared (each image goes through the model's centre crop and input size, as in the pipeline):
  *   labelled   the CAM of the boxed element class (the usual pointing-game protocol)
  *   predicted  the CAM of the class the model predicts (what `annotate` shows by default)
  *   activation the mean feature activation over channels: class-agnostic, needs no trained head
+ *   score-cam  (--fallbacks) Score-CAM of the labelled class, as the fallback computes it
+ *   occlusion  (--fallbacks) occlusion map of the labelled class, as the fallback computes it
  *   centre     baseline: always the centre of the image (for IoU: the whole crop region as the mask)
  * Pointing game: the map's peak falls inside the box. IoU: the mask (heat >= threshold x max), and
  * the largest box, against the labelled box, on a 200x200 grid over the whole image. "empty %": maps
@@ -31,6 +34,8 @@ import { headPrediction } from '../src/model/predict.js';
 import { framesToTensor } from '../src/model/preprocess.js';
 import { ModelSession } from '../src/model/session.js';
 import { readImageFrame } from '../src/sources/images.js';
+import { occlusionCams } from '../src/explain/occlusion-cam.js';
+import { scoreCams } from '../src/explain/score-cam.js';
 import type { Rect } from '../src/types.js';
 
 const { values: args } = parseArgs({
@@ -40,6 +45,9 @@ const { values: args } = parseArgs({
     threshold: { type: 'string', default: '0.5' },
     json: { type: 'string' },
     'subset-ids': { type: 'string' },
+    fallbacks: { type: 'boolean', default: false },
+    'score-cam-channels': { type: 'string', default: '64' },
+    'occlusion-cells': { type: 'string', default: '6' },
   },
 });
 const threshold = Number(args.threshold);
@@ -77,7 +85,13 @@ if (!('reason' in head)) {
 }
 const dir = mkdtempSync(join(tmpdir(), 'rovlens-bench-loc-'));
 writeModel(join(dir, 'model.onnx'), graph);
-writeFileSync(join(dir, 'model.card.json'), JSON.stringify({ ...card, file: 'model.onnx' }));
+// Score-CAM masks with the pooled feature map: name it in the card as openWithCams would.
+const benchCard = {
+  ...card,
+  file: 'model.onnx',
+  heads: { ...card.heads, element: { ...elementSpec, ...(featuresName && !featuresNhwc ? { features: featuresName } : {}) } },
+};
+writeFileSync(join(dir, 'model.card.json'), JSON.stringify(benchCard));
 const model = await ModelSession.open(join(dir, 'model.onnx'), { notice: () => undefined });
 const size = { width: card.input.width, height: card.input.height };
 
@@ -124,8 +138,16 @@ interface Score {
   maskIou: number;
   boxIou: number;
 }
-type Method = 'labelled' | 'predicted' | 'activation' | 'centre';
-const methods: Method[] = ['labelled', 'predicted', 'activation', 'centre'];
+type Method = 'labelled' | 'predicted' | 'activation' | 'score-cam' | 'occlusion' | 'centre';
+const methods: Method[] = [
+  'labelled',
+  'predicted',
+  'activation',
+  ...(args.fallbacks ? (['score-cam', 'occlusion'] as const) : []),
+  'centre',
+];
+const fallbackSeconds: Partial<Record<Method, number>> = {};
+const fallbackPasses: Partial<Record<Method, number>> = {};
 const results: { row: BoxRow; single: boolean; scores: Partial<Record<Method, Score>>; predicted: string }[] = [];
 
 for (const [n, row] of rows.entries()) {
@@ -176,6 +198,21 @@ for (const [n, row] of rows.entries()) {
       for (let i = 0; i < h * w; i++) mean[i]! += featuresNhwc ? features.data[i * k + ch]! : features.data[ch * h * w + i]!;
     }
     scores.activation = scoreMap(mean, w, h);
+  }
+  const labelled = elementSpec.labels.indexOf(row.element);
+  if (args.fallbacks && labelled >= 0) {
+    const runs: [Method, () => ReturnType<typeof scoreCams>][] = [
+      ['occlusion', () => occlusionCams(model, frame, Number(args['occlusion-cells']), 16)],
+    ];
+    if (featuresName && !featuresNhwc) runs.unshift(['score-cam', () => scoreCams(model, frame, Number(args['score-cam-channels']), 16)]);
+    for (const [method, make] of runs) {
+      const started = performance.now();
+      const run = await make();
+      fallbackSeconds[method] = (fallbackSeconds[method] ?? 0) + (performance.now() - started) / 1000;
+      fallbackPasses[method] = run.forwardPasses;
+      const maps = run.cams.element!;
+      scores[method] = scoreMap(classMap(maps, labelled), maps.width, maps.height);
+    }
   }
   const r = frame.region;
   scores.centre = {
@@ -236,6 +273,11 @@ for (const [name, keep] of subsets) {
 }
 const accuracy = results.filter((r) => r.predicted === r.row.element).length / results.length;
 lines.push('', `element accuracy on these images: ${(100 * accuracy).toFixed(1)} % (predicted label = boxed element)`);
+for (const m of ['score-cam', 'occlusion'] as const) {
+  if (fallbackSeconds[m] === undefined) continue;
+  const perImage = (1000 * fallbackSeconds[m]) / results.length;
+  lines.push(`${m}: ${fallbackPasses[m]} forward passes per image, ${perImage.toFixed(0)} ms per image`);
+}
 process.stdout.write(lines.join('\n') + '\n');
 if (args.json)
   writeFileSync(

@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--threshold <fraction>', describe('threshold'))
     .option('--otsu', describe('otsu'))
     .option('--max-boxes <n>', describe('maxBoxes'))
-    .addOption(new Option('--fallback <method>', describe('fallback')).choices(['auto', 'occlusion', 'none']))
+    .addOption(new Option('--fallback <method>', describe('fallback')).choices(['auto', 'score-cam', 'occlusion', 'none']))
     .addOption(new Option('--colormap <name>', describe('colormap')).choices(['turbo', 'viridis']))
     .option('--width <pixels>', describe('width'))
     .option('--fps <n>', describe('fps'))
@@ -106,7 +106,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   const modelPath = options.model ?? DEFAULT_MODEL;
   if (!options.model && !existsSync(DEFAULT_MODEL))
     throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
-  const model = await openWithCams(modelPath, { device: options.device });
+  const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });
   const writer = outputWriter(options.output, imagesIn, options.fps);
   const crop = options.crop ?? model.card.crop;
   const size = { width: model.card.input.width, height: model.card.input.height };

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--uncertain-below <p>', describe('uncertainBelow'))
     .option('--cam-threshold <fraction>', describe('camThreshold'), '0.5')
     .addOption(new Option('--cam-method <method>', describe('camMethod')).choices(['relative', 'otsu']).default('relative'))
-    .addOption(new Option('--cam-fallback <method>', describe('camFallback')).choices(['auto', 'occlusion', 'none']).default('auto'))
+    .addOption(new Option('--cam-fallback <method>', describe('camFallback')).choices(['auto', 'score-cam', 'occlusion', 'none']).default('auto'))
     .option('--no-skip-duplicates', 'run the model on every sampled frame, even near-duplicates')
     .option('--no-pushdown', 'sample, crop and resize in the RxJS operators instead of inside ffmpeg')
     .option('--pipeline <module>', describe('pipeline'))
@@ -130,8 +130,12 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
   const plan = planOutputs(inputs, options);
   if (options.output !== undefined && options.output === options.segments)
     throw new UsageError('--output and --segments must be different files');
-  // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact Grad-CAM).
-  const model = await openWithCams(options.model ?? defaultModel(), { device: options.device });
+  // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact
+  // Grad-CAM); other pooling heads get their feature map as an output (Score-CAM).
+  const model = await openWithCams(options.model ?? defaultModel(), {
+    device: options.device,
+    features: options.camFallback === 'score-cam',
+  });
   const pipeline = options.pipeline ? await loadPipeline(options.pipeline) : timelinePipeline;
   const run = new TimelineRun(options, model, pipeline);
   try {

@@ -13,8 +13,12 @@ const MAX_WIDTH_PIXELS = 1920;
 export const thresholdMethods = ['relative', 'otsu'] as const;
 export type ThresholdMethod = (typeof thresholdMethods)[number];
 
-/** 'auto': the graph's CAM output when there is one, else occlusion; 'occlusion' forces it; 'none' skips frames without CAMs. */
-export const camFallbacks = ['auto', 'occlusion', 'none'] as const;
+/**
+ * 'auto': the graph's CAM output when there is one, else Score-CAM when the head's pooled feature
+ * map is known, else occlusion; 'score-cam' and 'occlusion' force that method; 'none' skips frames
+ * without CAMs.
+ */
+export const camFallbacks = ['auto', 'score-cam', 'occlusion', 'none'] as const;
 export type CamFallback = (typeof camFallbacks)[number];
 
 export const localiseSchema = z
@@ -37,16 +41,21 @@ export const localiseSchema = z
   .strict();
 export type LocaliseOptions = z.infer<typeof localiseSchema>;
 
-export const occlusionSchema = z
+export const camFallbackSchema = z
   .object({
     fallback: z.enum(camFallbacks).default('auto'),
-    /** Occlusion patches per side: the cost is gridCells^2 + 1 forward passes per frame. */
+    /**
+     * Score-CAM masks the input with this many feature channels (those with the largest mean
+     * activation in the frame): the cost is channels + 1 forward passes per frame.
+     */
+    scoreCamChannels: z.number().int().min(1).max(4096).default(64),
+    /** Occlusion patches per side: the cost is cells^2 + 1 forward passes per frame. */
     occlusionCells: z.number().int().min(2).max(16).default(6),
-    /** Frames' occluded copies are sent to the model in batches of this size. */
-    occlusionBatch: z.number().int().min(1).max(256).default(16),
+    /** A frame's masked or occluded copies are sent to the model in batches of this size. */
+    fallbackBatch: z.number().int().min(1).max(256).default(16),
   })
   .strict();
-export type OcclusionOptions = z.infer<typeof occlusionSchema>;
+export type CamFallbackOptions = z.infer<typeof camFallbackSchema>;
 
 export const colormaps = ['turbo', 'viridis'] as const;
 export type ColormapName = (typeof colormaps)[number];
@@ -88,7 +97,9 @@ export const annotateSchema = z
     threshold: z.coerce.number().gt(0).max(1).default(THRESHOLD).describe('mask threshold relative to the heatmap maximum'),
     otsu: z.boolean().default(false).describe("threshold by Otsu's method instead"),
     maxBoxes: z.coerce.number().int().min(1).max(32).default(MAX_BOXES).describe('boxes kept per frame, largest first'),
-    fallback: occlusionSchema.shape.fallback.describe('for heads without CAM output: auto = occlusion, none = no heatmap'),
+    fallback: camFallbackSchema.shape.fallback.describe(
+      'for heads without CAM output: auto = Score-CAM when the pooled feature map is found, else occlusion; none = no heatmap',
+    ),
     colormap: renderSchema.shape.colormap.describe('heatmap colours'),
     width: z.coerce.number().int().min(64).max(8192).default(MAX_WIDTH_PIXELS).describe('widest picture written, in pixels'),
     sheetColumns: z.coerce.number().int().min(1).max(16).default(4).describe('contact sheet columns'),

@@ -39,9 +39,9 @@ export const timelineOptionsSchema = z
     camThreshold: z.coerce.number().gt(0).max(1).default(0.5).describe('element mask: heatmap >= this fraction of its maximum'),
     camMethod: z.enum(['relative', 'otsu']).default('relative').describe('how the heatmap is thresholded into a mask'),
     camFallback: z
-      .enum(['auto', 'occlusion', 'none'])
+      .enum(['auto', 'score-cam', 'occlusion', 'none'])
       .default('auto')
-      .describe('heatmaps for models without CAM outputs: occlusion (auto) or none'),
+      .describe('heatmaps for heads without CAM outputs: auto = Score-CAM when the pooled feature map is found, else occlusion'),
     skipDuplicates: z
       .boolean()
       .default(true)

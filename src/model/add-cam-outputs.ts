@@ -4,7 +4,9 @@
  * Flatten/Reshape/Squeeze, then Gemm or MatMul(+Add), optionally Softmax), its Grad-CAM is exact
  * from a forward pass: ReLU(sum_k W[c,k] A_k). This module finds that pattern in the graph and adds
  * the CAM as an extra output (a 1x1 Conv of the feature map with the head's weights, no bias), as a
- * Keras ResNet152V2 exported through tf2onnx needs. The edited model and card go to a cache folder
+ * Keras ResNet152V2 exported through tf2onnx needs. A head that pools and then does more than one
+ * linear layer (an MLP, say) has no exact CAM from a forward pass; its pooled feature map is made an
+ * output instead, for the gradient-free Score-CAM. The edited model and card go to a cache folder
  * keyed by the content, so the edit happens once per model.
  */
 import { createHash } from 'node:crypto';
@@ -108,6 +110,57 @@ export function findPoolingHead(model: ModelProto, logits: string): PoolingHead 
   return { reason: `the linear layer's input comes from ${pool.opType}, not global average pooling` };
 }
 
+/** Where a head's spatial feature map is pooled, found however many layers follow the pooling. */
+export interface PooledFeatures {
+  features: string;
+  layout: 'NCHW' | 'NHWC';
+}
+
+/**
+ * Searches back from `logits`, breadth first (nearest to the logits first), for a global average
+ * pooling over the spatial axes (GlobalAveragePool, or ReduceMean over axes 2,3 / 1,2): its input is
+ * the feature map Score-CAM needs. Returns the reason when there is none (occlusion then).
+ */
+export function findPooledFeatures(model: ModelProto, logits: string): PooledFeatures | { reason: string } {
+  const graph = model.graph;
+  if (!graph) return { reason: 'the model has no graph' };
+  const producers = new Map<string, NodeProto>();
+  for (const n of graph.node ?? []) for (const out of n.output ?? []) producers.set(out, n);
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const seen = new Set<NodeProto>();
+  const queue = [producers.get(logits)].filter((n): n is NodeProto => n !== undefined);
+  while (queue.length) {
+    const current = queue.shift()!;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    if (current.opType === 'GlobalAveragePool') return { features: current.input![0]!, layout: 'NCHW' };
+    if (current.opType === 'ReduceMean') {
+      const axesInput = initializers.get(current.input?.[1] ?? '');
+      const axes = (attribute(current, 'axes')?.ints?.map(Number) ?? (axesInput ? (axesInput.int64Data ?? []).map(Number) : []))
+        .slice()
+        .sort();
+      if (axes.join() === '2,3') return { features: current.input![0]!, layout: 'NCHW' };
+      if (axes.join() === '1,2') return { features: current.input![0]!, layout: 'NHWC' };
+    }
+    for (const input of current.input ?? []) {
+      const producer = input ? producers.get(input) : undefined;
+      if (producer) queue.push(producer);
+    }
+  }
+  return { reason: 'no global average pooling of a feature map before the logits' };
+}
+
+/** Makes a feature map an output in NCHW (transposing an NHWC one), named `name`; mutates `model`. */
+export function addFeaturesOutput(model: ModelProto, pooled: PooledFeatures, name: string): void {
+  const graph = model.graph!;
+  if (pooled.layout === 'NHWC') {
+    graph.node!.push(node('Transpose', [pooled.features], [name], { perm: [0, 3, 1, 2] }));
+  } else {
+    graph.node!.push(node('Identity', [pooled.features], [name]));
+  }
+  graph.output!.push(valueInfo(name, ['N', 'K', 'h', 'w']));
+}
+
 /**
  * Adds the CAM output `camName` [N, classes, h, w] for a found head (mutates `model`). An NHWC
  * feature map is transposed to NCHW first, so every CAM has the same layout.
@@ -132,46 +185,89 @@ export function addOutput(model: ModelProto, name: string): void {
 }
 
 export interface CamEdit {
-  /** Heads that got a CAM output, and heads that could not (with why). */
+  /** Heads that got a CAM output; heads that got a feature-map output; heads that have only that (Score-CAM). */
   added: string[];
+  featuresAdded: string[];
+  scoreCam: string[];
+  /** Heads that got neither, with why (occlusion then). */
   skipped: { head: string; reason: string }[];
   modelPath: string;
   cardPath: string;
 }
 
+export interface CamEditOptions {
+  /** Also make each head's pooled feature map an output (for Score-CAM on every head, even with CAMs). */
+  features?: boolean;
+  /** Where the edited model goes (default: the system temp folder). */
+  cacheDir?: string;
+}
+
 /**
- * For every head of the card without a `cam`, finds the pooling head and adds its CAM output,
- * writing the edited model and card into `cacheDir` (default: the system temp folder). Returns the
- * original paths when nothing could be added.
+ * For every head of the card without a `cam`, finds the pooling head and adds its CAM output; a head
+ * whose pooling is followed by more than one linear layer gets its pooled feature map as an output
+ * (`features` in the card) for Score-CAM instead. With `features`, every head gets that output too.
+ * Writes the edited model and card into a cache folder; returns the original paths when nothing
+ * could be added.
  */
-export function withCamOutputs(path: string, cacheDir = join(tmpdir(), 'rovlens-cam')): CamEdit {
+export function withCamOutputs(path: string, options: CamEditOptions = {}): CamEdit {
   const { card, cardPath, modelPath } = loadModelCard(path);
-  const missing = Object.entries(card.heads).filter(([, spec]) => !spec.cam);
-  if (!missing.length) return { added: [], skipped: [], modelPath, cardPath };
+  const wanted = Object.entries(card.heads).filter(([, spec]) => !spec.cam || (options.features && !spec.features));
+  if (!wanted.length) return { added: [], featuresAdded: [], scoreCam: [], skipped: [], modelPath, cardPath };
   const bytes = readFileSync(modelPath);
-  const key = createHash('sha256').update(bytes).update(JSON.stringify(card)).digest('hex').slice(0, 16);
-  const folder = join(cacheDir, key);
+  const key = createHash('sha256')
+    .update(bytes)
+    .update(JSON.stringify(card))
+    .update(options.features ? 'features' : '')
+    .digest('hex')
+    .slice(0, 16);
+  const folder = join(options.cacheDir ?? join(tmpdir(), 'rovlens-cam'), key);
   const outModel = join(folder, basename(modelPath).replace(/\.onnx$/, '') + '.cam.onnx');
   const outCard = outModel.replace(/\.onnx$/, '.card.json');
   const model = readModel(modelPath);
   const edited: ModelCard = structuredClone(card);
   const added: string[] = [];
+  const featuresAdded: string[] = [];
+  const scoreCam: string[] = [];
   const skipped: { head: string; reason: string }[] = [];
   const taken = new Set((model.graph?.output ?? []).map((o) => o.name));
-  for (const [name, spec] of missing) {
-    const found = findPoolingHead(model, spec.logits);
-    if ('reason' in found) {
-      skipped.push({ head: name, reason: found.reason });
+  const freeName = (wish: string) => {
+    let name = wish;
+    while (taken.has(name)) name += '_';
+    taken.add(name);
+    return name;
+  };
+  // One output per feature map, however many heads pool it.
+  const featureOutputs = new Map<string, string>();
+  for (const [name, spec] of wanted) {
+    let reason: string | undefined;
+    if (!spec.cam) {
+      const head = findPoolingHead(model, spec.logits);
+      if ('reason' in head) {
+        reason = head.reason;
+      } else {
+        const camName = freeName(`${name}_cam`);
+        addCamOutput(model, head, camName);
+        edited.heads[name]!.cam = camName;
+        added.push(name);
+        if (!options.features) continue;
+      }
+    }
+    const pooled = findPooledFeatures(model, spec.logits);
+    if ('reason' in pooled) {
+      if (reason) skipped.push({ head: name, reason });
       continue;
     }
-    let camName = `${name}_cam`;
-    while (taken.has(camName)) camName += '_';
-    taken.add(camName);
-    addCamOutput(model, found, camName);
-    edited.heads[name]!.cam = camName;
-    added.push(name);
+    let output = featureOutputs.get(pooled.features);
+    if (!output) {
+      output = freeName(`${name}_features`);
+      addFeaturesOutput(model, pooled, output);
+      featureOutputs.set(pooled.features, output);
+    }
+    edited.heads[name]!.features = output;
+    featuresAdded.push(name);
+    if (reason) scoreCam.push(name);
   }
-  if (!added.length) return { added, skipped, modelPath, cardPath };
+  if (!added.length && !featuresAdded.length) return { added, featuresAdded, scoreCam, skipped, modelPath, cardPath };
   edited.file = basename(outModel);
   if (!existsSync(outCard)) {
     try {
@@ -182,19 +278,21 @@ export function withCamOutputs(path: string, cacheDir = join(tmpdir(), 'rovlens-
       throw new ModelError(`cannot write the model with CAM outputs to ${folder}: ${(error as Error).message}`);
     }
   }
-  return { added, skipped, modelPath: outModel, cardPath: outCard };
+  return { added, featuresAdded, scoreCam, skipped, modelPath: outModel, cardPath: outCard };
 }
 
 /**
- * Opens a model, adding CAM outputs first when its card lacks them and the graph allows it; says
- * what it did in one line. Heads that cannot get a CAM fall back to occlusion in the gradCam stage.
+ * Opens a model, adding CAM outputs first when its card lacks them and the graph allows it (or the
+ * pooled feature maps, for Score-CAM); says what it did in one line per change.
  */
-export async function openWithCams(path: string, options: SessionOptions & { cacheDir?: string } = {}): Promise<ModelSession> {
-  const { cacheDir, ...sessionOptions } = options;
+export async function openWithCams(path: string, options: SessionOptions & CamEditOptions = {}): Promise<ModelSession> {
+  const { cacheDir, features, ...sessionOptions } = options;
   const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const edit = withCamOutputs(path, cacheDir);
+  const edit = withCamOutputs(path, { cacheDir, features });
   if (edit.added.length)
     notice(`rovlens: added exact Grad-CAM outputs for head ${edit.added.join(', ')} (pooling + linear head found in the graph)`);
+  if (edit.scoreCam.length)
+    notice(`rovlens: head ${edit.scoreCam.join(', ')} pools a feature map but is not one linear layer; heatmaps by Score-CAM`);
   for (const s of edit.skipped) notice(`rovlens: head ${s.head} has no CAM output and none can be added (${s.reason}); using occlusion`);
   return ModelSession.open(edit.cardPath, sessionOptions);
 }

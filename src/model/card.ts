@@ -23,6 +23,11 @@ const headSchema = z
     labels: z.array(z.string().min(1)).min(2),
     /** Name of the CAM output [N, labels.length, h, w] (W . A, no bias, no ReLU), when the graph has one. */
     cam: z.string().min(1).optional(),
+    /**
+     * Name of an output with the feature map the head pools [N, K, h, w], when the graph has one: what
+     * the gradient-free Score-CAM masks the input with for a head without a CAM output.
+     */
+    features: z.string().min(1).optional(),
     /** Below this top-class probability the head answers 'uncertain'. 0 disables. */
     uncertainBelow: z.number().min(0).max(1).default(0),
   })

@@ -1,15 +1,16 @@
 import { concatMap, type OperatorFunction } from 'rxjs';
-import { localiseSchema, occlusionSchema, type LocaliseOptions, type OcclusionOptions } from '../config/explain.js';
+import { camFallbackSchema, localiseSchema, type CamFallbackOptions, type LocaliseOptions } from '../config/explain.js';
 import { UsageError } from '../errors.js';
 import { localise } from '../explain/localise.js';
 import { occlusionCams } from '../explain/occlusion-cam.js';
+import { scoreCams } from '../explain/score-cam.js';
 import type { ModelSession } from '../model/session.js';
 import type { FrameResult } from '../types.js';
 
-export interface GradCamOptions extends Partial<LocaliseOptions>, Partial<OcclusionOptions> {
+export interface GradCamOptions extends Partial<LocaliseOptions>, Partial<CamFallbackOptions> {
   /**
-   * The model that produced the results. Needed only for the gradient-free fallback (frames whose
-   * results carry no CAM maps for the head): it runs the occluded copies.
+   * The model that produced the results. Needed only for the gradient-free fallbacks (frames whose
+   * results carry no CAM maps for the head): it runs the masked or occluded copies.
    */
   model?: ModelSession;
   /** Told once when the fallback is first used, with its cost. Default: stderr. */
@@ -20,20 +21,31 @@ export interface GradCamOptions extends Partial<LocaliseOptions>, Partial<Occlus
  * Adds `localisation` to each result: the heatmap of the chosen head's class (its predicted class by
  * default) from the CAM maps the model produced, thresholded into boxes, peak and area in source
  * pixels (Frame.region undoes the crop and the resize). When a result has no CAM maps for the head
- * and a model is given, occlusion maps are computed (and kept in `cams`, method 'occlusion').
- * Results that cannot be localised (no maps, fallback 'none' or no model) pass through unchanged.
+ * and a model is given, gradient-free maps are computed and kept in `cams`: Score-CAM when the card
+ * names the head's pooled feature map (`features`), else occlusion (method 'score-cam' or
+ * 'occlusion'). Results that cannot be localised (no maps, fallback 'none' or no model) pass through
+ * unchanged.
  * Order is kept; one frame at a time, because the fallback already batches its own passes.
  */
 export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameResult, FrameResult> {
   const { model, notice: noticeOption, ...rest } = options;
   const localiseOptions = localiseSchema.parse(pick(rest, Object.keys(localiseSchema.shape)));
-  const occlusion = occlusionSchema.parse(pick(rest, Object.keys(occlusionSchema.shape)));
-  if (occlusion.fallback === 'occlusion' && !model) throw new UsageError('the occlusion fallback needs the model: pass `model` to gradCam');
-  if (model && !model.card.heads[localiseOptions.head]) {
+  const fallback = camFallbackSchema.parse(pick(rest, Object.keys(camFallbackSchema.shape)));
+  const forced = fallback.fallback === 'score-cam' || fallback.fallback === 'occlusion';
+  if (forced && !model) throw new UsageError(`the ${fallback.fallback} fallback needs the model: pass \`model\` to gradCam`);
+  const headSpec = model?.card.heads[localiseOptions.head];
+  if (model && !headSpec) {
     throw new UsageError(
       `no head '${localiseOptions.head}' in model ${model.card.name} (heads: ${Object.keys(model.card.heads).join(', ')})`,
     );
   }
+  if (fallback.fallback === 'score-cam' && !headSpec?.features) {
+    throw new UsageError(
+      `Score-CAM needs the feature map that head '${localiseOptions.head}' pools; none was found in model ${model!.card.name} (use --fallback occlusion)`,
+    );
+  }
+  // The gradient-free method for results without the head's CAM maps.
+  const method = fallback.fallback === 'occlusion' || (fallback.fallback === 'auto' && !headSpec?.features) ? 'occlusion' : 'score-cam';
   const notice = noticeOption ?? ((line: string) => process.stderr.write(`${line}\n`));
   return (source) => {
     // Per subscription: the notice is said once per run.
@@ -44,12 +56,15 @@ export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameRes
         const prediction = result.heads[head];
         if (!prediction) throw new UsageError(`no head '${head}' in the results (heads: ${Object.keys(result.heads).join(', ')})`);
         let cams = result.cams;
-        const useFallback = model && (occlusion.fallback === 'occlusion' || (occlusion.fallback === 'auto' && !cams?.[head]));
+        const useFallback = model && (forced || (fallback.fallback === 'auto' && !cams?.[head]));
         if (useFallback) {
-          const run = await occlusionCams(model, result.frame, occlusion.occlusionCells, occlusion.occlusionBatch);
+          const run =
+            method === 'score-cam'
+              ? await scoreCams(model, result.frame, fallback.scoreCamChannels, fallback.fallbackBatch)
+              : await occlusionCams(model, result.frame, fallback.occlusionCells, fallback.fallbackBatch);
           if (!told) {
             told = true;
-            const why = cams?.[head] ? 'heatmaps by occlusion, as asked' : `no CAM output for head '${head}'; using occlusion`;
+            const why = forced ? `heatmaps by ${method}, as asked` : `no CAM output for head '${head}'; using ${method}`;
             notice(`rovlens: ${why} (${run.forwardPasses} forward passes per frame)`);
           }
           cams = { ...cams, ...run.cams };

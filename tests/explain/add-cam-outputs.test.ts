@@ -2,12 +2,13 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findPoolingHead, openWithCams, withCamOutputs } from '../../src/model/add-cam-outputs.js';
+import { findPooledFeatures, findPoolingHead, openWithCams, withCamOutputs } from '../../src/model/add-cam-outputs.js';
 import { buildModel, floatTensor, node, readModel, writeModel } from '../../src/model/onnx-graph.js';
 import { predictBatch, softmax } from '../../src/model/predict.js';
 import { framesToTensor } from '../../src/model/preprocess.js';
 import { ModelSession } from '../../src/model/session.js';
 import type { ModelCard } from '../../src/model/card.js';
+import type { NodeProto } from '../../src/model/onnx-graph.js';
 import { solidFrame, withPatch } from '../helpers/frames.js';
 import { TINY_SIZE, writeTinyModel } from '../helpers/tiny-model.js';
 
@@ -75,7 +76,7 @@ describe('adding CAM outputs to a pooling-plus-linear classifier', () => {
   it('recovers exactly the CAM that the model built with CAM outputs has (Gemm after GlobalAveragePool)', async () => {
     const plain = writeTinyModel(join(dir, 'plain'), { withCams: false });
     const reference = writeTinyModel(join(dir, 'reference'));
-    const edit = withCamOutputs(plain.modelPath, cache);
+    const edit = withCamOutputs(plain.modelPath, { cacheDir: cache });
     expect(edit.added).toEqual(['floor', 'element']);
     expect(existsSync(edit.modelPath)).toBe(true);
     const edited = await ModelSession.open(edit.cardPath);
@@ -118,26 +119,70 @@ describe('adding CAM outputs to a pooling-plus-linear classifier', () => {
 
   it('leaves a model alone when its card already names CAM outputs', () => {
     const tiny = writeTinyModel(join(dir, 'complete'));
-    const edit = withCamOutputs(tiny.modelPath, cache);
+    const edit = withCamOutputs(tiny.modelPath, { cacheDir: cache });
     expect(edit).toMatchObject({ added: [], skipped: [], modelPath: tiny.modelPath });
   });
 
-  it('says why when the head is not pooling plus linear, and keeps the original model', async () => {
-    const plain = writeTinyModel(join(dir, 'odd'), { withCams: false });
-    // Re-route the element logits through a Relu so the pattern is broken.
-    const model = readModel(plain.modelPath);
-    const gemm = model.graph!.node!.find((n) => n.output![0] === 'element_logits')!;
-    gemm.output = ['element_linear'];
-    gemm.name = 'element_linear';
-    model.graph!.node!.push(node('Relu', ['element_linear'], ['element_logits']));
-    writeModel(plain.modelPath, model);
+  it('gives a head that pools but is not one linear layer its feature map for Score-CAM, and says so', async () => {
+    const plain = writeTinyModel(join(dir, 'odd'), { withCams: false, elementRelu: true });
     const lines: string[] = [];
     const session = await openWithCams(plain.modelPath, { notice: (l) => lines.push(l), cacheDir: cache });
+    expect(lines).toEqual([
+      'rovlens: added exact Grad-CAM outputs for head floor (pooling + linear head found in the graph)',
+      'rovlens: head element pools a feature map but is not one linear layer; heatmaps by Score-CAM',
+    ]);
+    expect(session.card.heads.element!.cam).toBeUndefined();
+    expect(session.card.heads.element!.features).toBe('element_features');
+    expect(session.card.heads.floor!.cam).toBe('floor_cam');
+    // The output is the pooled map itself: [N, 16 channels, 8, 8] for a 64x64 input (stride 8).
+    const out = await session.run(new Float32Array(3 * 64 * 64).fill(0.5), [1, 3, 64, 64], ['element_features']);
+    expect(out.element_features!.dims).toEqual([1, 16, 8, 8]);
+    await session.close();
+  });
+
+  it('says why when nothing pools a feature map by averaging, and keeps the original model', async () => {
+    const plain = writeTinyModel(join(dir, 'maxpool'), { withCams: false });
+    const model = readModel(plain.modelPath);
+    model.graph!.node!.find((n) => n.opType === 'GlobalAveragePool')!.opType = 'GlobalMaxPool';
+    writeModel(plain.modelPath, model);
+    const lines: string[] = [];
+    const edit = withCamOutputs(plain.modelPath, { cacheDir: cache });
+    expect(edit).toMatchObject({ added: [], featuresAdded: [], modelPath: plain.modelPath });
+    const session = await openWithCams(plain.modelPath, { notice: (l) => lines.push(l), cacheDir: cache });
     expect(lines).toContain(
-      "rovlens: head element has no CAM output and none can be added ('element_logits' comes from Relu, not a linear layer); using occlusion",
+      "rovlens: head element has no CAM output and none can be added (the linear layer's input comes from GlobalMaxPool, not global average pooling); using occlusion",
     );
     expect(session.card.heads.element!.cam).toBeUndefined();
-    expect(session.card.heads.floor!.cam).toBe('floor_cam');
+    expect(session.card.heads.element!.features).toBeUndefined();
     await session.close();
+  });
+
+  it('finds the pooled feature map behind several layers, NCHW or NHWC', () => {
+    const graph = (pool: NodeProto) =>
+      buildModel({
+        name: 'mlp',
+        nodes: [
+          node('Relu', ['image'], ['maps']),
+          pool,
+          node('Flatten', ['pooled'], ['flat'], { axis: 1 }),
+          node('Gemm', ['flat', 'w1'], ['hidden'], { transB: 1 }),
+          node('Relu', ['hidden'], ['hidden_relu']),
+          node('Gemm', ['hidden_relu', 'w2'], ['logits'], { transB: 1 }),
+        ],
+        initializers: [floatTensor('w1', [4, 3], new Float32Array(12)), floatTensor('w2', [2, 4], new Float32Array(8))],
+        inputs: [{ name: 'image', dims: ['N', 3, 'H', 'W'] }],
+        outputs: [{ name: 'logits', dims: ['N', 2] }],
+      });
+    expect(findPooledFeatures(graph(node('GlobalAveragePool', ['maps'], ['pooled'])), 'logits')).toEqual({
+      features: 'maps',
+      layout: 'NCHW',
+    });
+    expect(findPooledFeatures(graph(node('ReduceMean', ['maps'], ['pooled'], { axes: [1, 2], keepdims: 0 })), 'logits')).toEqual({
+      features: 'maps',
+      layout: 'NHWC',
+    });
+    expect(findPooledFeatures(graph(node('ReduceMax', ['maps'], ['pooled'], { axes: [2, 3] })), 'logits')).toEqual({
+      reason: 'no global average pooling of a feature map before the logits',
+    });
   });
 });

@@ -106,6 +106,25 @@ describe('rovlens annotate', () => {
     expect(run.stderr).toMatch(/2 frames annotated .*\(heatmap: occlusion\)/);
   });
 
+  it('uses Score-CAM when asked to, and says what it costs', () => {
+    const out = join(dir, 'score-cam') + '/';
+    const run = rovlens('annotate', images, '-o', out, '--model', tiny.modelPath, '--fallback', 'score-cam');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/heatmaps by score-cam, as asked \(\d+ forward passes per frame\)/);
+    expect(run.stderr).toMatch(/2 frames annotated .*\(heatmap: score-cam\)/);
+    expect(readdirSync(out)).toHaveLength(2);
+  });
+
+  it('picks Score-CAM by itself for a head that pools but is not one linear layer', () => {
+    const mlp = writeTinyModel(join(dir, 'mlp'), { withCams: false, elementRelu: true });
+    const out = join(dir, 'mlp-out') + '/';
+    const run = rovlens('annotate', images, '-o', out, '--model', mlp.modelPath);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/head element pools a feature map but is not one linear layer; heatmaps by Score-CAM/);
+    expect(run.stderr).toMatch(/no CAM output for head 'element'; using score-cam \(\d+ forward passes per frame\)/);
+    expect(run.stderr).toMatch(/2 frames annotated .*\(heatmap: score-cam\)/);
+  });
+
   it('refuses a missing input with one line and exit code 3', () => {
     const run = rovlens('annotate', join(dir, 'nope.mp4'), '-o', join(dir, 'x.mp4'), '--model', tiny.modelPath);
     expect(run.code).toBe(3);

@@ -30,6 +30,11 @@ export interface TinyModelOptions {
   /** Input size written in the card (the graph itself accepts any multiple of 8). */
   size?: number;
   withCams?: boolean;
+  /**
+   * The element logits pass through a Relu after the linear layer, so that head is no longer pooling
+   * plus one linear layer: no exact CAM can be added, only Score-CAM or occlusion explain it.
+   */
+  elementRelu?: boolean;
   uncertainBelow?: number;
   cropWidthFraction?: number;
 }
@@ -68,7 +73,13 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
   const elementWeight = headWeights({ 4: 0, 2: 3, 1: 2 }, 5);
   const floor = headNodes('floor', 'embedding', 'features', K, { weight: floorWeight, bias: new Float32Array(4), classes: 4 });
   const element = headNodes('element', 'embedding', 'features', K, { weight: elementWeight, bias: new Float32Array(5), classes: 5 });
-  const keep = (h: typeof floor) => (withCams ? h : { nodes: h.nodes.slice(0, 1), initializers: h.initializers.slice(0, 2) });
+  if (options.elementRelu) {
+    element.nodes[0]!.output = ['element_linear'];
+    element.nodes[0]!.name = 'element_linear';
+    element.nodes.splice(1, 0, node('Relu', ['element_linear'], ['element_logits']));
+  }
+  // Without CAMs: drop each head's CAM convolution (its last node) and weight (its last initializer).
+  const keep = (h: typeof floor) => (withCams ? h : { nodes: h.nodes.slice(0, -1), initializers: h.initializers.slice(0, -1) });
 
   const model = buildModel({
     name: 'rovlens-tiny',

@@ -8,6 +8,7 @@ import { ModelSession } from '../../src/model/session.js';
 import { predictBatch } from '../../src/model/predict.js';
 import { cropResizeFrame } from '../../src/operators/crop-resize.js';
 import { gradCam } from '../../src/operators/grad-cam.js';
+import { openWithCams } from '../../src/model/add-cam-outputs.js';
 import { UsageError } from '../../src/errors.js';
 import type { Frame, Rect } from '../../src/types.js';
 import { solidFrame, withPatch } from '../helpers/frames.js';
@@ -139,5 +140,83 @@ describe('gradCam operator', () => {
     expect(Math.abs(box.y - patch.y)).toBeLessThanOrEqual(tolY);
     expect(Math.abs(box.y + box.height - (patch.y + patch.height))).toBeLessThanOrEqual(tolY);
     expect(contains(patch, out!.localisation!.peak.x, out!.localisation!.peak.y)).toBe(true);
+  });
+});
+
+describe('gradCam operator, Score-CAM fallback', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rovlens-scorecam-'));
+  const cacheDir = join(dir, 'cache');
+  const region = { x: 200, y: 100, width: 640, height: 640 };
+  const patchInSource = { x: 200 + 160, y: 100 + 240, width: 160, height: 160 };
+  // A black background: masks that keep it add no evidence for any class (the tiny model's
+  // brightness channel is zero there), so the patch's mask is the one that raises 'rocks'.
+  const patchFrame = () =>
+    withPatch(
+      solidFrame(TINY_SIZE, TINY_SIZE, [0, 0, 0], { region, sourceSize: { width: 1000, height: 800 } }),
+      { x: 16, y: 24, width: 16, height: 16 },
+      BRIGHT,
+    );
+
+  it('is chosen automatically for a head that pools a feature map but is not one linear layer, and finds the patch', async () => {
+    const mlp = writeTinyModel(join(dir, 'mlp'), { withCams: false, elementRelu: true });
+    const opened: string[] = [];
+    const model = await openWithCams(mlp.modelPath, { cacheDir, notice: (l) => opened.push(l) });
+    try {
+      expect(opened).toEqual([
+        'rovlens: added exact Grad-CAM outputs for head floor (pooling + linear head found in the graph)',
+        'rovlens: head element pools a feature map but is not one linear layer; heatmaps by Score-CAM',
+      ]);
+      expect(model.card.heads.element).toMatchObject({ features: 'element_features' });
+      expect(model.card.heads.element!.cam).toBeUndefined();
+      const results = await predictBatch(model, [patchFrame(), patchFrame()]);
+      expect(results[0]!.cams!.element).toBeUndefined();
+      const lines: string[] = [];
+      const out = await lastValueFrom(from(results).pipe(gradCam({ model, notice: (l) => lines.push(l) }), toArray()));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^rovlens: no CAM output for head 'element'; using score-cam \(\d+ forward passes per frame\)$/);
+      for (const r of out) {
+        const l = r.localisation!;
+        expect(l.method).toBe('score-cam');
+        expect(l.classIndex).toBe(4); // rocks: the bright patch
+        expect(contains(patchInSource, l.peak.x, l.peak.y)).toBe(true);
+        expect(contains(l.boxes[0]!, patchInSource.x + 80, patchInSource.y + 80)).toBe(true);
+      }
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('can be asked for on a model with CAM outputs, and then agrees with Grad-CAM on where the patch is', async () => {
+    const tiny = writeTinyModel(join(dir, 'cams'));
+    const model = await openWithCams(tiny.modelPath, { cacheDir, features: true, notice: () => undefined });
+    try {
+      const results = await predictBatch(model, [patchFrame()]);
+      const lines: string[] = [];
+      const [exact] = await lastValueFrom(from(results).pipe(gradCam({ model, fallback: 'none' }), toArray()));
+      const [score] = await lastValueFrom(
+        from(results).pipe(gradCam({ model, fallback: 'score-cam', scoreCamChannels: 16, notice: (l) => lines.push(l) }), toArray()),
+      );
+      // One pass for the activations, then one per channel that varies over the frame (of 16).
+      const passes = Number(/^rovlens: heatmaps by score-cam, as asked \((\d+) forward passes per frame\)$/.exec(lines[0] ?? '')?.[1]);
+      expect(passes).toBeGreaterThanOrEqual(3);
+      expect(passes).toBeLessThanOrEqual(17);
+      expect(exact!.localisation!.method).toBe('gradcam');
+      expect(score!.localisation!.method).toBe('score-cam');
+      expect(score!.localisation!.peak).toEqual(exact!.localisation!.peak);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('refuses Score-CAM in one line when the model has no feature map for the head', async () => {
+    const tiny = writeTinyModel(join(dir, 'nofeatures'));
+    const model = await ModelSession.open(tiny.modelPath);
+    try {
+      expect(() => gradCam({ model, fallback: 'score-cam' })).toThrow(
+        "Score-CAM needs the feature map that head 'element' pools; none was found in model rovlens-tiny (use --fallback occlusion)",
+      );
+    } finally {
+      await model.close();
+    }
   });
 });
