@@ -5,11 +5,15 @@
  *   seed and validation fraction from trainingOptionsSchema), plus a selection split inside the
  *   training groups (groupSplit with seed + 1, as model:select does) for choosing the epoch count;
  * - each image's card crop resized by sharp to the input size (clean, for scoring) and to a larger
- *   side (for the random crops of augmentation), as raw RGB uint8 HWC.
+ *   side (for the random crops of augmentation), as raw RGB uint8 HWC;
+ * - the same larger crop cut from the whole source picture after JPEG re-compression at a seeded
+ *   quality of 10-40 (degraded.u8): codec damage at the source's own scale, as a recording or
+ *   `rovlens evaluate --robustness` applies it, which JPEG on the small crop alone does not imitate.
  *
  * Usage: npx tsx models/scripts/finetune-prepare.ts [--model models/rovlens-default.onnx]
  *          [--data ../shared/data/manifest.csv] [--out models/build/finetune-data] [--augment-side-px 256]
- * Writes <out>/index.json, <out>/clean.u8 (N x size x size x 3) and <out>/augment.u8 (N x side x side x 3).
+ * Writes <out>/index.json, <out>/clean.u8 (N x size x size x 3), <out>/augment.u8 and <out>/degraded.u8
+ * (N x side x side x 3 each).
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,8 +24,10 @@ import { loadDataset } from '../../src/training/dataset.js';
 import { headLabels } from '../../src/training/heads.js';
 import { groupSplit } from '../../src/training/split.js';
 import { headSplits } from '../../src/training/train-heads.js';
-import { cropAndResize, decodeImage } from '../../src/training/image-input.js';
+import { cropAndResize, decodeImage, rawSharp, toRaw } from '../../src/training/image-input.js';
 import { relativeCenterCrop } from '../../src/geometry.js';
+import { hashSeed, seededRandom, uniform } from '../../src/training/random.js';
+import sharp from 'sharp';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -57,6 +63,7 @@ const side = Number(values['augment-side-px']);
 mkdirSync(values.out!, { recursive: true });
 const clean = createWriteStream(join(values.out!, 'clean.u8'));
 const augment = createWriteStream(join(values.out!, 'augment.u8'));
+const degraded = createWriteStream(join(values.out!, 'degraded.u8'));
 const write = (stream: ReturnType<typeof createWriteStream>, data: Uint8Array) =>
   new Promise<void>((done) => (stream.write(data) ? done() : stream.once('drain', done)));
 
@@ -67,10 +74,13 @@ for (const [i, image] of images.entries()) {
   const region = relativeCenterCrop({ width: raw.width, height: raw.height }, card.crop);
   await write(clean, (await cropAndResize(raw, region, size)).pixels);
   await write(augment, (await cropAndResize(raw, region, { width: side, height: side })).pixels);
+  const quality = Math.round(uniform(seededRandom(hashSeed(image.id, options.seed)), 10, 40));
+  const jpeg = await toRaw(sharp(await rawSharp(raw).jpeg({ quality }).toBuffer()));
+  await write(degraded, (await cropAndResize(jpeg, region, { width: side, height: side })).pixels);
   index.push({ id: image.id, ...(image.source ? { source: image.source } : {}), labels: labelsOf[i]!, roles: roles[i]! });
   if (index.length % 100 === 0) process.stderr.write(`${index.length} images\n`);
 }
-await Promise.all([clean, augment].map((s) => new Promise((done) => s.end(done))));
+await Promise.all([clean, augment, degraded].map((s) => new Promise((done) => s.end(done))));
 const { writeFileSync } = await import('node:fs');
 writeFileSync(
   join(values.out!, 'index.json'),

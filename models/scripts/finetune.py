@@ -19,10 +19,14 @@ How it works
   3. Trains on the fit images only (an image in the selection or validation part of either head
      never enters training, so neither head's held-out images reach the shared backbone), with
      class-weighted cross-entropy on both heads, AdamW with a lower learning rate for the backbone,
-     and augmentation (flip, small affine, brightness/contrast/saturation/hue, blur, JPEG, downscale).
-     After each epoch both heads are scored (weighted accuracy = balanced accuracy, as rovlens
-     defines it) on the clean selection images; the epoch with the best mean is kept. Validation is
-     never looked at: score it afterwards with `rovlens evaluate --validation-only`.
+     and augmentation (flip, small affine, brightness/contrast/saturation/hue, blur, JPEG at the
+     source's scale and on the crop, downscale). With --consistency (default), each image is seen
+     twice per step, fully augmented and with its geometry changed only, and a Jensen-Shannon term
+     asks both heads for the same answer on both (AugMix's consistency loss): robustness to damage
+     the labels say nothing about. After each epoch both heads are scored (weighted accuracy =
+     balanced accuracy, as rovlens defines it) on the selection images, clean and under the
+     robustness perturbations (--select-on robust); the epoch with the best mean is kept. Validation
+     is never looked at: score it afterwards with `rovlens evaluate --validation-only`.
   4. Writes the trained values back into the initialisers of the original graph, so the contract is
      the original's exactly (input `image` [N,3,H,W] dynamic, outputs floor_logits, element_logits,
      embedding, floor_cam, element_cam, opset 13), with each CAM weight = its head's weight (1x1
@@ -153,6 +157,14 @@ def head_tensors(model: onnx.ModelProto, logits_name: str, cam_name: str | None)
     return gemm.input[1], gemm.input[2], cam.input[1] if cam is not None else None
 
 
+def round_floats(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: round_floats(v) for k, v in value.items()}
+    return value
+
+
 def weighted_accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
     """Mean recall over the classes present (= rovlens's weighted accuracy)."""
     classes = np.unique(truth)
@@ -179,11 +191,29 @@ def jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
 
 
-def augment(batch_u8: np.ndarray, size: tuple[int, int], rng: np.random.Generator) -> torch.Tensor:
-    """HWC uint8 crops (larger than the input) -> augmented NCHW float 0..255 at the input size."""
+def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of a [1,3,H,W] batch, reflected at the edges."""
+    r = int(math.ceil(2 * sigma))
+    k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * sigma * sigma))
+    k = (k / k.sum()).view(1, 1, 1, -1).repeat(3, 1, 1, 1)
+    y = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k, groups=3)
+    return F.conv2d(F.pad(y, (0, 0, r, r), mode="reflect"), k.transpose(2, 3), groups=3)
+
+
+def augment(batch_u8: np.ndarray, degraded_u8: np.ndarray | None, size: tuple[int, int], rng: np.random.Generator,
+            photometric: bool = True) -> torch.Tensor:
+    """HWC uint8 crops (larger than the input) -> augmented NCHW float 0..255 at the input size.
+
+    The ranges cover the perturbations `rovlens evaluate --robustness` scores (brightness and contrast
+    +-40 %, hue 20 degrees, JPEG 15, blur, 480 lines) with some margin. `degraded_u8` holds the same
+    crops cut from a JPEG-compressed source picture (quality 10-40); a quarter of the views use it.
+    With photometric=False only the geometry changes (the consistency loss's reference view).
+    """
     items = []
-    for pixels in batch_u8:
-        if rng.random() < 0.3:
+    for j, pixels in enumerate(batch_u8):
+        if photometric and degraded_u8 is not None and rng.random() < 0.25:
+            pixels = degraded_u8[j]
+        elif photometric and rng.random() < 0.2:
             pixels = jpeg(pixels, int(rng.integers(15, 80)))
         items.append(torch.from_numpy(pixels.copy()).permute(2, 0, 1).float())
     x = torch.stack(items)
@@ -199,26 +229,49 @@ def augment(batch_u8: np.ndarray, size: tuple[int, int], rng: np.random.Generato
         theta[i] = torch.tensor([[c * flip, -s, tx], [s * flip, c, ty]])
     grid = F.affine_grid(theta, (n, 3, *size), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    if not photometric:
+        return x
     for i in range(n):
         if rng.random() < 0.3:  # resolution loss: down to 20-60 % of the side, then back up
             f = rng.uniform(0.2, 0.6)
             small = F.interpolate(x[i:i + 1], scale_factor=f, mode="area")
             x[i:i + 1] = F.interpolate(small, size=size, mode="bilinear", align_corners=False)
-        if rng.random() < 0.3:  # blur
-            sigma = rng.uniform(0.5, 2.0)
-            r = int(math.ceil(2 * sigma))
-            k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * sigma * sigma))
-            k = (k / k.sum()).view(1, 1, 1, -1).repeat(3, 1, 1, 1)
-            y = F.conv2d(F.pad(x[i:i + 1], (r, r, 0, 0), mode="reflect"), k, groups=3)
-            x[i:i + 1] = F.conv2d(F.pad(y, (0, 0, r, r), mode="reflect"), k.transpose(2, 3), groups=3)
-        # Colour: hue, saturation, contrast, brightness.
-        m = hue_matrix(rng.uniform(-15, 15))
+        if rng.random() < 0.35:
+            x[i:i + 1] = blur(x[i:i + 1], rng.uniform(0.5, 2.5))
+        # Colour: hue, saturation, contrast about mid-grey (as the evaluation), brightness.
+        m = hue_matrix(rng.uniform(-25, 25))
         img = torch.einsum("ij,jhw->ihw", m, x[i])
         grey = img.mean(dim=0, keepdim=True)
         img = grey + (img - grey) * rng.uniform(0.7, 1.3)
-        img = img.mean() + (img - img.mean()) * rng.uniform(0.65, 1.35)
-        x[i] = (img * rng.uniform(0.6, 1.4)).clamp(0, 255)
+        img = 128 + (img - 128) * rng.uniform(0.55, 1.45)
+        x[i] = (img * rng.uniform(0.55, 1.45)).clamp(0, 255)
     return x
+
+
+def selection_conditions() -> dict[str, callable]:
+    """The robustness perturbations, approximated on the 224-pixel clean crops (NCHW 0..255), for
+    choosing the epoch: the selection images' sources are not kept, so these act on the crop."""
+    def jpeg15(x):
+        return torch.stack([torch.from_numpy(jpeg(im.permute(1, 2, 0).round().clamp(0, 255).byte().numpy(), 15).copy()).permute(2, 0, 1).float()
+                            for im in x])
+
+    def half(x):
+        return F.interpolate(F.interpolate(x, scale_factor=0.5, mode="area"), size=x.shape[2:], mode="bilinear", align_corners=False)
+
+    def hue(x):
+        return torch.einsum("ij,njhw->nihw", hue_matrix(20), x).clamp(0, 255)
+
+    return {
+        "clean": lambda x: x,
+        "downscale": half,
+        "jpeg15": jpeg15,
+        "blur": lambda x: torch.cat([blur(x[i:i + 1], 1.0) for i in range(x.shape[0])]),
+        "bright+40": lambda x: (x * 1.4).clamp(0, 255),
+        "bright-40": lambda x: x * 0.6,
+        "contrast+40": lambda x: (128 + (x - 128) * 1.4).clamp(0, 255),
+        "contrast-40": lambda x: 128 + (x - 128) * 0.6,
+        "hue+20": hue,
+    }
 
 
 def main() -> None:
@@ -232,6 +285,11 @@ def main() -> None:
     parser.add_argument("--lr-backbone", type=float, default=2e-5, help="peak; cosine decay to 0 over --epochs")
     parser.add_argument("--lr-heads", type=float, default=2e-4, help="peak; cosine decay to 0 over --epochs")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--consistency", type=float, default=4.0,
+                        help="weight of the Jensen-Shannon consistency between a geometry-only view and a fully augmented "
+                             "view of each image (0: one augmented view, cross-entropy only)")
+    parser.add_argument("--select-on", choices=("robust", "clean"), default="robust",
+                        help="epoch choice: mean selection weighted accuracy over the clean and perturbed crops, or clean only")
     parser.add_argument("--frozen-nodes", type=int, default=0, help="leave the first N Conv nodes' weights frozen (speed on CPU)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
@@ -283,6 +341,8 @@ def main() -> None:
         raise SystemExit(0 if worst < 1e-3 else 5)
 
     augment_u8 = np.fromfile(prepared / "augment.u8", dtype=np.uint8).reshape(n_images, side, side, 3)
+    degraded_path = prepared / "degraded.u8"
+    degraded_u8 = np.fromfile(degraded_path, dtype=np.uint8).reshape(n_images, side, side, 3) if degraded_path.exists() else None
     images = index["images"]
     roles = [im["roles"] for im in images]
     fit = [i for i, r in enumerate(roles) if r and all(v == "fit" for v in r.values())]
@@ -321,24 +381,38 @@ def main() -> None:
         # As rovlens train: n / (classes present x count of the class).
         weights[h] = torch.tensor([len(y) / (present * c) if c else 0.0 for c in counts], dtype=torch.float32)
 
-    def score_selection() -> dict[str, float]:
+    conditions = selection_conditions() if args.select_on == "robust" else {"clean": lambda x: x}
+
+    def score_selection() -> dict[str, dict[str, float]]:
+        """Weighted accuracy per head and condition on the selection images."""
         net.eval()
-        result = {}
+        result: dict[str, dict[str, float]] = {}
         with torch.no_grad():
             for h in heads:
                 ids = selection[h]
-                predicted = []
-                for start in range(0, len(ids), 64):
-                    chunk = ids[start:start + 64]
-                    x = to_input(torch.from_numpy(clean[chunk].copy()).permute(0, 3, 1, 2).float())
-                    predicted.append(net(x)[logits_names[h]].argmax(1).numpy())
-                result[h] = weighted_accuracy(np.concatenate(predicted), label[h][ids])
+                result[h] = {}
+                for name, perturb in conditions.items():
+                    predicted = []
+                    for start in range(0, len(ids), 64):
+                        chunk = ids[start:start + 64]
+                        x = perturb(torch.from_numpy(clean[chunk].copy()).permute(0, 3, 1, 2).float())
+                        predicted.append(net(to_input(x))[logits_names[h]].argmax(1).numpy())
+                    result[h][name] = weighted_accuracy(np.concatenate(predicted), label[h][ids])
         return result
+
+    def summary(scores: dict[str, dict[str, float]]) -> str:
+        return ", ".join(f"{h} clean {v['clean']:.3f}" + (f" mean of {len(v)} conditions {np.mean(list(v.values())):.3f}" if len(v) > 1 else "")
+                         for h, v in scores.items())
+
+    def js_divergence(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
+        p, q = F.softmax(logits_a, 1), F.softmax(logits_b, 1)
+        m = ((p + q) / 2).clamp_min(1e-7).log()
+        return (F.kl_div(m, p, reduction="batchmean") + F.kl_div(m, q, reduction="batchmean")) / 2
 
     history = []
     start_score = score_selection()
-    history.append({"epoch": 0, **start_score, "seconds": 0.0})
-    print(f"epoch 0 (the model as given): selection weighted accuracy " + ", ".join(f"{h} {v:.3f}" for h, v in start_score.items()), flush=True)
+    history.append({"epoch": 0, "selection": start_score, "seconds": 0.0})
+    print(f"epoch 0 (the model as given): selection weighted accuracy {summary(start_score)}", flush=True)
     # Epoch 0 is reported, not a candidate: the given heads were fitted on the selection images too
     # (they lie in rovlens train's training groups), so its selection score is optimistic.
     best = (-1.0, 0, None)
@@ -349,14 +423,20 @@ def main() -> None:
         total, batches = 0.0, 0
         for start in range(0, len(order), args.batch_size):
             chunk = order[start:start + args.batch_size]
-            x = to_input(augment(augment_u8[chunk], size, rng))
-            out = net(x)
+            views = [augment(augment_u8[chunk], degraded_u8[chunk] if degraded_u8 is not None else None, size, rng)]
+            if args.consistency > 0:
+                views.append(augment(augment_u8[chunk], None, size, rng, photometric=False))
+            outs = [net(to_input(v)) for v in views]
             loss = torch.zeros(())
             for h in heads:
                 y = label[h][chunk]
                 rows = np.nonzero(y >= 0)[0]
                 if len(rows):
-                    loss = loss + F.cross_entropy(out[logits_names[h]][rows], torch.from_numpy(y[rows]), weight=weights[h])
+                    for out in outs:
+                        loss = loss + F.cross_entropy(out[logits_names[h]][rows], torch.from_numpy(y[rows]), weight=weights[h])
+                if args.consistency > 0:
+                    # Every image, labelled for this head or not: the answer should not depend on the damage.
+                    loss = loss + args.consistency * js_divergence(outs[0][logits_names[h]], outs[1][logits_names[h]])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -364,14 +444,13 @@ def main() -> None:
             total += float(loss)
             batches += 1
         scores = score_selection()
-        history.append({"epoch": epoch, **scores, "loss": total / batches, "seconds": time.time() - started})
-        print(f"epoch {epoch}: loss {total / batches:.3f}, selection weighted accuracy "
-              + ", ".join(f"{h} {v:.3f}" for h, v in scores.items()) + f" ({time.time() - started:.0f} s)", flush=True)
-        mean = float(np.mean(list(scores.values())))
+        history.append({"epoch": epoch, "selection": scores, "loss": total / batches, "seconds": time.time() - started})
+        print(f"epoch {epoch}: loss {total / batches:.3f}, selection weighted accuracy {summary(scores)} ({time.time() - started:.0f} s)", flush=True)
+        mean = float(np.mean([np.mean(list(v.values())) for v in scores.values()]))
         if mean > best[0]:
             best = (mean, epoch, copy.deepcopy(net.state_dict()))
     net.load_state_dict(best[2])
-    print(f"kept epoch {best[1]} (best mean selection weighted accuracy {best[0]:.3f})", flush=True)
+    print(f"kept epoch {best[1]} (best mean selection weighted accuracy over heads and conditions {best[0]:.3f})", flush=True)
 
     # Back into the original graph: same nodes, names and opset; each CAM weight = its head's weight.
     out_model = copy.deepcopy(onnx_model)
@@ -397,11 +476,17 @@ def main() -> None:
                      "minus a selection split inside them, seed 2); no image held out for either head entered training",
         "epochs": best[1],
         "epochsChosenBy": f"best mean of both heads' weighted accuracy on the selection split (floor {len(selection.get('floor', []))}, "
-                          f"element {len(selection.get('element', []))} images) after each of {args.epochs} epochs",
-        "settings": {k: getattr(args, k) for k in ("epochs", "batch_size", "lr_backbone", "lr_heads", "weight_decay", "frozen_nodes", "seed")},
-        "augmentation": "mirror, zoom 0.75-1, rotation +-10 deg, shift +-8 %, JPEG quality 15-80 (30 %), downscale to 20-60 % (30 %), "
-                        "blur sigma 0.5-2 (30 %), hue +-15 deg, saturation and contrast +-30-35 %, brightness +-40 %",
-        "history": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in e.items()} for e in history],
+                          f"element {len(selection.get('element', []))} images; conditions: {', '.join(conditions)}) "
+                          f"after each of {args.epochs} epochs",
+        "settings": {k: getattr(args, k) for k in ("epochs", "batch_size", "lr_backbone", "lr_heads", "weight_decay", "consistency",
+                                                   "select_on", "frozen_nodes", "seed")},
+        "augmentation": "mirror, zoom 0.75-1, rotation +-10 deg, shift +-8 %; then in the augmented view: the crop cut from the source "
+                        "picture JPEG-compressed at quality 10-40 (25 %) or JPEG quality 15-80 on the crop (20 % of the rest), "
+                        "downscale to 20-60 % (30 %), blur sigma 0.5-2.5 (35 %), hue +-25 deg, saturation +-30 %, "
+                        "contrast about mid-grey +-45 %, brightness +-45 %"
+                        + (f"; consistency: Jensen-Shannon between that view and a geometry-only view, weight {args.consistency}"
+                           if args.consistency > 0 else ""),
+        "history": [round_floats(e) for e in history],
     }
     out_card["provenance"].pop("metrics", None)
     out_card["provenance"].pop("robustness", None)

@@ -45,7 +45,9 @@ export function register(program: Command): void {
     .option('--uncertain-below <p>', describe('uncertainBelow'))
     .option('--cam-threshold <fraction>', describe('camThreshold'), '0.5')
     .addOption(new Option('--cam-method <method>', describe('camMethod')).choices(['relative', 'otsu']).default('relative'))
-    .addOption(new Option('--cam-fallback <method>', describe('camFallback')).choices(['auto', 'score-cam', 'occlusion', 'none']).default('auto'))
+    .addOption(
+      new Option('--cam-fallback <method>', describe('camFallback')).choices(['auto', 'score-cam', 'occlusion', 'none']).default('auto'),
+    )
     .option('--no-skip-duplicates', 'run the model on every sampled frame, even near-duplicates')
     .option('--no-pushdown', 'sample, crop and resize in the RxJS operators instead of inside ffmpeg')
     .option('--pipeline <module>', describe('pipeline'))
