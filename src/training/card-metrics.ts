@@ -34,5 +34,17 @@ export function robustnessProvenance(evaluation: EvaluateReport) {
     weightedAccuracyDropPoints: Object.fromEntries(
       evaluation.conditions.slice(1).map((c) => [c.condition, { what: c.description, ...c.dropPoints }]),
     ),
+    // The same drops with a 95 % stratified paired-bootstrap interval (2000 resamples) and the
+    // number of validation images whose answer changed: small classes make single figures noisy.
+    dropIntervals: Object.fromEntries(
+      evaluation.conditions
+        .slice(1)
+        .map((c) => [
+          c.condition,
+          Object.fromEntries(
+            Object.entries(c.drop ?? {}).map(([head, d]) => [head, { low: round(d.low, 1), high: round(d.high, 1), changed: d.changed }]),
+          ),
+        ]),
+    ),
   };
 }

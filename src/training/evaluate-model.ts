@@ -7,7 +7,8 @@ import { ModelError } from '../errors.js';
 import { ModelSession } from '../model/session.js';
 import { loadDataset } from './dataset.js';
 import { runImages, type ModelInputItem } from './embed.js';
-import { evaluateHead, type HeadEvaluation } from './evaluation.js';
+import { evaluateHead, topClasses, type HeadEvaluation } from './evaluation.js';
+import { pairedDrop, type DropEstimate } from './paired-drop.js';
 import { headLabels, headsForTask } from './heads.js';
 import { perturbations, type Perturbation } from './robustness.js';
 import { headSplits } from './train-heads.js';
@@ -30,6 +31,8 @@ export interface ConditionReport {
   heads: HeadEvaluation[];
   /** Clean weighted accuracy minus this condition's, per head, in percentage points. */
   dropPoints?: Record<string, number>;
+  /** The same drop with its paired-bootstrap interval and the answers that changed, per head. */
+  drop?: Record<string, DropEstimate>;
 }
 
 export interface EvaluateReport {
@@ -69,6 +72,8 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
     }
     const outputs = heads.map((h) => card.heads[h]!.logits);
     const reports: ConditionReport[] = [];
+    // Per condition and head: the truth and top classes, for the paired drops.
+    const answers: Record<string, { truth: number[]; predicted: number[] }>[] = [];
     let modelMs = 0;
     for (const condition of conditions) {
       const items: ModelInputItem[] = used.map((i) => ({
@@ -83,6 +88,7 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
         onProgress: (done, total) => request.onProgress?.(condition.name, done, total),
       });
       if (condition.name === 'clean') modelMs = performance.now() - started;
+      const conditionAnswers: Record<string, { truth: number[]; predicted: number[] }> = {};
       const headReports = heads.map((head) => {
         const spec = card.heads[head]!;
         const k = spec.labels.length;
@@ -96,6 +102,7 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
         const logits = new Float32Array(mine.length * k);
         mine.forEach((image, j) => logits.set(all.subarray(row.get(image)! * k, (row.get(image)! + 1) * k), j * k));
         const truth = mine.map((image) => spec.labels.indexOf(images[image]!.labels[head]!));
+        conditionAnswers[head] = { truth, predicted: topClasses(logits, k).predicted };
         return evaluateHead(
           head,
           spec.labels,
@@ -106,13 +113,17 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
         );
       });
       reports.push({ condition: condition.name, description: condition.description, heads: headReports });
+      answers.push(conditionAnswers);
     }
     const clean = reports[0]!;
-    for (const r of reports.slice(1)) {
+    reports.slice(1).forEach((r, i) => {
       r.dropPoints = Object.fromEntries(
         r.heads.map((h, j) => [h.head, Number((100 * (clean.heads[j]!.overall.weightedAccuracy - h.overall.weightedAccuracy)).toFixed(2))]),
       );
-    }
+      r.drop = Object.fromEntries(
+        heads.map((head) => [head, pairedDrop(answers[0]![head]!.truth, answers[0]![head]!.predicted, answers[i + 1]![head]!.predicted)]),
+      );
+    });
     return {
       model: request.model,
       data: request.data,

@@ -24,16 +24,7 @@ export function evaluateHead(
   sources: readonly (string | undefined)[],
   uncertainBelow: number,
 ): HeadEvaluation {
-  const k = labels.length;
-  const predicted: number[] = [];
-  const confidence: number[] = [];
-  for (let i = 0; i < truth.length; i++) {
-    const p = softmax(logits.subarray(i * k, (i + 1) * k));
-    let top = 0;
-    for (let c = 1; c < k; c++) if (p[c]! > p[top]!) top = c;
-    predicted.push(top);
-    confidence.push(p[top]!);
-  }
+  const { predicted, confidence } = topClasses(logits, labels.length);
   const bySource: Record<string, Metrics> = {};
   const names = [...new Set(sources.filter((s): s is string => s !== undefined))].sort();
   for (const source of names) {
@@ -53,6 +44,20 @@ export function evaluateHead(
     uncertainFraction: truth.length ? 1 - confident.length / truth.length : 0,
     confidentAccuracy: confident.length ? confident.filter((i) => predicted[i] === truth[i]).length / confident.length : NaN,
   };
+}
+
+/** Each image's top class and its probability, from logits [images, classes]. */
+export function topClasses(logits: Float32Array, classes: number): { predicted: number[]; confidence: number[] } {
+  const predicted: number[] = [];
+  const confidence: number[] = [];
+  for (let i = 0; i < logits.length / classes; i++) {
+    const p = softmax(logits.subarray(i * classes, (i + 1) * classes));
+    let top = 0;
+    for (let c = 1; c < classes; c++) if (p[c]! > p[top]!) top = c;
+    predicted.push(top);
+    confidence.push(p[top]!);
+  }
+  return { predicted, confidence };
 }
 
 /**

@@ -61,12 +61,17 @@ export function formatEvaluation(report: EvaluateReport): string {
   if (report.conditions.length > 1) {
     const heads = clean.heads.map((h) => h.head);
     out.push(
-      'robustness (weighted accuracy %, drop from clean in points)',
+      'robustness (weighted accuracy %; drop from clean in points with its 95 % paired-bootstrap interval; answers changed)',
       table(
-        ['condition', ...heads.flatMap((h) => [`${h} %`, `${h} drop`]), 'what'],
+        ['condition', ...heads.flatMap((h) => [`${h} %`, `${h} drop`, `${h} 95 % interval`, `${h} changed`]), 'what'],
         report.conditions.map((c) => [
           c.condition,
-          ...c.heads.flatMap((h) => [pct(h.overall.weightedAccuracy), c.dropPoints ? c.dropPoints[h.head]!.toFixed(1) : '-']),
+          ...c.heads.flatMap((h) => {
+            const d = c.drop?.[h.head];
+            return d
+              ? [pct(h.overall.weightedAccuracy), d.points.toFixed(1), `${d.low.toFixed(1)} .. ${d.high.toFixed(1)}`, `${d.changed}`]
+              : [pct(h.overall.weightedAccuracy), '-', '-', '-'];
+          }),
           c.description,
         ]),
       ),

@@ -110,6 +110,14 @@ describe('training heads on a frozen backbone', () => {
     const bars = evaluation.conditions.find((c) => c.condition === 'rov-bars')!;
     // The 12 % bars lie outside the card's 67 % centre crop: the model never sees them.
     expect(bars.dropPoints!.floor).toBeCloseTo(0, 6);
-    for (const c of evaluation.conditions.slice(1)) expect(Number.isFinite(c.dropPoints!.floor)).toBe(true);
+    expect(bars.drop!.floor).toMatchObject({ points: 0, low: 0, high: 0, changed: 0 });
+    for (const c of evaluation.conditions.slice(1)) {
+      expect(Number.isFinite(c.dropPoints!.floor)).toBe(true);
+      // The paired estimate is the same drop, inside its own interval.
+      const d = c.drop!.floor!;
+      expect(d.points).toBeCloseTo(c.dropPoints!.floor!, 1);
+      expect(d.low).toBeLessThanOrEqual(d.points + 1e-9);
+      expect(d.high).toBeGreaterThanOrEqual(d.points - 1e-9);
+    }
   });
 });
