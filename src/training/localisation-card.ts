@@ -17,7 +17,7 @@ interface BenchEntry {
 export interface LocalisationBenchSummary {
   threshold: number;
   images: number;
-  summary: Record<string, Partial<Record<'labelled' | 'predicted' | 'activation' | 'centre', BenchEntry>>>;
+  summary: Record<string, Partial<Record<'labelled' | 'predicted' | 'activation' | 'score-cam' | 'occlusion' | 'centre', BenchEntry>>>;
 }
 
 const pct = (x: number | undefined) => (x === undefined ? null : Number((100 * x).toFixed(1)));
@@ -42,6 +42,11 @@ export function localisationProvenance(
           peaksOnOuterRingPercent: pct(s.labelled?.edge),
         },
         meanActivation: { pointingGamePercent: pct(s.activation?.pointing), maskIouPercent: pct(s.activation?.maskIou) },
+        // The gradient-free fallbacks on the same images, when the bench ran with --fallbacks.
+        ...(s['score-cam']
+          ? { scoreCam: { pointingGamePercent: pct(s['score-cam'].pointing), maskIouPercent: pct(s['score-cam'].maskIou) } }
+          : {}),
+        ...(s.occlusion ? { occlusion: { pointingGamePercent: pct(s.occlusion.pointing), maskIouPercent: pct(s.occlusion.maskIou) } } : {}),
         centreBaseline: { pointingGamePercent: pct(s.centre?.pointing), maskIouPercent: pct(s.centre?.maskIou) },
       };
     });

@@ -10,6 +10,7 @@ describe('localisation figures for the model card', () => {
     summary: {
       all: { labelled: entry(91, 0.527, 0.139, 0.385), activation: entry(91, 0.67, 0.241), centre: entry(91, 0.736, 0.326) },
       listed: { labelled: entry(22, 0.455, 0.145), centre: entry(22, 0.818, 0.286) },
+      'single, < 30 %': { labelled: entry(40, 0.425, 0.194), 'score-cam': entry(40, 0.575, 0.272), centre: entry(40, 0.6, 0.185) },
     },
   };
 
@@ -28,8 +29,15 @@ describe('localisation figures for the model card', () => {
   });
 
   it('leaves out subsets the bench did not score and maps missing methods to null', () => {
-    const out = localisationProvenance(bench, { 'single, < 30 %': 'single', listed: 'validation' }, 'boxes.csv', '');
+    const out = localisationProvenance(bench, { 'single, < 5 %': 'tiny', listed: 'validation' }, 'boxes.csv', '');
     expect(out.subsets).toHaveLength(1);
     expect(out.subsets[0]!.meanActivation.pointingGamePercent).toBeNull();
+  });
+
+  it('adds the fallbacks the bench scored (with --fallbacks), and only those', () => {
+    const out = localisationProvenance(bench, { 'single, < 30 %': 'single', all: 'all' }, 'boxes.csv', '');
+    expect(out.subsets[0]).toMatchObject({ scoreCam: { pointingGamePercent: 57.5, maskIouPercent: 27.2 } });
+    expect(out.subsets[0]).not.toHaveProperty('occlusion');
+    expect(out.subsets[1]).not.toHaveProperty('scoreCam');
   });
 });
