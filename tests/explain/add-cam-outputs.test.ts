@@ -157,6 +157,29 @@ describe('adding CAM outputs to a pooling-plus-linear classifier', () => {
     await session.close();
   });
 
+  it('exposes an NHWC feature map as NCHW for Score-CAM: the CAM is exactly the head weights times it', async () => {
+    const path = writeKerasLikeModel(join(dir, 'keras-features'));
+    const model = await openWithCams(path, { notice: () => undefined, cacheDir: cache, features: true });
+    try {
+      expect(model.card.heads.element).toMatchObject({ cam: 'element_cam', features: 'element_features' });
+      const { data, dims } = framesToTensor([frame], model.card);
+      const out = await model.run(data, dims, ['element_cam', 'element_features']);
+      const features = out.element_features!;
+      expect(features.dims).toEqual([1, 4, TINY_SIZE / 4, TINY_SIZE / 4]);
+      const cells = (TINY_SIZE / 4) ** 2;
+      const dense = Float32Array.from({ length: 4 * 3 }, (_, i) => Math.cos(i * 1.3)); // [K, C], as written
+      for (let c = 0; c < 3; c++) {
+        for (let i = 0; i < cells; i += 17) {
+          let expected = 0;
+          for (let k = 0; k < 4; k++) expected += dense[k * 3 + c]! * features.data[k * cells + i]!;
+          expect(out.element_cam!.data[c * cells + i]).toBeCloseTo(expected, 5);
+        }
+      }
+    } finally {
+      await model.close();
+    }
+  });
+
   it('finds the pooled feature map behind several layers, NCHW or NHWC', () => {
     const graph = (pool: NodeProto) =>
       buildModel({
