@@ -7,6 +7,7 @@ import { Observable, defer, map, takeUntil, tap, timer, type MonoTypeOperatorFun
 import type { LiveOptions } from '../config/live.js';
 import { ExitCode } from '../errors.js';
 import { ModelSession } from '../model/session.js';
+import { withCamOutputs } from '../model/add-cam-outputs.js';
 import { LiveServer } from '../sinks/websocket-server.js';
 import { writeTimeline } from '../sinks/timeline.js';
 import { sourceKind, type LiveStatus } from '../sources/live.js';
@@ -45,7 +46,19 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   const { pipeline } = options;
   // A missing file is reported before the model loads and the port opens.
   if (sourceKind(input) === 'file') checkInputFile(input);
-  const model = await ModelSession.open(pipeline.model, { device: pipeline.device, notice });
+  // As timeline and annotate: a pooling-plus-linear head exported without CAM output gets it added
+  // (exact and free). Gradient-free maps cost tens of passes per frame: not on a live feed.
+  const edit = withCamOutputs(pipeline.model);
+  if (edit.added.length)
+    notice(`rovlens: added exact Grad-CAM outputs for head ${edit.added.join(', ')} (pooling + linear head found in the graph)`);
+  const model = await ModelSession.open(edit.cardPath, { device: pipeline.device, notice });
+  const withoutCam = Object.entries(model.card.heads)
+    .filter(([, spec]) => !spec.cam)
+    .map(([head]) => head);
+  if (withoutCam.includes('element'))
+    notice(
+      'rovlens live: the element head has no CAM output, so the live feed shows no heatmap (rovlens annotate can draw Score-CAM or occlusion maps)',
+    );
   const card = model.card;
   const startedMs = Date.now();
   const stats = new LiveStats(startedMs);

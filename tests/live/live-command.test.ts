@@ -1,7 +1,7 @@
 /** `rovlens live` as a user runs it: a separate process on bin/rovlens.js. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { WebSocket } from 'ws';
@@ -95,6 +95,44 @@ describe('rovlens live (command line)', () => {
       expect(Number(m![1])).toBeGreaterThan(0);
       expect(stderr).toMatch(/source ended: end of input/);
     });
+  });
+
+  it('adds exact Grad-CAM outputs to a model exported without them, so the live feed and its record have boxes', async () => {
+    const plain = writeTinyModel(join(dir, 'plain'), { withCams: false });
+    const ts = join(dir, 'plain.ts');
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=128x96:rate=10:duration=1',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-f',
+      'mpegts',
+      ts,
+    ]);
+    const record = join(dir, 'plain-live.csv');
+    const child = spawn(process.execPath, [BIN, 'live', '-', '--port', '0', '--model', plain.modelPath, '--record', record], {
+      stdio: [openSync(ts, 'r'), 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/added exact Grad-CAM outputs for head floor, element/);
+    expect(stderr).not.toMatch(/shows no heatmap/);
+    const [header, ...rows] = readFileSync(record, 'utf8').trim().split('\n');
+    const columns = header!.split(',');
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      const cells = row.split(',');
+      expect(cells[columns.indexOf('cam_method')]).toBe('gradcam');
+      expect(cells[columns.indexOf('element_box')]).toMatch(/^\d+ \d+ \d+ \d+/);
+    }
   });
 
   describe('bad calls', () => {
