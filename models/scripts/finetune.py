@@ -13,8 +13,9 @@ How it works
      per head: the validation part of `rovlens train`'s group split (headSplits: seed 1, fraction
      0.2), and inside the training groups a selection split (groupSplit, seed 2) and the fit part.
   2. The ONNX graph is rebuilt as a torch module by interpreting its nodes (Conv with groups, pads,
-     strides and SAME_UPPER; Clip; Relu; Add; Pad; GlobalAveragePool; Flatten; Gemm); its
-     initialisers become trainable parameters. `--check` compares it with ONNX Runtime's outputs
+     strides and SAME_UPPER; Clip; Relu; Add, Sub, Mul, Div, Sqrt, ReduceMean (the optional input
+     normalisation); Pad; GlobalAveragePool; Flatten; Gemm); the Conv and Gemm initialisers become
+     trainable parameters. `--check` compares it with ONNX Runtime's outputs
      written by `npx tsx models/scripts/finetune-reference.ts`.
   3. Trains on the fit images only (an image in the selection or validation part of either head
      never enters training, so neither head's held-out images reach the shared backbone), with
@@ -63,7 +64,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class OnnxModule(torch.nn.Module):
     """The ONNX graph's nodes, run in order by torch; initialisers are parameters (float ones)."""
 
-    SUPPORTED = {"Conv", "Clip", "Relu", "Add", "Pad", "GlobalAveragePool", "Flatten", "Gemm"}
+    SUPPORTED = {"Conv", "Clip", "Relu", "Add", "Sub", "Mul", "Div", "Sqrt", "ReduceMean", "Pad", "GlobalAveragePool", "Flatten", "Gemm"}
 
     def __init__(self, model: onnx.ModelProto, outputs: list[str]):
         super().__init__()
@@ -109,6 +110,16 @@ class OnnxModule(torch.nn.Module):
                 y = F.relu(x[0])
             elif op == "Add":
                 y = x[0] + x[1]
+            elif op == "Sub":
+                y = x[0] - x[1]
+            elif op == "Mul":
+                y = x[0] * x[1]
+            elif op == "Div":
+                y = x[0] / x[1]
+            elif op == "Sqrt":
+                y = torch.sqrt(x[0])
+            elif op == "ReduceMean":
+                y = x[0].mean(dim=tuple(at["axes"]), keepdim=bool(at.get("keepdims", 1)))
             elif op == "Pad":
                 pads = [int(p) for p in x[1].tolist()]
                 half = len(pads) // 2
