@@ -15,7 +15,18 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ModelError } from '../errors.js';
 import { loadModelCard, type ModelCard } from './card.js';
-import { encodeModel, floatTensor, node, onnx, readModel, tensorValues, valueInfo, type ModelProto, type NodeProto } from './onnx-graph.js';
+import {
+  encodeModel,
+  floatTensor,
+  node,
+  onnx,
+  readModel,
+  tensorValues,
+  valueInfo,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from './onnx-graph.js';
 import { ModelSession, type SessionOptions } from './session.js';
 
 export interface PoolingHead {
@@ -42,16 +53,42 @@ const intAttribute = (n: NodeProto, name: string, fallback: number) => {
 };
 const floatAttribute = (n: NodeProto, name: string, fallback: number) => attribute(n, name)?.f ?? fallback;
 
+/** Each tensor's producing node, and the graph's constants by name. */
+function graphIndex(model: ModelProto) {
+  const producers = new Map<string, NodeProto>();
+  for (const n of model.graph?.node ?? []) for (const out of n.output ?? []) producers.set(out, n);
+  const initializers = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  return { producers, initializers };
+}
+
+/** Where a head's spatial feature map is pooled, found however many layers follow the pooling. */
+export interface PooledFeatures {
+  features: string;
+  layout: 'NCHW' | 'NHWC';
+}
+
+/**
+ * The feature map a node averages over the spatial axes (GlobalAveragePool, or ReduceMean over
+ * axes 2,3 for NCHW or 1,2 for NHWC), or the reason it is not such a pooling.
+ */
+function spatialPooling(pool: NodeProto, initializers: Map<string, TensorProto>): PooledFeatures | { reason: string } {
+  if (pool.opType === 'GlobalAveragePool') return { features: pool.input![0]!, layout: 'NCHW' };
+  if (pool.opType !== 'ReduceMean') return { reason: `${pool.opType} is not global average pooling` };
+  const fromAttribute = attribute(pool, 'axes')?.ints?.map(Number);
+  const axesInput = initializers.get(pool.input?.[1] ?? '');
+  const axes = (fromAttribute ?? (axesInput ? (axesInput.int64Data ?? []).map(Number) : [])).slice().sort();
+  if (axes.join() === '2,3') return { features: pool.input![0]!, layout: 'NCHW' };
+  if (axes.join() === '1,2') return { features: pool.input![0]!, layout: 'NHWC' };
+  return { reason: `ReduceMean over axes [${axes.join(',')}] is not spatial pooling` };
+}
+
 /**
  * Follows `logits` back through the graph; returns the head when it is pooling plus one linear
  * layer with constant weights, else undefined (with the reason, for the notice).
  */
 export function findPoolingHead(model: ModelProto, logits: string): PoolingHead | { reason: string } {
-  const graph = model.graph;
-  if (!graph) return { reason: 'the model has no graph' };
-  const producers = new Map<string, NodeProto>();
-  for (const n of graph.node ?? []) for (const out of n.output ?? []) producers.set(out, n);
-  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  if (!model.graph) return { reason: 'the model has no graph' };
+  const { producers, initializers } = graphIndex(model);
   const constant = (name: string | null | undefined) => (name ? initializers.get(name) : undefined);
 
   let current = producers.get(logits);
@@ -98,22 +135,14 @@ export function findPoolingHead(model: ModelProto, logits: string): PoolingHead 
   let pool = producers.get(x);
   while (pool && PASS_THROUGH.has(pool.opType ?? '')) pool = producers.get(pool.input![0]!);
   if (!pool) return { reason: 'no pooling before the linear layer' };
-  if (pool.opType === 'GlobalAveragePool') return { logits, features: pool.input![0]!, layout: 'NCHW', classes, featureCount, weight };
-  if (pool.opType === 'ReduceMean') {
-    const fromAttribute = attribute(pool, 'axes')?.ints?.map(Number);
-    const axesInput = constant(pool.input?.[1]);
-    const axes = (fromAttribute ?? (axesInput ? (axesInput.int64Data ?? []).map(Number) : [])).slice().sort();
-    if (axes.join() === '2,3') return { logits, features: pool.input![0]!, layout: 'NCHW', classes, featureCount, weight };
-    if (axes.join() === '1,2') return { logits, features: pool.input![0]!, layout: 'NHWC', classes, featureCount, weight };
-    return { reason: `ReduceMean over axes [${axes.join(',')}] is not spatial pooling` };
+  const pooled = spatialPooling(pool, initializers);
+  if ('reason' in pooled) {
+    return {
+      reason:
+        pool.opType === 'ReduceMean' ? pooled.reason : `the linear layer's input comes from ${pool.opType}, not global average pooling`,
+    };
   }
-  return { reason: `the linear layer's input comes from ${pool.opType}, not global average pooling` };
-}
-
-/** Where a head's spatial feature map is pooled, found however many layers follow the pooling. */
-export interface PooledFeatures {
-  features: string;
-  layout: 'NCHW' | 'NHWC';
+  return { logits, ...pooled, classes, featureCount, weight };
 }
 
 /**
@@ -122,26 +151,16 @@ export interface PooledFeatures {
  * the feature map Score-CAM needs. Returns the reason when there is none (occlusion then).
  */
 export function findPooledFeatures(model: ModelProto, logits: string): PooledFeatures | { reason: string } {
-  const graph = model.graph;
-  if (!graph) return { reason: 'the model has no graph' };
-  const producers = new Map<string, NodeProto>();
-  for (const n of graph.node ?? []) for (const out of n.output ?? []) producers.set(out, n);
-  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  if (!model.graph) return { reason: 'the model has no graph' };
+  const { producers, initializers } = graphIndex(model);
   const seen = new Set<NodeProto>();
   const queue = [producers.get(logits)].filter((n): n is NodeProto => n !== undefined);
   while (queue.length) {
     const current = queue.shift()!;
     if (seen.has(current)) continue;
     seen.add(current);
-    if (current.opType === 'GlobalAveragePool') return { features: current.input![0]!, layout: 'NCHW' };
-    if (current.opType === 'ReduceMean') {
-      const axesInput = initializers.get(current.input?.[1] ?? '');
-      const axes = (attribute(current, 'axes')?.ints?.map(Number) ?? (axesInput ? (axesInput.int64Data ?? []).map(Number) : []))
-        .slice()
-        .sort();
-      if (axes.join() === '2,3') return { features: current.input![0]!, layout: 'NCHW' };
-      if (axes.join() === '1,2') return { features: current.input![0]!, layout: 'NHWC' };
-    }
+    const pooled = spatialPooling(current, initializers);
+    if (!('reason' in pooled)) return pooled;
     for (const input of current.input ?? []) {
       const producer = input ? producers.get(input) : undefined;
       if (producer) queue.push(producer);
