@@ -99,22 +99,8 @@ describe('rovlens live (command line)', () => {
 
   it('adds exact Grad-CAM outputs to a model exported without them, so the live feed and its record have boxes', async () => {
     const plain = writeTinyModel(join(dir, 'plain'), { withCams: false });
-    const ts = join(dir, 'plain.ts');
-    ffmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=128x96:rate=10:duration=1',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-f',
-      'mpegts',
-      ts,
-    ]);
+    // MPEG-TS on stdin, as from an encoder (the container follows the extension).
+    const ts = makeClip('live-128x96-1s', { width: 128, height: 96, seconds: 1, fps: 10, codec: [...CODECS.h264], ext: 'ts' });
     const record = join(dir, 'plain-live.csv');
     const child = spawn(process.execPath, [BIN, 'live', '-', '--port', '0', '--model', plain.modelPath, '--record', record], {
       stdio: [openSync(ts, 'r'), 'ignore', 'pipe'],
