@@ -52,10 +52,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   if (edit.added.length)
     notice(`rovlens: added exact Grad-CAM outputs for head ${edit.added.join(', ')} (pooling + linear head found in the graph)`);
   const model = await ModelSession.open(edit.cardPath, { device: pipeline.device, notice });
-  const withoutCam = Object.entries(model.card.heads)
-    .filter(([, spec]) => !spec.cam)
-    .map(([head]) => head);
-  if (withoutCam.includes('element'))
+  if (model.card.heads.element && !model.card.heads.element.cam)
     notice(
       'rovlens live: the element head has no CAM output, so the live feed shows no heatmap (rovlens annotate can draw Score-CAM or occlusion maps)',
     );
