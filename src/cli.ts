@@ -6,6 +6,7 @@ import { register as probe } from './commands/probe.js';
 import { register as timeline } from './commands/timeline.js';
 import { register as train } from './commands/train.js';
 import { register as evaluate } from './commands/evaluate.js';
+import { register as card } from './commands/card.js';
 import { register as annotate } from './commands/annotate.js';
 import { register as group } from './commands/group.js';
 import { register as clusters } from './commands/clusters.js';
@@ -17,7 +18,7 @@ const program = new Command('rovlens')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate]) register(program);
+for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate, card]) register(program);
 
 try {
   await program.parseAsync(process.argv);
