@@ -11,6 +11,7 @@ import type { ModelCard } from '../../src/model/card.js';
 import type { NodeProto } from '../../src/model/onnx-graph.js';
 import { solidFrame, withPatch } from '../helpers/frames.js';
 import { TINY_SIZE, writeTinyModel } from '../helpers/tiny-model.js';
+import { KERAS_LIKE, kerasLikeGraph } from '../helpers/keras-like-model.js';
 
 const frame = withPatch(
   withPatch(solidFrame(TINY_SIZE, TINY_SIZE, [40, 40, 40]), { x: 8, y: 16, width: 16, height: 16 }, [230, 230, 230]),
@@ -18,34 +19,9 @@ const frame = withPatch(
   [200, 30, 30],
 );
 
-/**
- * What tf2onnx makes of a Keras classifier: NHWC features (a Transpose after the NCHW conv),
- * ReduceMean over axes 1,2, MatMul with a [K, C] weight, Add bias, Softmax as the output.
- */
+/** The Keras-like classifier with its card, in `dir`. */
 function writeKerasLikeModel(dir: string): string {
-  const K = 4;
-  const C = 3;
-  const convW = Float32Array.from({ length: K * 3 * 4 * 4 }, (_, i) => Math.sin(i * 0.7) / 16);
-  const dense = Float32Array.from({ length: K * C }, (_, i) => Math.cos(i * 1.3));
-  const model = buildModel({
-    name: 'keras-like',
-    nodes: [
-      node('Conv', ['input_1', 'conv_w'], ['conv'], { kernel_shape: [4, 4], strides: [4, 4] }),
-      node('Relu', ['conv'], ['relu']),
-      node('Transpose', ['relu'], ['relu_nhwc'], { perm: [0, 2, 3, 1] }),
-      node('ReduceMean', ['relu_nhwc'], ['gap'], { axes: [1, 2], keepdims: 0 }),
-      node('MatMul', ['gap', 'dense_w'], ['dense_mm']),
-      node('Add', ['dense_mm', 'dense_b'], ['dense_logits']),
-      node('Softmax', ['dense_logits'], ['predictions'], { axis: 1 }),
-    ],
-    initializers: [
-      floatTensor('conv_w', [K, 3, 4, 4], convW),
-      floatTensor('dense_w', [K, C], dense),
-      floatTensor('dense_b', [C], [0.1, -0.2, 0.3]),
-    ],
-    inputs: [{ name: 'input_1', dims: ['N', 3, 'H', 'W'] }],
-    outputs: [{ name: 'predictions', dims: ['N', C] }],
-  });
+  const model = kerasLikeGraph();
   mkdirSync(dir, { recursive: true });
   const modelPath = join(dir, 'keras.onnx');
   writeModel(modelPath, model);
@@ -167,7 +143,7 @@ describe('adding CAM outputs to a pooling-plus-linear classifier', () => {
       const features = out.element_features!;
       expect(features.dims).toEqual([1, 4, TINY_SIZE / 4, TINY_SIZE / 4]);
       const cells = (TINY_SIZE / 4) ** 2;
-      const dense = Float32Array.from({ length: 4 * 3 }, (_, i) => Math.cos(i * 1.3)); // [K, C], as written
+      const dense = KERAS_LIKE.dense; // [K, C]
       for (let c = 0; c < 3; c++) {
         for (let i = 0; i < cells; i += 17) {
           let expected = 0;

@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { makeCard } from '../../src/model/make-card.js';
 import { loadModelCard } from '../../src/model/card.js';
-import { buildModel, encodeModel, floatTensor, node, readModel } from '../../src/model/onnx-graph.js';
+import { encodeModel, readModel } from '../../src/model/onnx-graph.js';
+import { kerasLikeGraph } from '../helpers/keras-like-model.js';
 import { ModelSession } from '../../src/model/session.js';
 import { runCliSync } from '../helpers/cli.js';
 import { ELEMENT_LABELS, FLOOR_LABELS, writeTinyModel } from '../helpers/tiny-model.js';
@@ -21,39 +22,10 @@ function foreignTiny(name: string, options: Parameters<typeof writeTinyModel>[1]
   return path;
 }
 
-/** What tf2onnx makes of a Keras classifier: NHWC input [N,32,32,3], ReduceMean pooling, MatMul + Add, Softmax. */
+/** A Keras-like classifier with an NHWC input [N,32,32,3], as tf2onnx writes it. */
 function kerasNhwc(): string {
-  const K = 4;
-  const model = buildModel({
-    name: 'keras-nhwc',
-    nodes: [
-      node('Transpose', ['input_1'], ['x_nchw'], { perm: [0, 3, 1, 2] }),
-      node('Conv', ['x_nchw', 'conv_w'], ['conv'], { kernel_shape: [4, 4], strides: [4, 4] }),
-      node('Relu', ['conv'], ['relu']),
-      node('Transpose', ['relu'], ['relu_nhwc'], { perm: [0, 2, 3, 1] }),
-      node('ReduceMean', ['relu_nhwc'], ['gap'], { axes: [1, 2], keepdims: 0 }),
-      node('MatMul', ['gap', 'dense_w'], ['dense_mm']),
-      node('Add', ['dense_mm', 'dense_b'], ['dense_logits']),
-      node('Softmax', ['dense_logits'], ['predictions'], { axis: 1 }),
-    ],
-    initializers: [
-      floatTensor(
-        'conv_w',
-        [K, 3, 4, 4],
-        Float32Array.from({ length: K * 48 }, (_, i) => Math.sin(i * 0.7) / 16),
-      ),
-      floatTensor(
-        'dense_w',
-        [K, 3],
-        Float32Array.from({ length: K * 3 }, (_, i) => Math.cos(i * 1.3)),
-      ),
-      floatTensor('dense_b', [3], [0.1, -0.2, 0.3]),
-    ],
-    inputs: [{ name: 'input_1', dims: ['N', 32, 32, 3] }],
-    outputs: [{ name: 'predictions', dims: ['N', 3] }],
-  });
   const path = join(dir, 'keras.onnx');
-  writeFileSync(path, encodeModel(model));
+  writeFileSync(path, encodeModel(kerasLikeGraph({ nhwcInput: true, size: 32 })));
   return path;
 }
 
