@@ -3,7 +3,7 @@
  * a classifier made elsewhere run through rovlens (timeline, annotate, live, evaluate), checks it by
  * running the model once, and says how each head's heatmap will be made. Thin: parse, make-card, write.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { cropSchema } from '../config/timeline.js';
@@ -16,6 +16,7 @@ import { numberOption, runAction } from './action.js';
 interface CardFlags {
   head: string[];
   logits: string[];
+  embedding?: string;
   scaling: ScalingName;
   channelOrder?: 'RGB' | 'BGR';
   inputSize?: number;
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .argument('<model>', 'the .onnx classifier')
     .requiredOption('--head <name=labels>', 'a head and its labels in output order, e.g. element=fauna,algae,waste (repeatable)', collect)
     .option('--logits <name=output>', 'which graph output is that head, when the class count does not say (repeatable)', collect, [])
+    .option('--embedding <output>', 'the output with pooled features, for group and clusters (default: the one 2-D output no head takes)')
     .addOption(
       new Option(
         '--scaling <kind>',
@@ -92,6 +94,7 @@ export async function runCard(modelPath: string, flags: CardFlags): Promise<void
     heads,
     logits,
     scaling: flags.scaling,
+    ...(flags.embedding ? { embedding: flags.embedding } : {}),
     ...(flags.channelOrder ? { channelOrder: flags.channelOrder } : {}),
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
     ...(crop?.success ? { crop: crop.data } : {}),
@@ -105,33 +108,53 @@ export async function runCard(modelPath: string, flags: CardFlags): Promise<void
   for (const path of made.transposedInput ? [onnxPath, cardPath] : [cardPath]) {
     if (existsSync(path) && !flags.force) throw new OutputError(`${path} exists (--force replaces it)`);
   }
-  try {
-    if (made.transposedInput) writeFileSync(onnxPath, encodeModel(graph));
-    writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
-  } catch (error) {
-    throw new OutputError(`cannot write ${cardPath}: ${(error as Error).message}`);
-  }
-
-  // The card is only useful if the model runs with it: one grey picture through ONNX Runtime.
-  const session = await ModelSession.open(cardPath, { notice: () => undefined });
-  try {
-    const { width, height } = card.input;
-    const out = await session.run(
-      new Float32Array(3 * width * height).fill(0.5),
-      [1, 3, height, width],
-      Object.values(card.heads).map((h) => h.logits),
-    );
-    for (const [head, spec] of Object.entries(card.heads)) {
-      const got = out[spec.logits]!.data.length;
-      if (got !== spec.labels.length)
-        throw new ModelError(`output '${spec.logits}' gives ${got} values per image, but head '${head}' has ${spec.labels.length} labels`);
+  const write = (path: string, data: string | Uint8Array) => {
+    try {
+      writeFileSync(path, data);
+    } catch (error) {
+      throw new OutputError(`cannot write ${path}: ${(error as Error).message}`);
     }
-  } finally {
-    await session.close();
+  };
+  // Written under temporary names and checked first: a card that fails the check is not left
+  // behind, and one that existed (with --force) stays until the new one has passed.
+  const tag = `.tmp-${process.pid}`;
+  const trialModel = made.transposedInput ? onnxPath.replace(/\.onnx$/i, `${tag}.onnx`) : onnxPath;
+  const trialCard = cardPath.replace(/\.card\.json$/, `${tag}.card.json`);
+  if (made.transposedInput) write(trialModel, encodeModel(graph));
+  write(trialCard, JSON.stringify({ ...card, file: basename(trialModel) }));
+
+  // One grey picture through ONNX Runtime, which also measures the embedding's length.
+  try {
+    const session = await ModelSession.open(trialCard, { notice: () => undefined });
+    try {
+      const { width, height } = card.input;
+      const wanted = [...Object.values(card.heads).map((h) => h.logits), ...(card.embedding ? [card.embedding.output] : [])];
+      const out = await session.run(new Float32Array(3 * width * height).fill(0.5), [1, 3, height, width], wanted);
+      for (const [head, spec] of Object.entries(card.heads)) {
+        const got = out[spec.logits]!.data.length;
+        if (got !== spec.labels.length)
+          throw new ModelError(
+            `output '${spec.logits}' gives ${got} values per image, but head '${head}' has ${spec.labels.length} labels`,
+          );
+      }
+      if (card.embedding) card.embedding.length = out[card.embedding.output]!.data.length;
+    } finally {
+      await session.close();
+    }
+  } catch (error) {
+    rmSync(trialCard, { force: true });
+    if (made.transposedInput) rmSync(trialModel, { force: true });
+    throw error;
   }
+  if (made.transposedInput) renameSync(trialModel, onnxPath);
+  write(cardPath, `${JSON.stringify(card, null, 2)}\n`);
+  rmSync(trialCard, { force: true });
   const lines = [
     `rovlens: wrote ${cardPath}${made.transposedInput ? ` and ${onnxPath} (NHWC input: a Transpose from NCHW in front)` : ''}`,
     `  input '${card.input.name}' ${card.input.width}x${card.input.height} ${card.input.channelOrder}, scaling ${flags.scaling}; checked with one picture through ONNX Runtime`,
+    card.embedding
+      ? `  embedding '${card.embedding.output}', ${card.embedding.length} values (group, clusters)`
+      : '  no embedding output (group falls back to hashes; clusters needs one: --embedding <output>)',
     ...made.heatmaps.map(
       (m) =>
         `  head ${m.head}: logits '${card.heads[m.head]!.logits}', ${card.heads[m.head]!.labels.length} labels; heatmap by ${m.method} (${m.why})`,

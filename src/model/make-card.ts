@@ -28,6 +28,11 @@ export interface CardRequest {
   logits?: Record<string, string>;
   scaling: ScalingName;
   channelOrder?: 'RGB' | 'BGR';
+  /**
+   * The output that is the embedding (pooled features, for grouping and clustering); by default the
+   * one 2-D output no head takes, or the one of those with 64 values or more.
+   */
+  embedding?: string;
   /** Needed when the graph's input size is dynamic. */
   inputSize?: number;
   crop?: { widthFraction: number; heightFraction: number };
@@ -42,6 +47,7 @@ export interface HeatmapPlan {
 }
 
 export interface MadeCard {
+  /** With `embedding.length` 1 when the graph leaves it dynamic: measure it by running the model. */
   card: ModelCard;
   /** The input was NHWC and the graph now starts with a Transpose from NCHW (write it out). */
   transposedInput: boolean;
@@ -105,6 +111,24 @@ export function makeCard(model: ModelProto, request: CardRequest): MadeCard {
     heads[head] = { logits: out.name, labels, uncertainBelow: 0 };
   }
 
+  // The embedding: named, or the one 2-D output left over (it gets its length from the check run when dynamic).
+  const rest = outputs.filter((o) => !taken.has(o.name) && o.dims.length === 2);
+  // Unnamed, it is the one leftover, or the one leftover wide enough to be features rather than logits.
+  const wide = rest.filter((o) => typeof o.dims[1] === 'number' && o.dims[1] >= 64);
+  const embeddingOutput = request.embedding
+    ? outputs.find((o) => o.name === request.embedding)
+    : rest.length === 1
+      ? rest[0]
+      : wide.length === 1
+        ? wide[0]
+        : undefined;
+  if (request.embedding && !embeddingOutput) throw new UsageError(`--embedding ${request.embedding}: no such output`);
+  if (embeddingOutput && (embeddingOutput.dims.length !== 2 || taken.has(embeddingOutput.name)))
+    throw new UsageError(`--embedding ${embeddingOutput.name}: the embedding must be a 2-D output no head uses`);
+  const embedding = embeddingOutput
+    ? { output: embeddingOutput.name, length: typeof embeddingOutput.dims[1] === 'number' ? embeddingOutput.dims[1] : 1 }
+    : undefined;
+
   const heatmaps = Object.entries(heads).map(([head, spec]): HeatmapPlan => {
     const linear = findPoolingHead(model, spec.logits);
     if (!('reason' in linear)) return { head, method: 'gradcam', why: 'pooling + linear head: exact Grad-CAM added on load' };
@@ -127,6 +151,7 @@ export function makeCard(model: ModelProto, request: CardRequest): MadeCard {
     },
     crop: request.crop ?? { widthFraction: 1, heightFraction: 1 },
     heads,
+    ...(embedding ? { embedding } : {}),
     provenance: {
       card: 'written by rovlens card from the graph and the labels and scaling given; no metrics measured (rovlens evaluate)',
     },

@@ -1,11 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { makeCard } from '../../src/model/make-card.js';
 import { loadModelCard } from '../../src/model/card.js';
-import { encodeModel, readModel } from '../../src/model/onnx-graph.js';
+import { encodeModel, readModel, valueInfo } from '../../src/model/onnx-graph.js';
 import { kerasLikeGraph } from '../helpers/keras-like-model.js';
 import { ModelSession } from '../../src/model/session.js';
 import { runCliSync } from '../helpers/cli.js';
@@ -42,6 +42,8 @@ describe('makeCard', () => {
     expect(made.card.input).toMatchObject({ name: 'image', layout: 'NCHW', width: 64, height: 64, channelOrder: 'RGB' });
     expect(made.card.heads.floor!.logits).toBe('floor_logits');
     expect(made.card.heads.element!.logits).toBe('element_logits');
+    // The one 2-D output no head takes.
+    expect(made.card.embedding).toEqual({ output: 'embedding', length: 16 });
     expect(made.heatmaps.map((h) => h.method)).toEqual(['gradcam', 'gradcam']);
   });
 
@@ -102,6 +104,7 @@ describe('rovlens card (command line)', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/wrote .*classifier\.card\.json/);
     expect(run.stderr).toMatch(/head element: logits 'element_logits', 5 labels; heatmap by gradcam/);
+    expect(run.stderr).toMatch(/embedding 'embedding', 16 values/);
     const { card } = loadModelCard(model);
     expect(card.crop).toEqual({ widthFraction: 0.67, heightFraction: 1 });
     const again = runCliSync('card', model, ...labels, '--scaling', 'unit', '--input-size', '64');
@@ -118,6 +121,28 @@ describe('rovlens card (command line)', () => {
     expect(annotated.code, annotated.stderr).toBe(0);
     expect(annotated.stderr).toMatch(/added exact Grad-CAM outputs for head floor, element/);
     expect(annotated.stderr).toMatch(/1 frames? annotated .*\(heatmap: gradcam\)/);
+  });
+
+  it('writes an NHWC model again with a Transpose in front, and keeps a card that exists when a new one fails its check', () => {
+    const keras = join(dir, 'cli-keras');
+    mkdirSync(keras, { recursive: true });
+    const model = join(keras, 'keras.onnx');
+    writeFileSync(model, encodeModel(kerasLikeGraph({ nhwcInput: true, size: 32 })));
+    const run = runCliSync('card', model, '--head', 'element=a,b,c', '--scaling', 'symmetric');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/wrote .*keras\.nchw\.card\.json and .*keras\.nchw\.onnx \(NHWC input: a Transpose from NCHW in front\)/);
+    expect(readdirSync(keras).sort()).toEqual(['keras.nchw.card.json', 'keras.nchw.onnx', 'keras.onnx']);
+    const before = readFileSync(join(keras, 'keras.nchw.card.json'), 'utf8');
+    // Now the graph declares its class count dynamic, so only running it shows that 2 labels do not
+    // fit its 3 outputs: the run fails after writing its trial files, and the old card is untouched.
+    const dynamic = kerasLikeGraph({ nhwcInput: true, size: 32 });
+    dynamic.graph!.output = [valueInfo('predictions', ['N', 'classes'])];
+    writeFileSync(model, encodeModel(dynamic));
+    const bad = runCliSync('card', model, '--head', 'element=a,b', '--scaling', 'unit', '--force');
+    expect(bad.code).toBe(5);
+    expect(bad.stderr.trim()).toBe("rovlens: output 'predictions' gives 3 values per image, but head 'element' has 2 labels");
+    expect(readFileSync(join(keras, 'keras.nchw.card.json'), 'utf8')).toBe(before);
+    expect(readdirSync(keras).sort()).toEqual(['keras.nchw.card.json', 'keras.nchw.onnx', 'keras.onnx']);
   });
 
   it('refuses bad calls with one line and the documented exit code', () => {
