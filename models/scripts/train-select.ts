@@ -187,7 +187,8 @@ function nonNegativeGauge(weight: Float32Array, classes: number): Float32Array {
   return out;
 }
 
-function recalls(logits: Float32Array, y: readonly number[], classes: number): string {
+/** Per class: images whose top logit is their true class, and images of the class. */
+function classHits(logits: Float32Array, y: readonly number[], classes: number): { hits: Float64Array; counts: Float64Array } {
   const hits = new Float64Array(classes);
   const counts = new Float64Array(classes);
   y.forEach((t, i) => {
@@ -195,17 +196,16 @@ function recalls(logits: Float32Array, y: readonly number[], classes: number): s
     counts[t]!++;
     if (row.indexOf(Math.max(...row)) === t) hits[t]!++;
   });
+  return { hits, counts };
+}
+
+function recalls(logits: Float32Array, y: readonly number[], classes: number): string {
+  const { hits, counts } = classHits(logits, y, classes);
   return Array.from(counts, (n, c) => `${hits[c]}/${n}`).join(' ');
 }
 
 function balancedAccuracy(logits: Float32Array, y: readonly number[], classes: number): number {
-  const hits = new Float64Array(classes);
-  const counts = new Float64Array(classes);
-  y.forEach((t, i) => {
-    const row = logits.subarray(i * classes, (i + 1) * classes);
-    counts[t]!++;
-    if (row.indexOf(Math.max(...row)) === t) hits[t]!++;
-  });
+  const { hits, counts } = classHits(logits, y, classes);
   let sum = 0;
   let present = 0;
   for (let c = 0; c < classes; c++) if (counts[c]) ((sum += hits[c]! / counts[c]!), present++);
