@@ -60,16 +60,18 @@ const rows: [string, string, string, string][] = [];
 const add = (what: string, t: { median: number; p95: number }, note: string) =>
   rows.push([what, t.median.toFixed(3), t.p95.toFixed(3), note]);
 
-const fast = time(500, (i) => localise(maps[i % maps.length]!, 'element', 4, region));
+const fast = time(500, (i) => localise(maps[i % maps.length]!, { head: 'element', classIndex: 4, label: 'rocks' }, region));
 add('localise, 64-cell grid (default)', fast, 'relative threshold 0.5, up to 3 boxes');
 add(
   'localise, Otsu',
-  time(500, (i) => localise(maps[i % maps.length]!, 'element', 4, region, { thresholdMethod: 'otsu' })),
+  time(500, (i) =>
+    localise(maps[i % maps.length]!, { head: 'element', classIndex: 4, label: 'rocks' }, region, { thresholdMethod: 'otsu' }),
+  ),
   '',
 );
 add(
   'localise, 256-cell grid',
-  time(200, (i) => localise(maps[i % maps.length]!, 'element', 4, region, { gridCells: 256 })),
+  time(200, (i) => localise(maps[i % maps.length]!, { head: 'element', classIndex: 4, label: 'rocks' }, region, { gridCells: 256 })),
   '',
 );
 const full = time(5, (i) => {
@@ -107,7 +109,7 @@ const result: FrameResult = {
   frame: modelFrame,
   heads,
   cams: { element: maps[0]! },
-  localisation: localise(maps[0]!, 'element', 4, region),
+  localisation: localise(maps[0]!, { head: 'element', classIndex: 4, label: 'rocks' }, region),
 };
 const renderTimes: number[] = [];
 for (let i = 0; i < 6; i++) {

@@ -4,7 +4,7 @@
  *   decode (ffmpeg: sample + crop + resize pushed into its filter graph)
  *     -> skip near-duplicates (reuse the last result when the frame repeats it)
  *        -> infer (both heads, embedding, CAM maps; batched)
- *     -> Grad-CAM (element heatmap -> boxes, peak, area in source pixels)
+ *     -> Grad-CAM (element heatmap, and any asked for, -> boxes, peak, area in source pixels)
  *     -> group (consecutive near-duplicate groups)
  *     -> sinks (timeline CSV / JSON lines, segments), attached by the command
  *
@@ -52,7 +52,13 @@ export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> 
     : decodeVideo(input, decode).pipe(sampleEvery(options.every, { onDrop: () => flow.done() }), cropResize(crop, size));
   return frames.pipe(
     skipDuplicates({ enabled: options.skipDuplicates }, infer(model, { batchSize: options.batch, uncertainBelow: options.uncertainBelow })),
-    gradCam({ model, threshold: options.camThreshold, thresholdMethod: options.camMethod, fallback: options.camFallback }),
+    gradCam({
+      model,
+      threshold: options.camThreshold,
+      thresholdMethod: options.camMethod,
+      fallback: options.camFallback,
+      also: options.camAlso,
+    }),
     groupFrames(),
   );
 }

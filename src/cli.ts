@@ -18,6 +18,13 @@ const program = new Command('rovlens')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+// The reader of standard output went away (`rovlens timeline dive.mp4 | head`): stop as Ctrl-C does
+// (ffmpeg stopped, other outputs closed whole, exit 130) instead of dying on an unhandled EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.kill(process.pid, 'SIGTERM');
+});
+
 for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate, card]) register(program);
 
 try {

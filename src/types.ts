@@ -73,6 +73,8 @@ export interface CamMaps {
 export interface Localisation {
   head: string;
   classIndex: number;
+  /** The class's label: the predicted one, or the one asked for. */
+  label: string;
   method: string;
   /** Connected components of the thresholded heatmap, largest first. */
   boxes: Rect[];
@@ -101,7 +103,10 @@ export interface FrameResult {
   embedding?: Float32Array;
   /** Raw CAM maps keyed by head name, when the model (or a fallback) produced them. */
   cams?: Record<string, CamMaps>;
+  /** The element's predicted class (or the class the Grad-CAM stage was asked for). */
   localisation?: Localisation;
+  /** More heatmaps asked for (`--cam-also`), keyed '<head>:<class>' as asked ('element:waste'). */
+  extraLocalisations?: Record<string, Localisation>;
   group?: GroupInfo;
   /** Milliseconds spent in the model for this frame (its share of the batch). */
   inferenceMs?: number;

@@ -11,6 +11,7 @@ import { catchError, concatMap, defer, EMPTY, finalize, from, switchMap, tap, ty
 import { parseTimelineOptions, timelineOptionsSchema, type TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, UsageError } from '../errors.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
+import { checkCamTargets } from '../operators/grad-cam.js';
 import type { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { writeSegments } from '../sinks/segments.js';
@@ -48,6 +49,7 @@ export function register(program: Command): void {
     .addOption(
       new Option('--cam-fallback <method>', describe('camFallback')).choices(['auto', 'score-cam', 'occlusion', 'none']).default('auto'),
     )
+    .option('--cam-also <targets>', describe('camAlso'))
     .option('--no-skip-duplicates', 'run the model on every sampled frame, even near-duplicates')
     .option('--no-pushdown', 'sample, crop and resize in the RxJS operators instead of inside ffmpeg')
     .option('--pipeline <module>', describe('pipeline'))
@@ -58,6 +60,7 @@ export function register(program: Command): void {
 Examples:
   rovlens timeline dive.mp4 -o dive.csv --segments dive-segments.csv
   rovlens timeline 'missions/*.mov' -o timelines/ --every 2
+  rovlens timeline dive.mp4 -o dive.csv --cam-also element:waste,floor:reef   # where waste and reef are, in every frame
   rovlens timeline dive.mp4 --keyframes --format jsonl > dive.jsonl
   rovlens timeline dive.mp4 --start 00:10:00 --end 00:20:00 --crop 0.6x1 -o part.csv
 
@@ -138,6 +141,12 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     device: options.device,
     features: options.camFallback === 'score-cam',
   });
+  try {
+    checkCamTargets(model.card, options.camAlso ?? []);
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
   const pipeline = options.pipeline ? await loadPipeline(options.pipeline) : timelinePipeline;
   const run = new TimelineRun(options, model, pipeline);
   try {
@@ -226,7 +235,7 @@ class TimelineRun {
   async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
     const heads = Object.keys(this.model.card.heads);
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
-    results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format));
+    results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format, this.options.camAlso));
     if (segmentsPath) results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment }));
     await new Promise<void>((done) => {
       const subscription = results.subscribe({

@@ -3,6 +3,7 @@
  * pipeline files and the README's option table.
  */
 import { z } from 'zod';
+import { camTargetsSchema } from './cam-targets.js';
 import { parseFlags } from './flags.js';
 
 /** "0.67x1" -> { widthFraction: 0.67, heightFraction: 1 } */
@@ -42,6 +43,11 @@ export const timelineOptionsSchema = z
       .enum(['auto', 'score-cam', 'occlusion', 'none'])
       .default('auto')
       .describe('heatmaps for heads without CAM outputs: auto = Score-CAM when the pooled feature map is found, else occlusion'),
+    camAlso: camTargetsSchema
+      .optional()
+      .describe(
+        "more heatmaps per frame as '<head>:<class>' pairs (class: a label or 'predicted'), e.g. element:waste; each adds <head>_<class>_box, _peak_x, _peak_y and _area columns",
+      ),
     skipDuplicates: z
       .boolean()
       .default(true)

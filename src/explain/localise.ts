@@ -53,11 +53,10 @@ export function localiseMap(
 /** The Localisation of one head's class from its CAM maps (the FrameResult field). */
 export function localise(
   maps: CamMaps,
-  head: string,
-  classIndex: number,
+  target: { head: string; classIndex: number; label: string },
   region: Rect,
   options: Partial<LocaliseOptions> = {},
 ): Localisation {
-  const { boxes, peak, areaFraction } = localiseMap(classMap(maps, classIndex), maps.width, maps.height, region, options);
-  return { head, classIndex, method: maps.method, boxes, peak, areaFraction, region: { ...region } };
+  const { boxes, peak, areaFraction } = localiseMap(classMap(maps, target.classIndex), maps.width, maps.height, region, options);
+  return { ...target, method: maps.method, boxes, peak, areaFraction, region: { ...region } };
 }

@@ -1,11 +1,13 @@
 import { concatMap, type OperatorFunction } from 'rxjs';
+import { camTargetKey, type CamTarget } from '../config/cam-targets.js';
 import { camFallbackSchema, localiseSchema, type CamFallbackOptions, type LocaliseOptions } from '../config/explain.js';
 import { UsageError } from '../errors.js';
 import { localise } from '../explain/localise.js';
 import { occlusionCams } from '../explain/occlusion-cam.js';
 import { scoreCams } from '../explain/score-cam.js';
+import type { ModelCard } from '../model/card.js';
 import type { ModelSession } from '../model/session.js';
-import type { FrameResult } from '../types.js';
+import type { FrameResult, HeadPrediction } from '../types.js';
 
 export interface GradCamOptions extends Partial<LocaliseOptions>, Partial<CamFallbackOptions> {
   /**
@@ -13,6 +15,11 @@ export interface GradCamOptions extends Partial<LocaliseOptions>, Partial<CamFal
    * results carry no CAM maps for the head): it runs the masked or occluded copies.
    */
   model?: ModelSession;
+  /**
+   * More heatmaps to localise in each frame besides the main one, with the same threshold and box
+   * options: into `extraLocalisations`, keyed '<head>:<class>'.
+   */
+  also?: readonly CamTarget[];
   /** Told once when the fallback is first used, with its cost. Default: stderr. */
   notice?: (line: string) => void;
 }
@@ -28,17 +35,14 @@ export interface GradCamOptions extends Partial<LocaliseOptions>, Partial<CamFal
  * Order is kept; one frame at a time, because the fallback already batches its own passes.
  */
 export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameResult, FrameResult> {
-  const { model, notice: noticeOption, ...rest } = options;
+  const { model, notice: noticeOption, also = [], ...rest } = options;
   const localiseOptions = localiseSchema.parse(pick(rest, Object.keys(localiseSchema.shape)));
   const fallback = camFallbackSchema.parse(pick(rest, Object.keys(camFallbackSchema.shape)));
   const forced = fallback.fallback === 'score-cam' || fallback.fallback === 'occlusion';
   if (forced && !model) throw new UsageError(`the ${fallback.fallback} fallback needs the model: pass \`model\` to gradCam`);
+  const main: CamTarget = { head: localiseOptions.head, className: localiseOptions.className };
+  if (model) checkCamTargets(model.card, [main, ...also]);
   const headSpec = model?.card.heads[localiseOptions.head];
-  if (model && !headSpec) {
-    throw new UsageError(
-      `no head '${localiseOptions.head}' in model ${model.card.name} (heads: ${Object.keys(model.card.heads).join(', ')})`,
-    );
-  }
   if (fallback.fallback === 'score-cam' && !headSpec?.features) {
     throw new UsageError(
       `Score-CAM needs the feature map that head '${localiseOptions.head}' pools; none was found in model ${model!.card.name} (use --fallback occlusion)`,
@@ -53,10 +57,16 @@ export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameRes
     return source.pipe(
       concatMap(async (result) => {
         const { head } = localiseOptions;
-        const prediction = result.heads[head];
-        if (!prediction) throw new UsageError(`no head '${head}' in the results (heads: ${Object.keys(result.heads).join(', ')})`);
+        const predictionOf = (name: string): HeadPrediction => {
+          const prediction = result.heads[name];
+          if (!prediction) throw new UsageError(`no head '${name}' in the results (heads: ${Object.keys(result.heads).join(', ')})`);
+          return prediction;
+        };
+        const targets = [main, ...also];
+        targets.forEach((t) => predictionOf(t.head));
         let cams = result.cams;
-        const useFallback = model && (forced || (fallback.fallback === 'auto' && !cams?.[head]));
+        // The fallbacks make maps for every head at once: one run covers every target.
+        const useFallback = model && (forced || (fallback.fallback === 'auto' && targets.some((t) => !cams?.[t.head])));
         if (useFallback) {
           const run =
             method === 'score-cam'
@@ -69,13 +79,37 @@ export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameRes
           }
           cams = { ...cams, ...run.cams };
         }
-        const maps = cams?.[head];
-        if (!maps) return result;
-        const classIndex = chosenClass(localiseOptions.className, prediction.labels, prediction.topIndex, head);
-        return { ...result, cams, localisation: localise(maps, head, classIndex, result.frame.region, localiseOptions) };
+        const localiseTarget = (t: CamTarget) => {
+          const maps = cams?.[t.head];
+          if (!maps) return undefined;
+          const prediction = predictionOf(t.head);
+          const classIndex = chosenClass(t.className, prediction.labels, prediction.topIndex, t.head);
+          return localise(maps, { head: t.head, classIndex, label: prediction.labels[classIndex]! }, result.frame.region, localiseOptions);
+        };
+        const localisation = localiseTarget(main);
+        const extra = also.flatMap((t) => {
+          const l = localiseTarget(t);
+          return l ? [[camTargetKey(t), l] as const] : [];
+        });
+        if (!localisation && !extra.length) return result;
+        return {
+          ...result,
+          cams,
+          ...(localisation ? { localisation } : {}),
+          ...(extra.length ? { extraLocalisations: Object.fromEntries(extra) } : {}),
+        };
       }),
     );
   };
+}
+
+/** Each target's head is in the card and its class is one of the head's labels or 'predicted'. */
+export function checkCamTargets(card: ModelCard, targets: readonly CamTarget[]): void {
+  for (const { head, className } of targets) {
+    const spec = card.heads[head];
+    if (!spec) throw new UsageError(`no head '${head}' in model ${card.name} (heads: ${Object.keys(card.heads).join(', ')})`);
+    chosenClass(className, spec.labels, 0, head);
+  }
 }
 
 function chosenClass(className: string, labels: readonly string[], topIndex: number, head: string): number {

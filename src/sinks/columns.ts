@@ -3,7 +3,8 @@
  * from a FrameResult. The timeline CSV, JSON lines and the live feed all build on these, so a new
  * stage adds its columns in one place.
  */
-import type { FrameResult } from '../types.js';
+import { camTargetColumnPrefix, camTargetKey, type CamTarget } from '../config/cam-targets.js';
+import type { FrameResult, Localisation } from '../types.js';
 import type { ModelCard } from '../model/card.js';
 
 export type Cell = string | number | undefined;
@@ -45,21 +46,31 @@ export function headColumns(card: ModelCard): ColumnSet {
   };
 }
 
-/** Where the element is (Grad-CAM stage): box as x y w h in source pixels, peak, area fraction, method. */
+/** Box as x y w h in source pixels (the largest), peak, area fraction: the cells of one localisation. */
+function localisationCells(l: Localisation | undefined): Cell[] {
+  if (!l) return [undefined, undefined, undefined, undefined];
+  const box = l.boxes[0];
+  return [
+    box ? `${box.x} ${box.y} ${box.width} ${box.height}` : undefined,
+    Math.round(l.peak.x),
+    Math.round(l.peak.y),
+    round(l.areaFraction, 4),
+  ];
+}
+
+/** Where the element is (Grad-CAM stage): box, peak, area fraction, and the method that made the heatmap. */
 export const localisationColumns: ColumnSet = {
   header: ['element_box', 'element_peak_x', 'element_peak_y', 'element_area', 'cam_method'],
-  values: ({ localisation: l }) => {
-    if (!l) return [undefined, undefined, undefined, undefined, undefined];
-    const box = l.boxes[0];
-    return [
-      box ? `${box.x} ${box.y} ${box.width} ${box.height}` : undefined,
-      Math.round(l.peak.x),
-      Math.round(l.peak.y),
-      round(l.areaFraction, 4),
-      l.method,
-    ];
-  },
+  values: ({ localisation: l }) => [...localisationCells(l), l?.method],
 };
+
+/** The heatmaps asked for besides the element's (`--cam-also`): `<head>_<class>_box`, `_peak_x`, `_peak_y`, `_area`. */
+export function extraLocalisationColumns(targets: readonly CamTarget[]): ColumnSet {
+  return {
+    header: targets.flatMap((t) => ['box', 'peak_x', 'peak_y', 'area'].map((c) => `${camTargetColumnPrefix(t)}_${c}`)),
+    values: ({ extraLocalisations: extra }) => targets.flatMap((t) => localisationCells(extra?.[camTargetKey(t)])),
+  };
+}
 
 /** Near-duplicate grouping stage. */
 export const groupColumns: ColumnSet = {

@@ -117,6 +117,52 @@ describe('rovlens timeline (spawned as a user runs it, tiny model)', () => {
     expect(ffmpegs).toEqual([]);
   });
 
+  it('stops like Ctrl-C when the reader of its standard output goes away (| head), without a stack trace', async () => {
+    const input = tmpFile(`epipe-${process.pid}.mp4`);
+    copyFileSync(join(SAMPLES, 'seafloor-4k.mp4'), input);
+    const run = await runCli(['timeline', input, '--model', model, '--every', '0', '-q'], {
+      onSpawn: (child) => child.stdout!.once('data', () => child.stdout!.destroy()),
+    });
+    expect(run.code).toBe(130);
+    expect(run.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    const ffmpegs = execSync('ps -eo comm=,args=', { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.startsWith('ffmpeg') && line.includes(input));
+    expect(ffmpegs).toEqual([]);
+  });
+
+  it('adds box, peak and area columns for each heatmap asked for with --cam-also, and the full records to JSON lines', async () => {
+    const run = await runCli(['timeline', SD, '--model', model, '--every', '3', '--cam-also', 'element:algae,floor:predicted', '-q']);
+    expect(run.code).toBe(0);
+    const header = run.stdout.split('\r\n')[0]!.split(',');
+    const extra = ['element_algae', 'floor_predicted'].flatMap((p) => ['box', 'peak_x', 'peak_y', 'area'].map((c) => `${p}_${c}`));
+    expect(header.slice(header.indexOf('cam_method') + 1, header.indexOf('group_id'))).toEqual(extra);
+    const rows = parse(run.stdout, { columns: true }) as Row[];
+    expect(rows).toHaveLength(4);
+    for (const r of rows) {
+      expect(Number(r.floor_predicted_peak_x)).toBeGreaterThan(0);
+      expect(r.element_algae_area).not.toBe('');
+    }
+    const jsonl = await runCli([
+      'timeline',
+      SD,
+      '--model',
+      model,
+      '--every',
+      '5',
+      '--cam-also',
+      'element:algae',
+      '--format',
+      'jsonl',
+      '-q',
+    ]);
+    const records = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records[0].extraLocalisations['element:algae']).toMatchObject({ head: 'element', label: 'algae', classIndex: 2 });
+  });
+
   it('runs a pipeline module the user wrote (--pipeline), here the built-in one keeping sandy frames only', async () => {
     const module = tmpFile('sandy-only-pipeline.mjs');
     writeFileSync(
@@ -155,6 +201,8 @@ describe('rovlens timeline: bad calls give one line and a documented exit code',
     ['a bad crop', () => [SD, '--crop', '2x1'], 2, /^rovlens: --crop: crop must be '<width>x<height>' as fractions/],
     ['a bad --every', () => [SD, '--every', '-1'], 2, /^rovlens: --every: /],
     ['an unknown format', () => [SD, '--format', 'xml'], 2, /argument 'xml' is invalid/],
+    ['a --cam-also without a head', () => [SD, '--cam-also', 'waste'], 2, /^rovlens: --cam-also: give '<head>:<class>' pairs/],
+    ['a --cam-also class the head lacks', () => [SD, '--cam-also', 'floor:waste'], 2, /^rovlens: no class 'waste' in head 'floor'/],
   ])('%s', async (_what, args, code, message) => {
     const run = await runCli(['timeline', ...args(), '--model', model, '-q']);
     expect(run.code).toBe(code);

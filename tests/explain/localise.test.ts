@@ -83,7 +83,7 @@ describe('localise', () => {
     const region = { x: 634, y: 0, width: 2573, height: 2160 };
     const cams: CamMaps = { classes: 2, height: 8, width: 8, data: new Float32Array(128), method: 'gradcam' };
     cams.data[64 + 0 * 8 + 7] = 5; // class 1, top-right cell
-    const l = localise(cams, 'element', 1, region);
+    const l = localise(cams, { head: 'element', classIndex: 1, label: 'fauna' }, region);
     expect(l.head).toBe('element');
     expect(l.classIndex).toBe(1);
     expect(l.method).toBe('gradcam');

@@ -25,7 +25,12 @@ function resultOver(modelFrame: Frame): FrameResult {
     element: headPrediction([0, 3, 0, 0, 1], LABELS, 0),
     floor: headPrediction([2, 0, 0, 0], ['sandy', 'muddy', 'muddy-sand', 'reef'], 0.9),
   };
-  return { frame: modelFrame, heads, cams, localisation: localise(cams.element!, 'element', 1, modelFrame.region) };
+  return {
+    frame: modelFrame,
+    heads,
+    cams,
+    localisation: localise(cams.element!, { head: 'element', classIndex: 1, label: 'fauna' }, modelFrame.region),
+  };
 }
 
 async function decode(jpeg: Buffer) {

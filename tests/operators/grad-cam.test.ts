@@ -75,6 +75,37 @@ describe('gradCam operator', () => {
     expect(contains({ x: 200 + 480, y: 100, width: 160, height: 80 }, l.peak.x, l.peak.y)).toBe(true);
   });
 
+  it('localises more heads and classes on request (also) besides the main heatmap, keyed as asked', async () => {
+    const frame = withPatch(patchFrame(), { x: 48, y: 0, width: 16, height: 8 }, GREEN);
+    const results = await predictBatch(camModel, [frame]);
+    const also = [
+      { head: 'element', className: 'algae' },
+      { head: 'floor', className: 'predicted' },
+    ];
+    const [out] = await lastValueFrom(from(results).pipe(gradCam({ model: camModel, also }), toArray()));
+    expect(out!.localisation).toMatchObject({ head: 'element', classIndex: 4, label: 'rocks' });
+    expect(Object.keys(out!.extraLocalisations!)).toEqual(['element:algae', 'floor:predicted']);
+    const algae = out!.extraLocalisations!['element:algae']!;
+    expect(algae).toMatchObject({ head: 'element', classIndex: 2, label: 'algae', method: 'gradcam' });
+    expect(contains({ x: 200 + 480, y: 100, width: 160, height: 80 }, algae.peak.x, algae.peak.y)).toBe(true);
+    const floor = out!.extraLocalisations!['floor:predicted']!;
+    expect(floor).toMatchObject({ head: 'floor', label: out!.heads.floor!.label, classIndex: out!.heads.floor!.topIndex });
+  });
+
+  it('runs one fallback for every head asked for when the model has no CAM outputs', async () => {
+    const lines: string[] = [];
+    const results = await predictBatch(plainModel, [withPatch(patchFrame(), { x: 48, y: 0, width: 16, height: 8 }, GREEN)]);
+    const also = [{ head: 'element', className: 'algae' }];
+    const [out] = await lastValueFrom(
+      from(results).pipe(gradCam({ model: plainModel, occlusionCells: 8, also, notice: (l) => lines.push(l) }), toArray()),
+    );
+    expect(lines).toHaveLength(1);
+    const algae = out!.extraLocalisations!['element:algae']!;
+    expect(algae.method).toBe('occlusion');
+    expect(contains({ x: 200 + 480, y: 100, width: 160, height: 80 }, algae.peak.x, algae.peak.y)).toBe(true);
+    expect(contains(patchInSource, out!.localisation!.peak.x, out!.localisation!.peak.y)).toBe(true);
+  });
+
   it('falls back to occlusion for a model without CAM outputs, says so once, and still finds the patch', async () => {
     const lines: string[] = [];
     const results = await predictBatch(plainModel, [patchFrame(), patchFrame()]);
@@ -108,6 +139,15 @@ describe('gradCam operator', () => {
   it('rejects an unknown head when it is built, naming the model’s heads', () => {
     expect(() => gradCam({ model: camModel, head: 'depth' })).toThrow(UsageError);
     expect(() => gradCam({ model: camModel, head: 'depth' })).toThrow("no head 'depth' in model rovlens-tiny (heads: floor, element)");
+  });
+
+  it('rejects an unknown head or class among the extra targets when it is built', () => {
+    expect(() => gradCam({ model: camModel, also: [{ head: 'depth', className: 'predicted' }] })).toThrow(
+      "no head 'depth' in model rovlens-tiny",
+    );
+    expect(() => gradCam({ model: camModel, also: [{ head: 'floor', className: 'waste' }] })).toThrow(
+      "no class 'waste' in head 'floor' (classes: sandy, muddy, muddy-sand, reef, or 'predicted')",
+    );
   });
 
   it('rejects a forced occlusion fallback without a model', () => {

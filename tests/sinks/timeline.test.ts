@@ -23,6 +23,7 @@ function result(pts: number, floorLogits: number[], sourceId = 'dive, "A".mp4'):
     localisation: {
       head: 'element',
       classIndex: 1,
+      label: 'fauna',
       method: 'gradcam',
       boxes: [{ x: 10, y: 20, width: 30, height: 40 }],
       peak: { x: 25.4, y: 39.6 },
