@@ -30,8 +30,8 @@ export interface GradCamOptions extends Partial<LocaliseOptions>, Partial<CamFal
  * pixels (Frame.region undoes the crop and the resize). When a result has no CAM maps for the head
  * and a model is given, gradient-free maps are computed and kept in `cams`: Score-CAM when the card
  * names the head's pooled feature map (`features`), else occlusion (method 'score-cam' or
- * 'occlusion'). Results that cannot be localised (no maps, fallback 'none' or no model) pass through
- * unchanged.
+ * 'occlusion'). The heatmaps asked for with `also` go the same way into `extraLocalisations`.
+ * Results that cannot be localised (no maps, fallback 'none' or no model) pass through unchanged.
  * Order is kept; one frame at a time, because the fallback already batches its own passes.
  */
 export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameResult, FrameResult> {
@@ -56,7 +56,6 @@ export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameRes
     let told = false;
     return source.pipe(
       concatMap(async (result) => {
-        const { head } = localiseOptions;
         const predictionOf = (name: string): HeadPrediction => {
           const prediction = result.heads[name];
           if (!prediction) throw new UsageError(`no head '${name}' in the results (heads: ${Object.keys(result.heads).join(', ')})`);
@@ -66,7 +65,8 @@ export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameRes
         targets.forEach((t) => predictionOf(t.head));
         let cams = result.cams;
         // The fallbacks make maps for every head at once: one run covers every target.
-        const useFallback = model && (forced || (fallback.fallback === 'auto' && targets.some((t) => !cams?.[t.head])));
+        const uncovered = targets.find((t) => !cams?.[t.head])?.head;
+        const useFallback = model && (forced || (fallback.fallback === 'auto' && uncovered !== undefined));
         if (useFallback) {
           const run =
             method === 'score-cam'
@@ -74,7 +74,7 @@ export function gradCam(options: GradCamOptions = {}): OperatorFunction<FrameRes
               : await occlusionCams(model, result.frame, fallback.occlusionCells, fallback.fallbackBatch);
           if (!told) {
             told = true;
-            const why = forced ? `heatmaps by ${method}, as asked` : `no CAM output for head '${head}'; using ${method}`;
+            const why = forced ? `heatmaps by ${method}, as asked` : `no CAM output for head '${uncovered}'; using ${method}`;
             notice(`rovlens: ${why} (${run.forwardPasses} forward passes per frame)`);
           }
           cams = { ...cams, ...run.cams };
