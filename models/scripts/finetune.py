@@ -21,7 +21,8 @@ How it works
      never enters training, so neither head's held-out images reach the shared backbone), with
      class-weighted cross-entropy on both heads, AdamW with a lower learning rate for the backbone,
      and augmentation (flip, small affine, brightness/contrast/saturation/hue, blur, JPEG,
-     downscale; --augment wide also re-compresses the source picture). With --consistency > 0 each
+     downscale; --augment wide also re-compresses the source picture; --cutmix pastes a box from
+     another image of the batch and mixes the labels by area). With --consistency > 0 each
      image is seen twice per step, fully augmented and with its geometry changed only, and a
      Jensen-Shannon term asks both heads for the same answer on both (AugMix's consistency loss).
      After each epoch both heads are scored (weighted accuracy = balanced accuracy, as rovlens
@@ -40,6 +41,7 @@ Usage
   npx tsx models/scripts/finetune-reference.ts && /usr/bin/python3 models/scripts/finetune.py --check
   /usr/bin/python3 models/scripts/finetune.py --epochs 10   # the bundled default's recipe (--model: the linear-probe model)
   /usr/bin/python3 models/scripts/finetune.py --augment wide --consistency 4 --select-on robust --epochs 12   # robustness-first
+  /usr/bin/python3 models/scripts/finetune.py --cutmix 0.5 --epochs 10   # CutMix, for localisation (not better here: models/README.md)
 """
 from __future__ import annotations
 
@@ -321,12 +323,16 @@ def main() -> None:
                              "view of each image (0: one augmented view, cross-entropy only)")
     parser.add_argument("--select-on", choices=("robust", "clean"), default="clean",
                         help="epoch choice: mean selection weighted accuracy over the clean and perturbed crops, or clean only")
+    parser.add_argument("--cutmix", type=float, default=0.0,
+                        help="share of batches mixed by CutMix (a random box pasted from another image of the batch, labels mixed by area)")
     parser.add_argument("--frozen-nodes", type=int, default=0, help="leave the first N Conv nodes' weights frozen (speed on CPU)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
+    if args.cutmix > 0 and args.consistency > 0:
+        parser.error("--cutmix and --consistency do not combine")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -458,10 +464,31 @@ def main() -> None:
             views = [augment(augment_u8[chunk], degraded_u8[chunk] if degraded_u8 is not None else None, size, rng, profile)]
             if args.consistency > 0:
                 views.append(augment(augment_u8[chunk], None, size, rng, profile, photometric=False))
+            mix = None
+            if args.cutmix > 0 and rng.random() < args.cutmix:
+                # CutMix (Yun et al. 2019): evidence must come from where each label's pixels are.
+                partner = rng.permutation(len(chunk))
+                cut = math.sqrt(1 - rng.random())
+                ch, cw = int(size[0] * cut), int(size[1] * cut)
+                y0, x0 = int(rng.integers(0, size[0] - ch + 1)), int(rng.integers(0, size[1] - cw + 1))
+                views[0] = views[0].clone()
+                views[0][:, :, y0:y0 + ch, x0:x0 + cw] = views[0][partner, :, y0:y0 + ch, x0:x0 + cw]
+                mix = (partner, 1 - (ch * cw) / (size[0] * size[1]))
             outs = [net(to_input(v)) for v in views]
             loss = torch.zeros(())
             for h in heads:
                 y = label[h][chunk]
+                if mix is not None:
+                    partner, keep = mix
+                    y2 = y[partner]
+                    rows = np.nonzero((y >= 0) & (y2 >= 0))[0]
+                    if len(rows):
+                        logits = outs[0][logits_names[h]][rows]
+                        a, b = torch.from_numpy(y[rows]), torch.from_numpy(y2[rows])
+                        ce_a = F.cross_entropy(logits, a, weight=weights[h], reduction="none")
+                        ce_b = F.cross_entropy(logits, b, weight=weights[h], reduction="none")
+                        loss = loss + (keep * ce_a + (1 - keep) * ce_b).sum() / (keep * weights[h][a] + (1 - keep) * weights[h][b]).sum()
+                    continue
                 rows = np.nonzero(y >= 0)[0]
                 if len(rows):
                     for out in outs:
@@ -511,7 +538,7 @@ def main() -> None:
                           f"element {len(selection.get('element', []))} images; conditions: {', '.join(conditions)}) "
                           f"after each of {args.epochs} epochs",
         "settings": {k: getattr(args, k) for k in ("epochs", "batch_size", "lr_backbone", "lr_heads", "weight_decay", "augment",
-                                                   "consistency", "select_on", "frozen_nodes", "seed")},
+                                                   "consistency", "cutmix", "select_on", "frozen_nodes", "seed")},
         "augmentation": PROFILES[args.augment]["text"]
                         + (f"; consistency: Jensen-Shannon between that view and a geometry-only view, weight {args.consistency}"
                            if args.consistency > 0 else ""),
