@@ -6,6 +6,7 @@
  *        -> infer (both heads, embedding, CAM maps; batched)
  *     -> Grad-CAM (element heatmap, and any asked for, -> boxes, peak, area in source pixels)
  *     -> group (consecutive near-duplicate groups)
+ *     -> nav join (with a navigation log: where the vehicle was at each frame's instant)
  *     -> sinks (timeline CSV / JSON lines, segments), attached by the command
  *
  * Copy this file to change the stages; run yours with `rovlens timeline --pipeline my-pipeline.js`.
@@ -17,11 +18,13 @@ import { cropResize } from '../src/operators/crop-resize.js';
 import { gradCam } from '../src/operators/grad-cam.js';
 import { groupFrames } from '../src/operators/group.js';
 import { infer } from '../src/operators/infer.js';
+import { joinNav, type JoinNavOptions } from '../src/operators/join-nav.js';
 import { skipDuplicates } from '../src/operators/skip-duplicates.js';
 import { sampleEvery } from '../src/operators/sample.js';
 import { decodeVideo, type DecodeStats } from '../src/sources/ffmpeg.js';
 import type { FlowControl } from '../src/sources/flow-control.js';
 import type { VideoInfo } from '../src/sources/probe.js';
+import type { NavLog } from '../src/telemetry/nav-log.js';
 import type { FrameResult } from '../src/types.js';
 
 export interface TimelineContext {
@@ -31,6 +34,8 @@ export interface TimelineContext {
   options: TimelineOptions;
   /** Pauses decoding while frames are in flight; the command releases them as rows are written. */
   flow: FlowControl;
+  /** With `--nav`: the navigation log and this input's start on its clock. */
+  nav?: JoinNavOptions & { log: NavLog };
   onDecodeEnd: (stats: DecodeStats) => void;
 }
 
@@ -60,5 +65,6 @@ export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> 
       also: options.camAlso,
     }),
     groupFrames(),
+    ctx.nav ? joinNav(ctx.nav.log, ctx.nav) : (results) => results,
   );
 }

@@ -96,6 +96,14 @@ export interface GroupInfo {
   hash?: string;
 }
 
+/** Where the vehicle was when the frame was taken, from a navigation log. Added by the nav join. */
+export interface NavSample {
+  /** The frame's instant (ISO 8601; no zone when it is on the log's own clock). */
+  time: string;
+  /** Interpolated log values by column name; empty outside the log or in a gap of it. */
+  values: Record<string, number>;
+}
+
 export interface FrameResult {
   frame: Frame;
   /** Keyed by head name from the model card ('floor', 'element'). */
@@ -108,6 +116,7 @@ export interface FrameResult {
   /** More heatmaps asked for (`--cam-also`), keyed '<head>:<class>' as asked ('element:waste'). */
   extraLocalisations?: Record<string, Localisation>;
   group?: GroupInfo;
+  nav?: NavSample;
   /** Milliseconds spent in the model for this frame (its share of the batch). */
   inferenceMs?: number;
 }

@@ -33,6 +33,7 @@ export function describeVideo(info: VideoInfo): string {
     ['frames', info.frameCount === undefined ? 'unknown' : String(info.frameCount)],
     ['keyframe interval', info.keyframeIntervalSeconds === undefined ? 'unknown' : `${info.keyframeIntervalSeconds.toFixed(3)} s`],
     ['bit rate', info.bitRate === undefined ? 'unknown' : `${(info.bitRate / 1e6).toFixed(2)} Mb/s`],
+    ['created', info.creationTime ?? 'unknown'],
   ];
   return rows.map(([k, v]) => `${k.padEnd(18)}${v}`).join('\n') + '\n';
 }

@@ -18,7 +18,8 @@ import { writeSegments } from '../sinks/segments.js';
 import { writeTimeline } from '../sinks/timeline.js';
 import type { DecodeStats } from '../sources/ffmpeg.js';
 import { FlowControl } from '../sources/flow-control.js';
-import { checkInputFile, isUrl, probeVideo } from '../sources/probe.js';
+import { checkInputFile, isUrl, probeVideo, type VideoInfo } from '../sources/probe.js';
+import { formatInstant, parseInstant, readNavLog, type Instant, type NavLog } from '../telemetry/nav-log.js';
 import type { FrameResult } from '../types.js';
 import { timelinePipeline, type TimelineContext } from '../../pipelines/timeline.js';
 import { reportError, runAction } from './action.js';
@@ -50,6 +51,12 @@ export function register(program: Command): void {
       new Option('--cam-fallback <method>', describe('camFallback')).choices(['auto', 'score-cam', 'occlusion', 'none']).default('auto'),
     )
     .option('--cam-also <targets>', describe('camAlso'))
+    .option('--nav <log.csv>', describe('nav'))
+    .option('--video-start <time>', describe('videoStart'))
+    .option('--nav-time <column>', describe('navTime'))
+    .option('--nav-fields <columns>', describe('navFields'))
+    .addOption(new Option('--nav-date-order <order>', describe('navDateOrder')).choices(['ymd', 'mdy', 'dmy']))
+    .option('--nav-max-gap <seconds>', describe('navMaxGap'), '10')
     .option('--no-skip-duplicates', 'run the model on every sampled frame, even near-duplicates')
     .option('--no-pushdown', 'sample, crop and resize in the RxJS operators instead of inside ffmpeg')
     .option('--pipeline <module>', describe('pipeline'))
@@ -61,10 +68,11 @@ Examples:
   rovlens timeline dive.mp4 -o dive.csv --segments dive-segments.csv
   rovlens timeline 'missions/*.mov' -o timelines/ --every 2
   rovlens timeline dive.mp4 -o dive.csv --cam-also element:waste,floor:reef   # where waste and reef are, in every frame
+  rovlens timeline dive.mp4 -o dive.csv --nav dive-nav.csv --video-start 2022-10-06T13:50:40   # position of every frame
   rovlens timeline dive.mp4 --keyframes --format jsonl > dive.jsonl
   rovlens timeline dive.mp4 --start 00:10:00 --end 00:20:00 --crop 0.6x1 -o part.csv
 
-Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video, 5 model, 6 output,
+Exit codes: 0 ok, 2 usage, 3 input or navigation log missing, 4 input not video or log unreadable, 5 model, 6 output,
 7 decoding stopped part-way (rows so far are written), 130 interrupted (rows so far are written).`,
     )
     .action(runAction(async (inputs: string[], raw: Record<string, unknown>) => runTimeline(inputs, parseTimelineOptions(raw))));
@@ -133,6 +141,12 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
   });
   if (!inputs.length) return missing;
   const plan = planOutputs(inputs, options);
+  if (options.videoStart && inputs.length > 1) {
+    throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
+  }
+  const nav = options.nav
+    ? readNavLog(options.nav, { time: options.navTime, fields: options.navFields, dateOrder: options.navDateOrder })
+    : undefined;
   if (options.output !== undefined && options.output === options.segments)
     throw new UsageError('--output and --segments must be different files');
   // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact
@@ -148,7 +162,7 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     throw error;
   }
   const pipeline = options.pipeline ? await loadPipeline(options.pipeline) : timelinePipeline;
-  const run = new TimelineRun(options, model, pipeline);
+  const run = new TimelineRun(options, model, pipeline, nav);
   try {
     if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
     else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
@@ -173,6 +187,7 @@ class TimelineRun {
     private readonly options: TimelineOptions,
     private readonly model: ModelSession,
     private readonly pipeline: Pipeline,
+    private readonly nav: NavLog | undefined,
   ) {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
@@ -196,18 +211,21 @@ class TimelineRun {
       let decodeStats: DecodeStats | undefined;
       let frames = 0;
       let reused = 0;
+      let offLog = 0;
       const started = performance.now();
       const offset = options.start ?? 0;
       return from(probeVideo(input, { keyframes: false })).pipe(
         switchMap((info) => {
           const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
           progress.start(Number.isFinite(end) ? end - offset : undefined);
-          return this.pipeline({ input, info, model, options, flow, onDecodeEnd: (s) => (decodeStats = s) });
+          const nav = this.nav && { log: this.nav, videoStart: this.videoStart(info), maxGapSeconds: options.navMaxGap };
+          return this.pipeline({ input, info, model, options, flow, nav, onDecodeEnd: (s) => (decodeStats = s) });
         }),
         tap((result) => {
           flow.done();
           frames++;
           if (result.group?.reused) reused++;
+          if (result.nav && !Object.keys(result.nav.values).length) offLog++;
           progress.update(result.frame.ptsSeconds - offset, frames);
         }),
         finalize(() => progress.stop()),
@@ -221,7 +239,8 @@ class TimelineRun {
             const corrupt = decodeStats?.corruptPackets
               ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
               : '';
-            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}\n`);
+            const nav = offLog ? `, ${offLog} outside the navigation log or in its gaps (no position)` : '';
+            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}${nav}\n`);
           },
         }),
         catchError((error) => {
@@ -232,11 +251,42 @@ class TimelineRun {
     });
   }
 
+  /**
+   * The video's time 0 on the navigation log's clock: --video-start, else the file's creation_time.
+   * A video whose span misses the log entirely is refused (a wrong clock, most likely).
+   */
+  private videoStart(info: VideoInfo): Instant {
+    const log = this.nav!;
+    const start = this.options.videoStart ?? (info.creationTime ? parseInstant(info.creationTime) : undefined);
+    if (!start) {
+      throw new UsageError(`${info.input} has no creation_time: give --video-start (its first frame on the navigation log's clock)`);
+    }
+    if (start.zoned !== log.zoned && !this.toldClock) {
+      this.toldClock = true;
+      const naive = log.zoned ? '--video-start has' : `${log.path}'s times have`;
+      process.stderr.write(`rovlens: ${naive} no time zone: read as UTC (give both on the same clock if that is wrong)\n`);
+    }
+    const end = start.ms + (info.durationSeconds ?? 0) * 1000;
+    if (end < log.startMs || start.ms > log.endMs) {
+      const zoned = start.zoned && log.zoned;
+      const span = (a: number, b: number) => `${formatInstant(a, zoned)} .. ${formatInstant(b, zoned)}`;
+      throw new UsageError(
+        `${info.input} (${span(start.ms, end)}) and ${log.path} (${span(log.startMs, log.endMs)}) do not overlap: check --video-start or the log's clock`,
+      );
+    }
+    return start;
+  }
+
+  private toldClock = false;
+
   async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
     const heads = Object.keys(this.model.card.heads);
+    const navFields = this.nav?.fields.map((f) => f.name);
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
-    results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format, this.options.camAlso));
-    if (segmentsPath) results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment }));
+    results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields }));
+    if (segmentsPath) {
+      results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment, navFields }));
+    }
     await new Promise<void>((done) => {
       const subscription = results.subscribe({
         error: (error) => (this.fail(error), done()),

@@ -72,6 +72,17 @@ export function extraLocalisationColumns(targets: readonly CamTarget[]): ColumnS
   };
 }
 
+/**
+ * Where the vehicle was (the nav join): `nav_time`, then `nav_<column>` for each log column joined.
+ * Values keep up to 7 decimals (about 1 cm of latitude).
+ */
+export function navColumns(fields: readonly string[]): ColumnSet {
+  return {
+    header: ['nav_time', ...fields.map((f) => `nav_${f}`)],
+    values: ({ nav }) => [nav?.time, ...fields.map((f) => (nav?.values[f] === undefined ? undefined : round(nav.values[f], 7)))],
+  };
+}
+
 /** Near-duplicate grouping stage. */
 export const groupColumns: ColumnSet = {
   header: ['group_id', 'duplicate_of', 'reused'],

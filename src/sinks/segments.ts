@@ -4,7 +4,7 @@
  * track while results stream past and writes the file when the stream ends, however it ends.
  */
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import type { FrameResult } from '../types.js';
+import type { FrameResult, NavSample } from '../types.js';
 import { timecode } from './columns.js';
 import { csvRow } from './csv.js';
 import { RowFile } from './row-file.js';
@@ -13,6 +13,8 @@ export interface TrackSample {
   ptsSeconds: number;
   label: string;
   confidence: number;
+  /** Where the vehicle was (with a navigation log). */
+  nav?: NavSample;
 }
 
 export interface Segment {
@@ -23,6 +25,9 @@ export interface Segment {
   frames: number;
   /** Mean confidence of the samples that carried this label (relabelled flickers are not counted). */
   meanConfidence: number;
+  /** Indices of the segment's first and last samples in the track. */
+  firstSample: number;
+  lastSample: number;
 }
 
 export interface SegmentOptions {
@@ -91,6 +96,8 @@ export function segmentTrack(samples: readonly TrackSample[], options: SegmentOp
     endSeconds: endOf(run),
     frames: run.count,
     meanConfidence: run.confidenceCount ? run.confidenceSum / run.confidenceCount : 0,
+    firstSample: run.start,
+    lastSample: run.start + run.count - 1,
   }));
 }
 
@@ -116,7 +123,18 @@ export const SEGMENT_HEADER = [
   'mean_confidence',
 ];
 
-export function writeSegments(path: string, heads: readonly string[], options: SegmentOptions = {}): MonoTypeOperatorFunction<FrameResult> {
+export interface WriteSegmentsOptions extends SegmentOptions {
+  /** Navigation log columns: each segment gets `start_<column>`s and `end_<column>`s (at its first and last frames). */
+  navFields?: readonly string[];
+}
+
+export function writeSegments(
+  path: string,
+  heads: readonly string[],
+  options: WriteSegmentsOptions = {},
+): MonoTypeOperatorFunction<FrameResult> {
+  const navFields = options.navFields ?? [];
+  const header = [...SEGMENT_HEADER, ...navFields.map((f) => `start_${f}`), ...navFields.map((f) => `end_${f}`)];
   return (source) =>
     new Observable<FrameResult>((subscriber) => {
       // Per source, per head: a few numbers per sample, so hours of video stay small.
@@ -125,10 +143,11 @@ export function writeSegments(path: string, heads: readonly string[], options: S
       const flush = () => {
         if (written) return;
         written = true;
-        const file = RowFile.open(path, csvRow(SEGMENT_HEADER));
+        const file = RowFile.open(path, csvRow(header));
         for (const [sourceId, byHead] of tracks) {
           for (const head of heads) {
-            for (const s of segmentTrack(byHead.get(head) ?? [], options)) {
+            const track = byHead.get(head) ?? [];
+            for (const s of segmentTrack(track, options)) {
               const r = (x: number) => Number(x.toFixed(3));
               file.write(
                 csvRow([
@@ -142,6 +161,12 @@ export function writeSegments(path: string, heads: readonly string[], options: S
                   r(s.endSeconds - s.startSeconds),
                   s.frames,
                   Number(s.meanConfidence.toFixed(4)),
+                  ...[s.firstSample, s.lastSample].flatMap((i) =>
+                    navFields.map((f) => {
+                      const v = track[i]!.nav?.values[f];
+                      return v === undefined ? undefined : Number(v.toFixed(7));
+                    }),
+                  ),
                 ]),
               );
             }
@@ -158,7 +183,12 @@ export function writeSegments(path: string, heads: readonly string[], options: S
             if (!p) continue;
             let track = byHead.get(head);
             if (!track) byHead.set(head, (track = []));
-            track.push({ ptsSeconds: result.frame.ptsSeconds, label: p.label, confidence: p.confidence });
+            track.push({
+              ptsSeconds: result.frame.ptsSeconds,
+              label: p.label,
+              confidence: p.confidence,
+              ...(navFields.length && result.nav ? { nav: result.nav } : {}),
+            });
           }
           subscriber.next(result);
         },

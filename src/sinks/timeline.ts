@@ -14,6 +14,7 @@ import {
   groupColumns,
   headColumns,
   localisationColumns,
+  navColumns,
   timecode,
   type ColumnSet,
 } from './columns.js';
@@ -22,20 +23,37 @@ import { RowFile } from './row-file.js';
 
 export type TimelineFormat = 'csv' | 'jsonl';
 
-/** The timeline's columns: frame, heads (per the card), where the element is, the heatmaps asked for, and its group. */
-export function timelineColumns(card: ModelCard, camAlso: readonly CamTarget[] = []): ColumnSet {
-  return combineColumns([frameColumns, headColumns(card), localisationColumns, extraLocalisationColumns(camAlso), groupColumns]);
+/** Columns some runs add: the heatmaps asked for (`--cam-also`) and the navigation log's fields (`--nav`). */
+export interface TimelineExtras {
+  camAlso?: readonly CamTarget[];
+  navFields?: readonly string[];
+}
+
+/**
+ * The timeline's columns: frame, where the vehicle was (with a navigation log), heads (per the card),
+ * where the element is, the heatmaps asked for, and its group.
+ */
+export function timelineColumns(card: ModelCard, extras: TimelineExtras = {}): ColumnSet {
+  return combineColumns([
+    frameColumns,
+    ...(extras.navFields ? [navColumns(extras.navFields)] : []),
+    headColumns(card),
+    localisationColumns,
+    extraLocalisationColumns(extras.camAlso ?? []),
+    groupColumns,
+  ]);
 }
 
 /** The JSON lines record: everything in the CSV plus the full box list and raw probabilities by label. */
 export function resultRecord(result: FrameResult): Record<string, unknown> {
-  const { frame, heads, localisation, extraLocalisations, group } = result;
+  const { frame, heads, localisation, extraLocalisations, group, nav } = result;
   const round = (x: number) => Number(x.toFixed(4));
   return {
     source: frame.sourceId,
     frameIndex: frame.index,
     ptsSeconds: Number(frame.ptsSeconds.toFixed(3)),
     timecode: timecode(frame.ptsSeconds),
+    ...(nav ? { nav } : {}),
     heads: Object.fromEntries(
       Object.entries(heads).map(([name, p]) => [
         name,
@@ -53,14 +71,14 @@ export function resultRecord(result: FrameResult): Record<string, unknown> {
   };
 }
 
-/** Writes to `path`, or to standard output when `path` is undefined. `camAlso`: the extra heatmaps' columns. */
+/** Writes to `path`, or to standard output when `path` is undefined. */
 export function writeTimeline(
   path: string | undefined,
   card: ModelCard,
   format: TimelineFormat = 'csv',
-  camAlso: readonly CamTarget[] = [],
+  extras: TimelineExtras = {},
 ): MonoTypeOperatorFunction<FrameResult> {
-  const columns = timelineColumns(card, camAlso);
+  const columns = timelineColumns(card, extras);
   const line =
     format === 'csv' ? (r: FrameResult) => csvRow(columns.values(r)) : (r: FrameResult) => `${JSON.stringify(resultRecord(r))}\n`;
   return (source) =>

@@ -27,6 +27,8 @@ export interface VideoInfo {
   keyframeIntervalSeconds?: number;
   rotation: number;
   bitRate?: number;
+  /** When recording started, as the container says (`creation_time`, ISO 8601, usually UTC). */
+  creationTime?: string;
 }
 
 export function isUrl(input: string): boolean {
@@ -99,6 +101,7 @@ export async function probeVideo(input: string, { keyframes = true } = {}): Prom
     frameCount: stream.nb_frames ? Number(stream.nb_frames) : undefined,
     rotation,
     bitRate: json.format?.bit_rate ? Number(json.format.bit_rate) : undefined,
+    creationTime: json.format?.tags?.creation_time ?? stream.tags?.creation_time,
   };
   if (!info.width || !info.height) throw new InputError(`${input}: the video stream has no picture size (codec ${info.codec})`);
   if (keyframes && !isUrl(input)) info.keyframeIntervalSeconds = await keyframeInterval(input);
@@ -153,11 +156,11 @@ interface ProbeJson {
     duration?: string;
     start_time?: string;
     nb_frames?: string;
-    tags?: { rotate?: string };
+    tags?: { rotate?: string; creation_time?: string };
     side_data_list?: { rotation?: number }[];
     disposition?: { attached_pic?: number };
   }[];
-  format?: { format_name?: string; duration?: string; bit_rate?: string };
+  format?: { format_name?: string; duration?: string; bit_rate?: string; tags?: { creation_time?: string } };
 }
 
 /** The fallback probe: the stream summary that `ffmpeg -i` prints. */

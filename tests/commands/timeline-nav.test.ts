@@ -1,0 +1,126 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { ffmpeg, SAMPLES, tmpFile } from '../helpers/clips.js';
+import { writeTinyModel } from '../helpers/tiny-model.js';
+
+const SD = join(SAMPLES, 'seafloor-sd.mp4');
+type Row = Record<string, string>;
+const readCsv = (path: string): Row[] => parse(readFileSync(path, 'utf8'), { columns: true }) as Row[];
+
+/** A log every 2 s from `start` over 8 s: latitude +0.001 and heading +10 degrees (through north) per record. */
+function writeLog(name: string, start: string, zone: string): string {
+  const path = tmpFile(name);
+  const t0 = Date.parse(`${start}Z`);
+  const rows = [0, 1, 2, 3, 4].map((k) => {
+    const time = new Date(t0 + 2000 * k).toISOString().slice(0, 19);
+    return `${time}${zone},${(47 + 0.001 * k).toFixed(3)},-122.5,${10 + k},${(350 + 10 * k) % 360}`;
+  });
+  writeFileSync(path, ['timestamp,lat,lon,depth,heading', ...rows].join('\n') + '\n');
+  return path;
+}
+
+describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () => {
+  let model: string;
+  let dated: string;
+  beforeAll(() => {
+    model = writeTinyModel(tmpFile('nav-model')).modelPath;
+    // The SD sample as a camera would write it: with the instant recording began.
+    dated = tmpFile('nav-dated.mp4');
+    ffmpeg(['-i', SD, '-c', 'copy', '-metadata', 'creation_time=2022-10-06T13:50:40.000000Z', dated]);
+  });
+
+  it("puts each frame on the map from the file's creation_time, interpolated, with positions in the segments", async () => {
+    const log = writeLog('nav-utc.csv', '2022-10-06T13:50:40', 'Z');
+    const out = tmpFile('nav-timeline.csv');
+    const segments = tmpFile('nav-segments.csv');
+    const run = await runCli(['timeline', dated, '--model', model, '--nav', log, '-o', out, '--segments', segments]);
+    expect(run.code).toBe(0);
+    const header = readFileSync(out, 'utf8').split('\r\n')[0]!.split(',');
+    expect(header.slice(3, 9)).toEqual(['timecode', 'nav_time', 'nav_lat', 'nav_lon', 'nav_depth', 'nav_heading']);
+    const rows = readCsv(out);
+    expect(rows.map((r) => r.nav_time)).toEqual([...Array(10).keys()].map((s) => `2022-10-06T13:50:4${s}.000Z`));
+    expect(rows.slice(0, 9).map((r) => Number(r.nav_lat))).toEqual([
+      47, 47.0005, 47.001, 47.0015, 47.002, 47.0025, 47.003, 47.0035, 47.004,
+    ]);
+    expect(rows.slice(0, 5).map((r) => Number(r.nav_heading))).toEqual([350, 355, 0, 5, 10]);
+    expect(Number(rows[3]!.nav_depth)).toBe(11.5);
+    // 13:50:49 is past the log's last record: the instant stays, the position is left empty and counted.
+    expect([rows[9]!.nav_lat, rows[9]!.nav_heading]).toEqual(['', '']);
+    expect(run.stderr).toMatch(/10 frames in .*, 1 outside the navigation log or in its gaps \(no position\)/);
+    // Sand for 5 s then mud: each floor segment starts and ends where the vehicle was.
+    const floor = readCsv(segments).filter((s) => s.track === 'floor');
+    expect(floor.map((s) => [s.label, s.start_lat, s.end_lat, s.start_heading, s.end_heading])).toEqual([
+      ['sandy', '47', '47.002', '350', '10'],
+      ['muddy', '47.0025', '', '15', ''],
+    ]);
+    const jsonl = await runCli(['timeline', dated, '--model', model, '--nav', log, '--format', 'jsonl', '--every', '4', '-q']);
+    const records = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records[1].nav).toEqual({ time: '2022-10-06T13:50:44.000Z', values: { lat: 47.002, lon: -122.5, depth: 12, heading: 10 } });
+  });
+
+  it('takes --video-start on the log’s own clock, and says when a clock has no zone', async () => {
+    const local = writeLog('nav-local.csv', '2022-10-06T06:50:40', '');
+    const run = await runCli([
+      'timeline',
+      SD,
+      '--model',
+      model,
+      '--nav',
+      local,
+      '--video-start',
+      '2022-10-06T06:50:42',
+      '--every',
+      '2',
+      '-q',
+    ]);
+    expect(run.code).toBe(0);
+    const rows = parse(run.stdout, { columns: true }) as Row[];
+    expect(rows.map((r) => [r.nav_time, r.nav_lat])).toEqual([
+      ['2022-10-06T06:50:42.000', '47.001'],
+      ['2022-10-06T06:50:44.000', '47.002'],
+      ['2022-10-06T06:50:46.000', '47.003'],
+      ['2022-10-06T06:50:48.000', '47.004'],
+      ['2022-10-06T06:50:50.000', ''],
+    ]);
+    expect(run.stderr).toBe('');
+    // A log without zones against the file's UTC creation_time: read as UTC, and said once.
+    const mixed = await runCli(['timeline', dated, '--model', model, '--nav', writeLog('nav-naive.csv', '2022-10-06T13:50:40', ''), '-q']);
+    expect(mixed.code).toBe(0);
+    expect(mixed.stderr.trim()).toMatch(/^rovlens: .*nav-naive\.csv's times have no time zone: read as UTC/);
+    expect((parse(mixed.stdout, { columns: true }) as Row[])[2]!.nav_lat).toBe('47.001');
+  });
+
+  it.each([
+    [
+      'a log that misses the video',
+      () => ['--video-start', '2030-01-01T00:00:00Z'],
+      2,
+      /and .*nav-utc2\.csv \(.*\) do not overlap: check --video-start/,
+    ],
+    ['no creation_time and no --video-start', () => [], 2, /seafloor-sd\.mp4 has no creation_time: give --video-start/],
+  ])('refuses %s in one line', async (_what, extra, code, message) => {
+    const log = writeLog('nav-utc2.csv', '2022-10-06T13:50:40', 'Z');
+    const run = await runCli(['timeline', SD, '--model', model, '--nav', log, ...extra(), '-q']);
+    expect(run.code).toBe(code);
+    expect(run.stderr.trim()).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses nav options without --nav, one start for several files, and a missing log', async () => {
+    const orphan = await runCli(['timeline', SD, '--model', model, '--nav-time', 'time', '-q']);
+    expect([orphan.code, orphan.stderr.trim()]).toEqual([2, 'rovlens: --nav-time: needs --nav <log.csv>']);
+    const log = writeLog('nav-utc3.csv', '2022-10-06T13:50:40', 'Z');
+    const two = await runCli(['timeline', SD, dated, '--model', model, '--nav', log, '--video-start', '2022-10-06T13:50:40Z', '-q']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/^rovlens: --video-start: one start for several inputs/);
+    const missing = await runCli(['timeline', SD, '--model', model, '--nav', tmpFile('no-such-log.csv'), '-q']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^rovlens: navigation log not found: .*no-such-log\.csv\n$/);
+  });
+});
