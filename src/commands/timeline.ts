@@ -178,6 +178,8 @@ class TimelineRun {
   exitCode: number = ExitCode.ok;
   interrupted = false;
   private stopCurrent: (() => void) | undefined;
+  /** A log and a video start on different kinds of clock (zoned or not) is said once per run. */
+  private toldClock = false;
   private readonly onSignal = () => {
     this.interrupted = true;
     this.stopCurrent?.();
@@ -276,8 +278,6 @@ class TimelineRun {
     }
     return start;
   }
-
-  private toldClock = false;
 
   async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
     const heads = Object.keys(this.model.card.heads);
