@@ -2,6 +2,7 @@
  * Rebuilds the bundled sample clips (`npm run samples`). Deterministic up to the encoder.
  */
 import { makeSceneClip } from './scenes.js';
+import { writeSurveyLog } from './survey-log.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const h264 = [
@@ -29,4 +30,5 @@ makeSceneClip(`${here}seafloor-4k.mp4`, {
   fps: 25,
   codec: [...h264.slice(0, 2), '-preset', 'ultrafast', '-crf', '30', ...h264.slice(6)],
 });
-console.log('samples written: seafloor-sd.mp4, seafloor-4k.mp4');
+writeSurveyLog(`${here}seafloor-sd-nav.csv`);
+console.log('samples written: seafloor-sd.mp4, seafloor-4k.mp4, seafloor-sd-nav.csv');

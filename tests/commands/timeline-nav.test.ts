@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { ffmpeg, SAMPLES, tmpFile } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
+import { SURVEY_START, writeSurveyLog } from '../../samples/survey-log.js';
 
 const SD = join(SAMPLES, 'seafloor-sd.mp4');
 type Row = Record<string, string>;
@@ -62,6 +63,39 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(records[1].nav).toEqual({ time: '2022-10-06T13:50:44.000Z', values: { lat: 47.002, lon: -122.5, depth: 12, heading: 10 } });
+  });
+
+  it('joins the bundled sample log to the sample clip as the README shows, and the log is what its script writes', async () => {
+    const bundled = join(SAMPLES, 'seafloor-sd-nav.csv');
+    const rebuilt = tmpFile('survey-log.csv');
+    writeSurveyLog(rebuilt);
+    expect(readFileSync(rebuilt, 'utf8')).toBe(readFileSync(bundled, 'utf8'));
+    const segments = tmpFile('sample-nav-segments.csv');
+    const run = await runCli([
+      'timeline',
+      SD,
+      '--model',
+      model,
+      '--nav',
+      bundled,
+      '--video-start',
+      SURVEY_START,
+      '--segments',
+      segments,
+      '-q',
+    ]);
+    expect(run.code).toBe(0);
+    // Frames every second land on the log's records: the values are the log's own.
+    const log = readCsv(bundled);
+    const rows = parse(run.stdout, { columns: true }) as Row[];
+    expect(rows.map((r) => [r.nav_latitude, r.nav_longitude, r.nav_heading_deg].map(Number))).toEqual(
+      log.slice(0, 10).map((r) => [r.latitude, r.longitude, r.heading_deg].map(Number)),
+    );
+    const floor = readCsv(segments).filter((s) => s.track === 'floor');
+    expect(floor.map((s) => [s.label, Number(s.start_depth_m), Number(s.end_depth_m)])).toEqual([
+      ['sandy', 38.2, 38.36],
+      ['muddy', 38.4, 38.56],
+    ]);
   });
 
   it('takes --video-start on the log’s own clock, and says when a clock has no zone', async () => {
