@@ -25,6 +25,7 @@ function writeLog(name: string, start: string, zone: string): string {
 
 describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () => {
   let model: string;
+  const timeline = (args: string[]) => runCli(['timeline', '--model', model, ...args]);
   let dated: string;
   beforeAll(() => {
     model = writeTinyModel(tmpFile('nav-model')).modelPath;
@@ -37,7 +38,7 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     const log = writeLog('nav-utc.csv', '2022-10-06T13:50:40', 'Z');
     const out = tmpFile('nav-timeline.csv');
     const segments = tmpFile('nav-segments.csv');
-    const run = await runCli(['timeline', dated, '--model', model, '--nav', log, '-o', out, '--segments', segments]);
+    const run = await timeline([dated, '--nav', log, '-o', out, '--segments', segments]);
     expect(run.code).toBe(0);
     const header = readFileSync(out, 'utf8').split('\r\n')[0]!.split(',');
     expect(header.slice(3, 9)).toEqual(['timecode', 'nav_time', 'nav_lat', 'nav_lon', 'nav_depth', 'nav_heading']);
@@ -57,7 +58,7 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
       ['sandy', '47', '47.002', '350', '10'],
       ['muddy', '47.0025', '', '15', ''],
     ]);
-    const jsonl = await runCli(['timeline', dated, '--model', model, '--nav', log, '--format', 'jsonl', '--every', '4', '-q']);
+    const jsonl = await timeline([dated, '--nav', log, '--format', 'jsonl', '--every', '4', '-q']);
     const records = jsonl.stdout
       .trim()
       .split('\n')
@@ -71,19 +72,7 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     writeSurveyLog(rebuilt);
     expect(readFileSync(rebuilt, 'utf8')).toBe(readFileSync(bundled, 'utf8'));
     const segments = tmpFile('sample-nav-segments.csv');
-    const run = await runCli([
-      'timeline',
-      SD,
-      '--model',
-      model,
-      '--nav',
-      bundled,
-      '--video-start',
-      SURVEY_START,
-      '--segments',
-      segments,
-      '-q',
-    ]);
+    const run = await timeline([SD, '--nav', bundled, '--video-start', SURVEY_START, '--segments', segments, '-q']);
     expect(run.code).toBe(0);
     // Frames every second land on the log's records: the values are the log's own.
     const log = readCsv(bundled);
@@ -100,19 +89,7 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
 
   it('takes --video-start on the log’s own clock, and says when a clock has no zone', async () => {
     const local = writeLog('nav-local.csv', '2022-10-06T06:50:40', '');
-    const run = await runCli([
-      'timeline',
-      SD,
-      '--model',
-      model,
-      '--nav',
-      local,
-      '--video-start',
-      '2022-10-06T06:50:42',
-      '--every',
-      '2',
-      '-q',
-    ]);
+    const run = await timeline([SD, '--nav', local, '--video-start', '2022-10-06T06:50:42', '--every', '2', '-q']);
     expect(run.code).toBe(0);
     const rows = parse(run.stdout, { columns: true }) as Row[];
     expect(rows.map((r) => [r.nav_time, r.nav_lat])).toEqual([
@@ -124,7 +101,7 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     ]);
     expect(run.stderr).toBe('');
     // A log without zones against the file's UTC creation_time: read as UTC, and said once.
-    const mixed = await runCli(['timeline', dated, '--model', model, '--nav', writeLog('nav-naive.csv', '2022-10-06T13:50:40', ''), '-q']);
+    const mixed = await timeline([dated, '--nav', writeLog('nav-naive.csv', '2022-10-06T13:50:40', ''), '-q']);
     expect(mixed.code).toBe(0);
     expect(mixed.stderr.trim()).toMatch(/^rovlens: .*nav-naive\.csv's times have no time zone: read as UTC/);
     expect((parse(mixed.stdout, { columns: true }) as Row[])[2]!.nav_lat).toBe('47.001');
@@ -140,20 +117,20 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     ['no creation_time and no --video-start', () => [], 2, /seafloor-sd\.mp4 has no creation_time: give --video-start/],
   ])('refuses %s in one line', async (_what, extra, code, message) => {
     const log = writeLog('nav-utc2.csv', '2022-10-06T13:50:40', 'Z');
-    const run = await runCli(['timeline', SD, '--model', model, '--nav', log, ...extra(), '-q']);
+    const run = await timeline([SD, '--nav', log, ...extra(), '-q']);
     expect(run.code).toBe(code);
     expect(run.stderr.trim()).toMatch(message);
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('refuses nav options without --nav, one start for several files, and a missing log', async () => {
-    const orphan = await runCli(['timeline', SD, '--model', model, '--nav-time', 'time', '-q']);
+    const orphan = await timeline([SD, '--nav-time', 'time', '-q']);
     expect([orphan.code, orphan.stderr.trim()]).toEqual([2, 'rovlens: --nav-time: needs --nav <log.csv>']);
     const log = writeLog('nav-utc3.csv', '2022-10-06T13:50:40', 'Z');
-    const two = await runCli(['timeline', SD, dated, '--model', model, '--nav', log, '--video-start', '2022-10-06T13:50:40Z', '-q']);
+    const two = await timeline([SD, dated, '--nav', log, '--video-start', '2022-10-06T13:50:40Z', '-q']);
     expect(two.code).toBe(2);
     expect(two.stderr).toMatch(/^rovlens: --video-start: one start for several inputs/);
-    const missing = await runCli(['timeline', SD, '--model', model, '--nav', tmpFile('no-such-log.csv'), '-q']);
+    const missing = await timeline([SD, '--nav', tmpFile('no-such-log.csv'), '-q']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/^rovlens: navigation log not found: .*no-such-log\.csv\n$/);
   });
