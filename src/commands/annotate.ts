@@ -7,7 +7,7 @@ import { parseFlags } from '../config/flags.js';
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Option, type Command } from 'commander';
-import { concatMap, type Observable } from 'rxjs';
+import { concatMap, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
 import sharp from 'sharp';
 import { annotateSchema, type AnnotateOptions } from '../config/explain.js';
 import { ExitCode, InputError, UsageError } from '../errors.js';
@@ -26,7 +26,10 @@ import { FlowControl } from '../sources/flow-control.js';
 import { IMAGE_EXTENSIONS, listImages, readImages } from '../sources/images.js';
 import { checkInputFile, probeVideo } from '../sources/probe.js';
 import type { Frame, FrameResult } from '../types.js';
+import { joinNav } from '../operators/join-nav.js';
+import { NavJoin } from '../telemetry/nav-join.js';
 import { runAction } from './action.js';
+import { navFlags } from './nav-flags.js';
 
 /** The flag's help text and its default, both from the schema (commander is given no defaults of its own). */
 function describe(key: keyof typeof annotateSchema.shape): string {
@@ -37,7 +40,7 @@ function describe(key: keyof typeof annotateSchema.shape): string {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('annotate')
     .description('render the heatmap, crop region, boxes and labels over the frames: a video, JPEGs, a contact sheet')
     .argument('<input>', 'a video file, an image, or a folder of images')
@@ -60,7 +63,9 @@ export function register(program: Command): void {
     .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']))
     .option('--batch <n>', describe('batch'))
     .option('--sheet-columns <n>', describe('sheetColumns'))
-    .option('--sheet-tiles <n>', describe('sheetTiles'))
+    .option('--sheet-tiles <n>', describe('sheetTiles'));
+  for (const flag of navFlags(describe, false)) command.addOption(flag);
+  command
     .option('-q, --quiet', describe('quiet'))
     .addHelpText(
       'after',
@@ -69,6 +74,7 @@ Examples:
   rovlens annotate dive.mp4 -o dive-annotated.mp4 --every 2
   rovlens annotate dive.mp4 -o frames/ --start 00:10:00 --end 00:11:00 --contact-sheet dive.jpg
   rovlens annotate photos/ -o annotated/ --head floor --class reef --otsu
+  rovlens annotate dive.mp4 -o dive-annotated.mp4 --nav dive-nav.csv   # position and depth on every picture
 
 Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video/images, 5 model, 6 output, 130 interrupted.`,
     )
@@ -94,13 +100,18 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   const imagesIn = statSync(input).isDirectory() || isImagePath(input);
   if (options.contactSheet !== undefined && !/\.jpe?g$/i.test(options.contactSheet))
     throw new UsageError('--contact-sheet: the sheet is a JPEG; name it .jpg');
+  if (options.nav !== undefined && imagesIn)
+    throw new UsageError('--nav: pictures have no timeline to join a navigation log to; give a video');
   let frames: Observable<Frame>;
+  let withNav: MonoTypeOperatorFunction<FrameResult> = (results) => results;
   const flow = new FlowControl(Math.max(8, options.batch * 2));
   if (imagesIn) {
     frames = readImages(await listImages(input));
   } else {
     checkInputFile(input);
     const info = await probeVideo(input, { keyframes: false });
+    const nav = NavJoin.open(options)?.forVideo(info);
+    if (nav) withNav = joinNav(nav.log, nav);
     frames = decodeVideo(input, { info, everySeconds: options.every, startSeconds: options.start, endSeconds: options.end, flow });
   }
   const modelPath = options.model ?? DEFAULT_MODEL;
@@ -134,6 +145,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
       maxBoxes: options.maxBoxes,
       fallback: options.fallback,
     }),
+    withNav,
     concatMap(async (result: FrameResult) => {
       const full = fullFrames.get(key(result.frame)) ?? result.frame;
       fullFrames.delete(key(result.frame));

@@ -18,17 +18,18 @@ import { writeSegments } from '../sinks/segments.js';
 import { writeTimeline } from '../sinks/timeline.js';
 import type { DecodeStats } from '../sources/ffmpeg.js';
 import { FlowControl } from '../sources/flow-control.js';
-import { checkInputFile, isUrl, probeVideo, type VideoInfo } from '../sources/probe.js';
-import { formatInstant, parseInstant, readNavLog, type Instant, type NavLog } from '../telemetry/nav-log.js';
+import { checkInputFile, isUrl, probeVideo } from '../sources/probe.js';
+import { NavJoin } from '../telemetry/nav-join.js';
 import type { FrameResult } from '../types.js';
 import { timelinePipeline, type TimelineContext } from '../../pipelines/timeline.js';
 import { reportError, runAction } from './action.js';
+import { navFlags } from './nav-flags.js';
 import { Progress } from './progress.js';
 
 const describe = (key: keyof typeof timelineOptionsSchema.shape) => timelineOptionsSchema.shape[key].description ?? '';
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('timeline')
     .description('recorded missions to timeline CSVs: seafloor and main element at each sampled instant')
     .argument('<inputs...>', 'video files or globs (any container, codec and resolution ffmpeg reads)')
@@ -50,13 +51,9 @@ export function register(program: Command): void {
     .addOption(
       new Option('--cam-fallback <method>', describe('camFallback')).choices(['auto', 'score-cam', 'occlusion', 'none']).default('auto'),
     )
-    .option('--cam-also <targets>', describe('camAlso'))
-    .option('--nav <log.csv>', describe('nav'))
-    .option('--video-start <time>', describe('videoStart'))
-    .option('--nav-time <column>', describe('navTime'))
-    .option('--nav-fields <columns>', describe('navFields'))
-    .addOption(new Option('--nav-date-order <order>', describe('navDateOrder')).choices(['ymd', 'mdy', 'dmy']))
-    .option('--nav-max-gap <seconds>', describe('navMaxGap'), '10')
+    .option('--cam-also <targets>', describe('camAlso'));
+  for (const flag of navFlags(describe, true)) command.addOption(flag);
+  command
     .option('--no-skip-duplicates', 'run the model on every sampled frame, even near-duplicates')
     .option('--no-pushdown', 'sample, crop and resize in the RxJS operators instead of inside ffmpeg')
     .option('--pipeline <module>', describe('pipeline'))
@@ -144,9 +141,7 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
   if (options.videoStart && inputs.length > 1) {
     throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
   }
-  const nav = options.nav
-    ? readNavLog(options.nav, { time: options.navTime, fields: options.navFields, dateOrder: options.navDateOrder })
-    : undefined;
+  const nav = NavJoin.open(options);
   if (options.output !== undefined && options.output === options.segments)
     throw new UsageError('--output and --segments must be different files');
   // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact
@@ -178,8 +173,6 @@ class TimelineRun {
   exitCode: number = ExitCode.ok;
   interrupted = false;
   private stopCurrent: (() => void) | undefined;
-  /** A log and a video start on different kinds of clock (zoned or not) is said once per run. */
-  private toldClock = false;
   private readonly onSignal = () => {
     this.interrupted = true;
     this.stopCurrent?.();
@@ -189,7 +182,7 @@ class TimelineRun {
     private readonly options: TimelineOptions,
     private readonly model: ModelSession,
     private readonly pipeline: Pipeline,
-    private readonly nav: NavLog | undefined,
+    private readonly nav: NavJoin | undefined,
   ) {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
@@ -220,7 +213,7 @@ class TimelineRun {
         switchMap((info) => {
           const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
           progress.start(Number.isFinite(end) ? end - offset : undefined);
-          const nav = this.nav && { log: this.nav, videoStart: this.videoStart(info), maxGapSeconds: options.navMaxGap };
+          const nav = this.nav?.forVideo(info);
           return this.pipeline({ input, info, model, options, flow, nav, onDecodeEnd: (s) => (decodeStats = s) });
         }),
         tap((result) => {
@@ -253,35 +246,9 @@ class TimelineRun {
     });
   }
 
-  /**
-   * The video's time 0 on the navigation log's clock: --video-start, else the file's creation_time.
-   * A video whose span misses the log entirely is refused (a wrong clock, most likely).
-   */
-  private videoStart(info: VideoInfo): Instant {
-    const log = this.nav!;
-    const start = this.options.videoStart ?? (info.creationTime ? parseInstant(info.creationTime) : undefined);
-    if (!start) {
-      throw new UsageError(`${info.input} has no creation_time: give --video-start (its first frame on the navigation log's clock)`);
-    }
-    if (start.zoned !== log.zoned && !this.toldClock) {
-      this.toldClock = true;
-      const naive = log.zoned ? '--video-start has' : `${log.path}'s times have`;
-      process.stderr.write(`rovlens: ${naive} no time zone: read as UTC (give both on the same clock if that is wrong)\n`);
-    }
-    const end = start.ms + (info.durationSeconds ?? 0) * 1000;
-    if (end < log.startMs || start.ms > log.endMs) {
-      const zoned = start.zoned && log.zoned;
-      const span = (a: number, b: number) => `${formatInstant(a, zoned)} .. ${formatInstant(b, zoned)}`;
-      throw new UsageError(
-        `${info.input} (${span(start.ms, end)}) and ${log.path} (${span(log.startMs, log.endMs)}) do not overlap: check --video-start or the log's clock`,
-      );
-    }
-    return start;
-  }
-
   async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
     const heads = Object.keys(this.model.card.heads);
-    const navFields = this.nav?.fields.map((f) => f.name);
+    const navFields = this.nav?.fields;
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
     results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields }));
     if (segmentsPath) {

@@ -3,6 +3,7 @@
  * annotated renderer, in one schema shared by the `annotate` flags, the operator and the README.
  */
 import { z } from 'zod';
+import { navOptionsShape, refineNavOptions } from './nav.js';
 import { cropSchema, timeSchema } from './timeline.js';
 
 /** Defaults shared by the library schemas below and the string-typed CLI schema at the end. */
@@ -104,6 +105,7 @@ export const annotateSchema = z
     width: z.coerce.number().int().min(64).max(8192).default(MAX_WIDTH_PIXELS).describe('widest picture written, in pixels'),
     sheetColumns: z.coerce.number().int().min(1).max(16).default(4).describe('contact sheet columns'),
     sheetTiles: z.coerce.number().int().min(1).max(400).default(24).describe('most frames on the contact sheet (evenly spread)'),
+    ...navOptionsShape,
     quiet: z.boolean().default(false).describe('no summary line'),
   })
   .strict()
@@ -114,5 +116,6 @@ export const annotateSchema = z
   .refine((o) => o.start === undefined || o.end === undefined || o.end > o.start, {
     message: '--end must be after --start',
     path: ['end'],
-  });
+  })
+  .superRefine(refineNavOptions);
 export type AnnotateOptions = z.infer<typeof annotateSchema>;

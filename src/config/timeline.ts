@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { camTargetsSchema } from './cam-targets.js';
-import { dateOrders, parseInstant } from '../telemetry/nav-log.js';
+import { navOptionsShape, refineNavOptions } from './nav.js';
 import { parseFlags } from './flags.js';
 
 /** "0.67x1" -> { widthFraction: 0.67, heightFraction: 1 } */
@@ -49,30 +49,7 @@ export const timelineOptionsSchema = z
       .describe(
         "more heatmaps per frame as '<head>:<class>' pairs (class: a label or 'predicted'), e.g. element:waste; each adds <head>_<class>_box, _peak_x, _peak_y and _area columns",
       ),
-    nav: z.string().optional().describe('navigation log (CSV): position, depth and heading joined to each frame by time, interpolated'),
-    videoStart: z
-      .string()
-      .transform((s, ctx) => {
-        const instant = parseInstant(s);
-        if (!instant)
-          ctx.addIssue({ code: 'custom', message: 'give an ISO 8601 date and time, e.g. 2022-10-06T13:50:40 or 2022-10-06T20:50:40Z' });
-        return instant ?? { ms: 0, zoned: false };
-      })
-      .optional()
-      .describe("the video's time 0 on the navigation log's clock (ISO 8601); default: the file's creation_time"),
-    navTime: z.string().optional().describe("the log's time column, or '<date column>+<time column>' (default: found by name)"),
-    navFields: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((f) => f.trim())
-          .filter(Boolean),
-      )
-      .optional()
-      .describe('log columns to join, comma-separated (default: those named like lat, lon, depth, altitude, heading)'),
-    navDateOrder: z.enum(dateOrders).optional().describe('order of dates like 10/6/2022 in the log (default: inferred when unambiguous)'),
-    navMaxGap: z.coerce.number().gt(0).default(10).describe('seconds between log records beyond which frames in between get no position'),
+    ...navOptionsShape,
     skipDuplicates: z
       .boolean()
       .default(true)
@@ -85,11 +62,7 @@ export const timelineOptionsSchema = z
     message: '--end must be after --start',
     path: ['end'],
   })
-  .superRefine((o, ctx) => {
-    if (o.nav !== undefined) return;
-    const given = (['videoStart', 'navTime', 'navFields', 'navDateOrder'] as const).find((k) => o[k] !== undefined);
-    if (given) ctx.addIssue({ code: 'custom', message: 'needs --nav <log.csv>', path: [given] });
-  });
+  .superRefine(refineNavOptions);
 
 export type TimelineOptions = z.infer<typeof timelineOptionsSchema>;
 

@@ -93,9 +93,17 @@ export function blendHeat(
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-/** Text lines for the label panel: one per head, then what the heatmap shows. */
+/**
+ * Text lines for the label panel: the time, where the vehicle was (with a navigation log: its time,
+ * then the log's values two to a line), one line per head, then what the heatmap shows.
+ */
 export function labelLines(result: FrameResult): string[] {
   const lines = [timecode(result.frame.ptsSeconds)];
+  if (result.nav) {
+    lines.push(result.nav.time);
+    const values = Object.entries(result.nav.values).map(([name, v]) => `${name} ${Number(v.toFixed(6))}`);
+    for (let i = 0; i < values.length; i += 2) lines.push(values.slice(i, i + 2).join('  '));
+  }
   for (const [head, p] of Object.entries(result.heads)) {
     const top = p.labels[p.topIndex] ?? p.label;
     lines.push(`${head}: ${p.uncertain ? `uncertain (${top})` : p.label} ${(p.confidence * 100).toFixed(0)}%`);

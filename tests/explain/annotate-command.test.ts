@@ -11,6 +11,7 @@ import { ffmpegPath, ffprobePath } from '../../src/sources/binaries.js';
 import { decodeVideo } from '../../src/sources/ffmpeg.js';
 import { describeWithData, sharedPath } from '../helpers/shared-data.js';
 import { runCliSync } from '../helpers/cli.js';
+import { SAMPLES } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 
 const rovlens = runCliSync;
@@ -123,6 +124,28 @@ describe('rovlens annotate', () => {
     expect(run.stderr).toMatch(/head element pools a feature map but is not one linear layer; heatmaps by Score-CAM/);
     expect(run.stderr).toMatch(/no CAM output for head 'element'; using score-cam \(\d+ forward passes per frame\)/);
     expect(run.stderr).toMatch(/2 frames annotated .*\(heatmap: score-cam\)/);
+  });
+
+  it('writes where the vehicle was on each picture with a navigation log, and refuses one for pictures', async () => {
+    const log = join(SAMPLES, 'seafloor-sd-nav.csv');
+    const render = async (name: string, nav: Record<string, string>) => {
+      const out = join(dir, name) + '/';
+      const options = { output: out, model: tiny.modelPath, every: '1', start: '1', end: '1.5', quiet: true, ...nav };
+      expect(await runAnnotate(clip, parseAnnotateOptions(options))).toBe(0);
+      const [file] = readdirSync(out);
+      return sharp(join(out, file!)).raw().toBuffer({ resolveWithObject: true });
+    };
+    const plainPicture = await render('no-nav', {});
+    const withNav = await render('nav', { nav: log, videoStart: '2026-05-14T09:30:00Z' });
+    // The label panel (bottom left) grows by the log's lines; the picture above it is the same.
+    const { width, height } = plainPicture.info;
+    const firstDifferentRow = [...Array(height).keys()].find((y) =>
+      plainPicture.data.subarray(y * width * 3, (y + 1) * width * 3).some((v, x) => v !== withNav.data[y * width * 3 + x]),
+    );
+    expect(firstDifferentRow).toBeGreaterThan(height * 0.4);
+    const refused = rovlens('annotate', images, '-o', join(dir, 'nav-images') + '/', '--model', tiny.modelPath, '--nav', log);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe('rovlens: --nav: pictures have no timeline to join a navigation log to; give a video');
   });
 
   it('refuses a missing input with one line and exit code 3', () => {

@@ -101,6 +101,14 @@ describe('labelLines', () => {
     expect(lines[2]).toMatch(/^floor: uncertain \(sandy\) \d+%$/);
     expect(lines[3]).toBe('heatmap: element/fauna (gradcam)');
   });
+
+  it('puts the navigation log’s instant and values after the time, two values to a line', () => {
+    const result = resultOver(solidFrame(64, 64, [0, 0, 0]));
+    const nav = { time: '2026-05-14T09:30:06.000Z', values: { latitude: 43.65000041, longitude: 7.3500298, depth_m: 38.44 } };
+    const lines = labelLines({ ...result, nav });
+    expect(lines.slice(0, 4)).toEqual(['00:00:00.000', '2026-05-14T09:30:06.000Z', 'latitude 43.65  longitude 7.35003', 'depth_m 38.44']);
+    expect(lines[4]).toMatch(/^element: fauna/);
+  });
 });
 
 describe('colormaps', () => {

@@ -1,0 +1,58 @@
+/**
+ * A navigation log opened for a run and matched to each video of it: the video's time 0 on the log's
+ * clock (--video-start, else the file's creation_time), checked against the log's span.
+ */
+import type { NavOptions } from '../config/nav.js';
+import { UsageError } from '../errors.js';
+import type { JoinNavOptions } from '../operators/join-nav.js';
+import type { VideoInfo } from '../sources/probe.js';
+import { formatInstant, parseInstant, readNavLog, type NavLog } from './nav-log.js';
+
+export class NavJoin {
+  /** A log and a video start on different kinds of clock (zoned or not) is said once per run. */
+  private toldClock = false;
+
+  private constructor(
+    readonly log: NavLog,
+    private readonly options: NavOptions,
+    private readonly notice: (line: string) => void,
+  ) {}
+
+  /** The run's log, read and checked up front; undefined without --nav. */
+  static open(options: NavOptions, notice = (line: string) => process.stderr.write(`${line}\n`)): NavJoin | undefined {
+    if (options.nav === undefined) return undefined;
+    const log = readNavLog(options.nav, { time: options.navTime, fields: options.navFields, dateOrder: options.navDateOrder });
+    return new NavJoin(log, options, notice);
+  }
+
+  /** The log's columns that are joined, in order. */
+  get fields(): string[] {
+    return this.log.fields.map((f) => f.name);
+  }
+
+  /**
+   * The join for one video. A video whose span misses the log entirely is refused (a wrong clock,
+   * most likely); one without a creation_time needs --video-start.
+   */
+  forVideo(info: VideoInfo): JoinNavOptions & { log: NavLog } {
+    const log = this.log;
+    const start = this.options.videoStart ?? (info.creationTime ? parseInstant(info.creationTime) : undefined);
+    if (!start) {
+      throw new UsageError(`${info.input} has no creation_time: give --video-start (its first frame on the navigation log's clock)`);
+    }
+    if (start.zoned !== log.zoned && !this.toldClock) {
+      this.toldClock = true;
+      const naive = log.zoned ? '--video-start has' : `${log.path}'s times have`;
+      this.notice(`rovlens: ${naive} no time zone: read as UTC (give both on the same clock if that is wrong)`);
+    }
+    const end = start.ms + (info.durationSeconds ?? 0) * 1000;
+    if (end < log.startMs || start.ms > log.endMs) {
+      const zoned = start.zoned && log.zoned;
+      const span = (a: number, b: number) => `${formatInstant(a, zoned)} .. ${formatInstant(b, zoned)}`;
+      throw new UsageError(
+        `${info.input} (${span(start.ms, end)}) and ${log.path} (${span(log.startMs, log.endMs)}) do not overlap: check --video-start or the log's clock`,
+      );
+    }
+    return { log, videoStart: start, maxGapSeconds: this.options.navMaxGap };
+  }
+}
