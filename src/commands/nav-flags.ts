@@ -12,6 +12,7 @@ export function navFlags(describe: (key: keyof typeof navOptionsShape) => string
   return [
     new Option('--nav <log.csv>', describe('nav')),
     new Option('--video-start <time>', describe('videoStart')),
+    new Option('--nav-offset <seconds>', describe('navOffset')),
     new Option('--nav-time <column>', describe('navTime')),
     new Option('--nav-fields <columns>', describe('navFields')),
     new Option('--nav-date-order <order>', describe('navDateOrder')).choices(dateOrders),

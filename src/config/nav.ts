@@ -17,6 +17,10 @@ export const navOptionsShape = {
     })
     .optional()
     .describe("the video's time 0 on the navigation log's clock (ISO 8601); default: the file's creation_time"),
+  navOffset: z.coerce
+    .number()
+    .default(0)
+    .describe("seconds added to each video's start: -3 when the camera's clock runs 3 s ahead of the log's"),
   navTime: z.string().optional().describe("the log's time column, or '<date column>+<time column>' (default: found by name)"),
   navFields: z
     .string()
@@ -38,6 +42,8 @@ export type NavOptions = z.infer<typeof navOptionsSchema>;
 /** The log's options mean nothing without the log: the first one given names the mistake. */
 export function refineNavOptions(o: Partial<NavOptions>, ctx: z.RefinementCtx): void {
   if (o.nav !== undefined) return;
-  const given = (['videoStart', 'navTime', 'navFields', 'navDateOrder'] as const).find((k) => o[k] !== undefined);
+  const given =
+    (['videoStart', 'navTime', 'navFields', 'navDateOrder'] as const).find((k) => o[k] !== undefined) ??
+    (o.navOffset ? 'navOffset' : undefined);
   if (given) ctx.addIssue({ code: 'custom', message: 'needs --nav <log.csv>', path: [given] });
 }

@@ -1,6 +1,6 @@
 /**
  * A navigation log opened for a run and matched to each video of it: the video's time 0 on the log's
- * clock (--video-start, else the file's creation_time), checked against the log's span.
+ * clock (--video-start, else the file's creation_time, plus --nav-offset), checked against the log's span.
  */
 import type { NavOptions } from '../config/nav.js';
 import { UsageError } from '../errors.js';
@@ -36,10 +36,11 @@ export class NavJoin {
    */
   forVideo(info: VideoInfo): JoinNavOptions & { log: NavLog } {
     const log = this.log;
-    const start = this.options.videoStart ?? (info.creationTime ? parseInstant(info.creationTime) : undefined);
-    if (!start) {
+    const given = this.options.videoStart ?? (info.creationTime ? parseInstant(info.creationTime) : undefined);
+    if (!given) {
       throw new UsageError(`${info.input} has no creation_time: give --video-start (its first frame on the navigation log's clock)`);
     }
+    const start = { ...given, ms: given.ms + this.options.navOffset * 1000 };
     if (start.zoned !== log.zoned && !this.toldClock) {
       this.toldClock = true;
       const naive = log.zoned ? '--video-start has' : `${log.path}'s times have`;

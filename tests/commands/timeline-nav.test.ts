@@ -87,6 +87,20 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     ]);
   });
 
+  it('shifts every video by --nav-offset, for a camera clock that runs ahead of the log', async () => {
+    const log = writeLog('nav-offset.csv', '2022-10-06T13:50:40', 'Z');
+    const run = await timeline([dated, '--nav', log, '--nav-offset', '-2', '--every', '2', '-q']);
+    expect(run.code).toBe(0);
+    const rows = parse(run.stdout, { columns: true }) as Row[];
+    expect(rows.map((r) => [r.nav_time, r.nav_lat])).toEqual([
+      ['2022-10-06T13:50:38.000Z', ''],
+      ['2022-10-06T13:50:40.000Z', '47'],
+      ['2022-10-06T13:50:42.000Z', '47.001'],
+      ['2022-10-06T13:50:44.000Z', '47.002'],
+      ['2022-10-06T13:50:46.000Z', '47.003'],
+    ]);
+  });
+
   it('takes --video-start on the log’s own clock, and says when a clock has no zone', async () => {
     const local = writeLog('nav-local.csv', '2022-10-06T06:50:40', '');
     const run = await timeline([SD, '--nav', local, '--video-start', '2022-10-06T06:50:42', '--every', '2', '-q']);
@@ -126,6 +140,8 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
   it('refuses nav options without --nav, one start for several files, and a missing log', async () => {
     const orphan = await timeline([SD, '--nav-time', 'time', '-q']);
     expect([orphan.code, orphan.stderr.trim()]).toEqual([2, 'rovlens: --nav-time: needs --nav <log.csv>']);
+    const offset = await timeline([SD, '--nav-offset', '3', '-q']);
+    expect([offset.code, offset.stderr.trim()]).toEqual([2, 'rovlens: --nav-offset: needs --nav <log.csv>']);
     const log = writeLog('nav-utc3.csv', '2022-10-06T13:50:40', 'Z');
     const two = await timeline([SD, dated, '--nav', log, '--video-start', '2022-10-06T13:50:40Z', '-q']);
     expect(two.code).toBe(2);
