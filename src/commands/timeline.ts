@@ -234,7 +234,7 @@ class TimelineRun {
             const corrupt = decodeStats?.corruptPackets
               ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
               : '';
-            const nav = offLog ? `, ${offLog} outside the navigation log or in its gaps (no position)` : '';
+            const nav = offLog ? `, ${offLog} with no navigation values (outside the log or in its gaps)` : '';
             process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}${nav}\n`);
           },
         }),

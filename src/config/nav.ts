@@ -19,6 +19,8 @@ export const navOptionsShape = {
     .describe("the video's time 0 on the navigation log's clock (ISO 8601); default: the file's creation_time"),
   navOffset: z.coerce
     .number()
+    .min(-1e7)
+    .max(1e7)
     .default(0)
     .describe("seconds added to each video's start: -3 when the camera's clock runs 3 s ahead of the log's"),
   navTime: z.string().optional().describe("the log's time column, or '<date column>+<time column>' (default: found by name)"),

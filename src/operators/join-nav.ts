@@ -11,8 +11,8 @@ export interface JoinNavOptions {
 
 /**
  * Adds `nav` to each result: the frame's instant (video start + its presentation time) and the log's
- * values there, interpolated between the records around it. Frames outside the log or in a gap keep
- * their instant and get no values, so a timeline still says when they were taken.
+ * values there, each field interpolated between its own records around it. A field outside its records
+ * or in a gap of them is left out; frames keep their instant, so a timeline still says when they were taken.
  */
 export function joinNav(log: NavLog, options: JoinNavOptions): MonoTypeOperatorFunction<FrameResult> {
   const maxGapMs = (options.maxGapSeconds ?? 10) * 1000;
@@ -20,7 +20,7 @@ export function joinNav(log: NavLog, options: JoinNavOptions): MonoTypeOperatorF
   return map((result) => {
     const ms = options.videoStart.ms + result.frame.ptsSeconds * 1000;
     const values: Record<string, number> = {};
-    log.at(ms, maxGapMs)?.forEach((v, i) => {
+    log.at(ms, maxGapMs).forEach((v, i) => {
       if (Number.isFinite(v)) values[log.fields[i]!.name] = v;
     });
     return { ...result, nav: { time: formatInstant(ms, zoned), values } };

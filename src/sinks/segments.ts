@@ -124,7 +124,10 @@ export const SEGMENT_HEADER = [
 ];
 
 export interface WriteSegmentsOptions extends SegmentOptions {
-  /** Navigation log columns: each segment gets `start_<column>`s and `end_<column>`s (at its first and last frames). */
+  /**
+   * Navigation log columns: each segment gets `start_<column>`s (at its first frame) and
+   * `end_<column>`s (where it ends: the next segment's first frame, or the last frame for the last one).
+   */
   navFields?: readonly string[];
 }
 
@@ -161,7 +164,8 @@ export function writeSegments(
                   r(s.endSeconds - s.startSeconds),
                   s.frames,
                   Number(s.meanConfidence.toFixed(4)),
-                  ...[s.firstSample, s.lastSample].flatMap((i) =>
+                  // The end is where the next segment starts: the position there, or at the last sample.
+                  ...[s.firstSample, Math.min(s.lastSample + 1, track.length - 1)].flatMap((i) =>
                     navFields.map((f) => {
                       const v = track[i]!.nav?.values[f];
                       return v === undefined ? undefined : Number(v.toFixed(7));

@@ -36,14 +36,18 @@ export class NavJoin {
    */
   forVideo(info: VideoInfo): JoinNavOptions & { log: NavLog } {
     const log = this.log;
+    const fromFile = this.options.videoStart === undefined;
     const given = this.options.videoStart ?? (info.creationTime ? parseInstant(info.creationTime) : undefined);
     if (!given) {
-      throw new UsageError(`${info.input} has no creation_time: give --video-start (its first frame on the navigation log's clock)`);
+      const why = info.creationTime ? `a creation_time that is not a date (${info.creationTime})` : 'no creation_time';
+      throw new UsageError(
+        `${info.input} has ${why}: give --video-start, its first frame on the navigation log's clock (one video per run)`,
+      );
     }
     const start = { ...given, ms: given.ms + this.options.navOffset * 1000 };
     if (start.zoned !== log.zoned && !this.toldClock) {
       this.toldClock = true;
-      const naive = log.zoned ? '--video-start has' : `${log.path}'s times have`;
+      const naive = !log.zoned ? `${log.path}'s times have` : fromFile ? `${info.input}'s creation_time has` : '--video-start has';
       this.notice(`rovlens: ${naive} no time zone: read as UTC (give both on the same clock if that is wrong)`);
     }
     const end = start.ms + (info.durationSeconds ?? 0) * 1000;

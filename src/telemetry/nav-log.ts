@@ -3,9 +3,15 @@
  * topside software or a post-processed USBL track writes. Read once, then asked for its values at
  * any instant, so each frame of a dive can be put on the map.
  *
- * Times: ISO 8601 date-times (with or without a zone), Unix seconds or milliseconds, or a date column
- * and a time column (2022-10-06 or 10/6/2022 with 13:50:40). A time without a zone is kept on the
- * log's own clock, whatever it is: the video's start must then be given on that clock too.
+ * Times: ISO 8601 date-times (with or without a zone), Unix seconds or milliseconds, a date column
+ * and a time column (2022-10-06 or 10/6/2022 with 13:50:40), or both in one column (10/6/2022 13:50).
+ * A time without a zone is kept on the log's own clock, whatever it is: the video's start must then be
+ * given on that clock too.
+ *
+ * Real logs are untidy, and the reader takes them as they come where the meaning is clear: comma,
+ * semicolon or tab separated (decimal commas with semicolons), `#` comment lines, a last line cut
+ * short by a logger that was stopped, and fields written on different rows by different sensors
+ * (each field is interpolated between its own records).
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
@@ -23,11 +29,14 @@ export interface NavLogOptions {
   dateOrder?: DateOrder;
 }
 
+/** One column of the log: its own records (rows where it is blank are not records of it). */
 export interface NavField {
   /** The column's name in the log. */
   name: string;
-  /** Angles in degrees (heading, yaw, course): interpolated the short way round, in 0..360. */
+  /** A compass angle in degrees (heading, yaw, course): kept in 0..360 and interpolated the short way round. */
   circular: boolean;
+  /** Milliseconds, ascending. */
+  times: Float64Array;
   values: Float64Array;
 }
 
@@ -45,30 +54,46 @@ const KNOWN_FIELDS: readonly RegExp[] = [
   /^(altitude|altimeter|alt)(_m)?$/i,
   /^(heading|hdg|yaw)(_deg)?$/i,
 ];
-const CIRCULAR = /heading|hdg|yaw|course|bearing/i;
+/** Whole names only: a yaw rate or a heading in radians is not a compass angle in degrees. */
+const CIRCULAR = /^(heading|hdg|yaw|course|cog|bearing)(_?(deg|degrees))?$/i;
 const TIME_COLUMNS = /^(date_?time|timestamp|time_?stamp|utc|time_?utc|gps_?time|epoch|unix_?time|time)$/i;
+/** Records may come a little out of order (merged sensors); a jump back further is a clock problem. */
+const MAX_BACKWARDS_MS = 60_000;
 
-const ISO = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const ZONE = String.raw`(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)`;
+const CLOCK_TEXT = String.raw`(\d{1,2}):(\d{2})(?::(\d{2}(?:[.,]\d+)?))?`;
+const ISO = new RegExp(String.raw`^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]${CLOCK_TEXT})?\s*${ZONE}?$`, 'i');
 const SLASHED = /^(\d{1,4})[/.](\d{1,2})[/.](\d{1,4})$/;
-const CLOCK = /^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const CLOCK = new RegExp(String.raw`^${CLOCK_TEXT}\s*${ZONE}?$`, 'i');
 const EPOCH = /^\d{9,13}(\.\d+)?$/;
+/** A spreadsheet's date and time in one cell: '10/13/2022 13:50'. */
+const SLASHED_WITH_CLOCK = /^\d{1,4}[/.]\d{1,2}[/.]\d{1,4}[ T]+\d{1,2}:\d{2}/;
 
-/** '+02:00' / '-0530' / 'Z' -> minutes east of UTC. */
+/** 'Z' / 'UTC' / '+02:00' / '-0530' / '+05' -> minutes east of UTC. */
 function zoneMinutes(zone: string): number {
-  if (zone.toUpperCase() === 'Z') return 0;
+  if (/^(Z|UTC|GMT)$/i.test(zone)) return 0;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0));
 }
 
 function dayMs(year: number, month: number, day: number): number {
   if (month < 1 || month > 12 || day < 1 || day > 31) return NaN;
-  const ms = Date.UTC(year < 100 ? 2000 + year : year, month - 1, day);
+  // Two-digit years: 70-99 are the 1900s, the rest this century.
+  const fullYear = year >= 100 ? year : year >= 70 ? 1900 + year : 2000 + year;
+  const ms = Date.UTC(fullYear, month - 1, day);
   return new Date(ms).getUTCDate() === day ? ms : NaN;
 }
 
+/** Milliseconds into the day of a time of day (hours, minutes, seconds with a decimal point or comma); NaN when out of range. */
+function clockMs(hours: string | undefined, minutes: string | undefined, seconds: string | undefined): number {
+  const [h, m, s] = [Number(hours ?? 0), Number(minutes ?? 0), Number((seconds ?? '0').replace(',', '.'))];
+  if (h > 23 || m > 59 || s >= 61) return NaN;
+  return (h * 3600 + m * 60 + s) * 1000;
+}
+
 /**
- * An ISO 8601 date-time ('2022-10-06T13:50:40.5Z', '2022-10-06 13:50:40', a date alone) or Unix
+ * An ISO 8601 date-time ('2022-10-06T13:50:40.5Z', '2022-10-06 13:50:40 UTC', a date alone) or Unix
  * seconds / milliseconds. Undefined when the text is neither.
  */
 export function parseInstant(text: string): Instant | undefined {
@@ -79,23 +104,32 @@ export function parseInstant(text: string): Instant | undefined {
   }
   const m = ISO.exec(t);
   if (!m) return undefined;
-  const day = dayMs(Number(m[1]), Number(m[2]), Number(m[3]));
-  const clock = (Number(m[4] ?? 0) * 3600 + Number(m[5] ?? 0) * 60 + Number(m[6] ?? 0)) * 1000;
-  if (Number.isNaN(day) || Number(m[4] ?? 0) > 23 || Number(m[5] ?? 0) > 59 || Number(m[6] ?? 0) >= 61) return undefined;
+  const ms = dayMs(Number(m[1]), Number(m[2]), Number(m[3])) + clockMs(m[4], m[5], m[6]);
+  if (Number.isNaN(ms)) return undefined;
   const zone = m[7];
-  return { ms: day + clock - (zone ? zoneMinutes(zone) * 60_000 : 0), zoned: zone !== undefined };
+  return { ms: ms - (zone ? zoneMinutes(zone) * 60_000 : 0), zoned: zone !== undefined };
 }
 
-/** The day of a date written with slashes or dots, in the given order; NaN when it is not a date. */
-function slashedDay(text: string, order: DateOrder): number {
+/** The day of a date written with slashes or dots in the given order, or in ISO form; NaN when it is not a date. */
+function dayOf(text: string, order: DateOrder): number {
   const m = SLASHED.exec(text.trim());
   if (!m) {
     const iso = ISO.exec(text.trim());
     return iso && iso[4] === undefined ? dayMs(Number(iso[1]), Number(iso[2]), Number(iso[3])) : NaN;
   }
   const [a, b, c] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (order === 'ymd') return dayMs(a, b, c);
+  if (m[1]!.length === 4 || order === 'ymd') return dayMs(a, b, c);
   return order === 'mdy' ? dayMs(c, a, b) : dayMs(c, b, a);
+}
+
+/** A date and a time of day as one instant; undefined when either cannot be read. */
+function dateAndClock(date: string, clock: string, order: DateOrder): Instant | undefined {
+  const c = CLOCK.exec(clock.trim());
+  if (!c) return undefined;
+  const ms = dayOf(date, order) + clockMs(c[1], c[2], c[3]);
+  if (Number.isNaN(ms)) return undefined;
+  const zone = c[4];
+  return { ms: ms - (zone ? zoneMinutes(zone) * 60_000 : 0), zoned: zone !== undefined };
 }
 
 /**
@@ -106,59 +140,53 @@ function slashedDay(text: string, order: DateOrder): number {
 export function inferDateOrder(dates: readonly string[]): DateOrder | undefined {
   let dayFirst = false;
   let monthFirst = false;
+  let slashed = false;
   for (const text of dates) {
     const m = SLASHED.exec(text.trim());
     if (!m) continue;
+    slashed = true;
     if (m[1]!.length === 4) return 'ymd';
     if (Number(m[1]) > 12) dayFirst = true;
     if (Number(m[2]) > 12) monthFirst = true;
   }
+  if (!slashed) return 'ymd';
   if (dayFirst && !monthFirst) return 'dmy';
   if (monthFirst && !dayFirst) return 'mdy';
-  if (!dates.some((d) => SLASHED.test(d.trim()))) return 'ymd';
   return undefined;
 }
 
 export class NavLog {
   constructor(
     readonly path: string,
-    /** Milliseconds, ascending. */
-    readonly times: Float64Array,
     readonly fields: readonly NavField[],
+    /** First and last instants with a value of any field. */
+    readonly startMs: number,
+    readonly endMs: number,
     /** Whether the log's times fix their zone (a zone in the text, or Unix time). */
     readonly zoned: boolean,
   ) {}
 
-  get startMs(): number {
-    return this.times[0]!;
-  }
-
-  get endMs(): number {
-    return this.times[this.times.length - 1]!;
-  }
-
   /**
-   * Each field's value at `ms`, linear between the two records around it (angles the short way
-   * round); undefined outside the log or when those records are more than `maxGapMs` apart. A
-   * field missing in either record is NaN.
+   * Each field's value at `ms`, linear between that field's own records around it (compass angles
+   * the short way round). NaN for a field with no record on one side, or whose two records are more
+   * than `maxGapMs` apart.
    */
-  at(ms: number, maxGapMs: number): number[] | undefined {
-    const times = this.times;
-    if (!(ms >= times[0]! && ms <= times[times.length - 1]!)) return undefined;
-    // The last record at or before ms.
-    let lo = 0;
-    let hi = times.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (times[mid]! <= ms) lo = mid;
-      else hi = mid - 1;
-    }
-    if (times[lo] === ms || lo === times.length - 1) return this.fields.map((f) => f.values[lo]!);
-    const next = lo + 1;
-    const gap = times[next]! - times[lo]!;
-    if (gap > maxGapMs) return undefined;
-    const t = (ms - times[lo]!) / gap;
-    return this.fields.map(({ values, circular }) => {
+  at(ms: number, maxGapMs: number): number[] {
+    return this.fields.map(({ times, values, circular }) => {
+      if (!(ms >= times[0]! && ms <= times[times.length - 1]!)) return NaN;
+      // The last record at or before ms.
+      let lo = 0;
+      let hi = times.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (times[mid]! <= ms) lo = mid;
+        else hi = mid - 1;
+      }
+      if (times[lo] === ms) return values[lo]!;
+      const next = lo + 1;
+      const gap = times[next]! - times[lo]!;
+      if (gap > maxGapMs) return NaN;
+      const t = (ms - times[lo]!) / gap;
       const a = values[lo]!;
       const b = values[next]!;
       if (!circular) return a + (b - a) * t;
@@ -168,52 +196,113 @@ export class NavLog {
   }
 }
 
-/** Reads a navigation log CSV; a bad file is an InputError naming the row or column. */
-export function readNavLog(path: string, options: NavLogOptions = {}): NavLog {
-  let records: Record<string, string>[];
+/** The separator of the header line: the commonest of comma, semicolon and tab. */
+function delimiterOf(text: string): string {
+  const header = text.split(/\r?\n/).find((line) => line.trim() && !line.trimStart().startsWith('#')) ?? '';
+  const counts = [',', ';', '\t'].map((d) => [d, header.split(d).length - 1] as const);
+  return counts.reduce((best, c) => (c[1] > best[1] ? c : best))[0];
+}
+
+interface Row {
+  /** The line of the file it starts on (1-based), for messages. */
+  line: number;
+  cells: Record<string, string>;
+}
+
+function readRows(path: string): { rows: Row[]; columns: string[]; delimiter: string } {
+  let text: string;
   try {
-    records = parse(readFileSync(path), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new InputError(`navigation log not found: ${path}`, 'missing');
-    throw new InputError(`cannot read ${path} as a navigation log CSV: ${(error as Error).message.split('\n')[0]}`);
+    throw new InputError(`cannot read navigation log ${path}: ${code ?? (error as Error).message}`);
   }
-  if (!records.length) throw new InputError(`${path}: the navigation log has no rows`);
-  const columns = Object.keys(records[0]!);
-  const instants = readTimes(path, records, columns, options);
+  if (text.slice(0, 4096).includes('\u0000')) throw new InputError(`${path} is not a text file; a navigation log is a CSV`);
+  const delimiter = delimiterOf(text);
+  let parsed: { record: string[]; info: { lines: number } }[];
+  try {
+    parsed = parse(text, {
+      delimiter,
+      comment: '#',
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+      // A logger stopped mid-write leaves a short last line: its cells are blank, not an error.
+      relax_column_count: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (error) {
+    throw new InputError(`cannot read ${path} as a navigation log CSV: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`);
+  }
+  const [header, ...body] = parsed;
+  if (!header || !body.length) throw new InputError(`${path}: the navigation log has no rows`);
+  const columns = header.record;
+  const repeated = columns.find((c, i) => c !== '' && columns.indexOf(c) !== i);
+  if (repeated) throw new InputError(`${path}: the column '${repeated}' appears twice in the header; rename one`);
+  const rows = body.map(({ record, info }) => ({
+    line: info.lines,
+    cells: Object.fromEntries(columns.map((c, i) => [c, record[i] ?? ''])),
+  }));
+  return { rows, columns, delimiter };
+}
 
-  const names = options.fields?.length ? options.fields : KNOWN_FIELDS.flatMap((pattern) => columns.find((c) => pattern.test(c)) ?? []);
-  for (const name of names) {
-    if (!columns.includes(name)) throw new UsageError(`--nav-fields: no column '${name}' in ${path} (columns: ${columns.join(', ')})`);
+/** Reads a navigation log CSV; a bad file is an error naming the line or the column. */
+export function readNavLog(path: string, options: NavLogOptions = {}): NavLog {
+  const { rows, columns, delimiter } = readRows(path);
+  const find = (name: string) => columns.find((c) => c.toLowerCase() === name.trim().toLowerCase());
+  const instants = readTimes(path, rows, columns, find, options);
+  for (let i = 1; i < instants.length; i++) {
+    if (instants[i - 1]!.ms - instants[i]!.ms > MAX_BACKWARDS_MS) {
+      throw new InputError(
+        `${path} line ${rows[i]!.line}: the time goes back by ${Math.round((instants[i - 1]!.ms - instants[i]!.ms) / 1000)} s (a clock change?); sort the log or put it on one clock`,
+      );
+    }
   }
+
+  const names = options.fields?.length
+    ? options.fields.map((name) => {
+        const column = find(name);
+        if (!column) throw new UsageError(`--nav-fields: no column '${name}' in ${path} (columns: ${columns.join(', ')})`);
+        return column;
+      })
+    : KNOWN_FIELDS.flatMap((pattern) => columns.find((c) => pattern.test(c)) ?? []);
   if (!names.length) {
     throw new UsageError(
       `${path}: no latitude, longitude, depth, altitude or heading column found; name them with --nav-fields (columns: ${columns.join(', ')})`,
     );
   }
 
-  // Sorted by time (stable: records logged in the same instant keep their order).
+  // Each field's own records, by time (stable: records logged in the same instant keep their order).
   const order = instants.map((_, i) => i).sort((a, b) => instants[a]!.ms - instants[b]!.ms || a - b);
-  const times = Float64Array.from(order, (i) => instants[i]!.ms);
-  const fields = names.map((name) => ({
-    name,
-    circular: CIRCULAR.test(name),
-    // Blank, NA and other non-numbers become NaN: an empty cell where they would be used.
-    values: Float64Array.from(order, (i) => {
-      const text = records[i]![name] ?? '';
-      return text === '' ? NaN : Number(text);
-    }),
-  }));
+  const fields = names.map((name): NavField => {
+    const circular = CIRCULAR.test(name);
+    const kept = order.flatMap((i) => {
+      // Blank, NA and other non-numbers are no record; with semicolons, decimals may use a comma.
+      let text = rows[i]!.cells[name] ?? '';
+      if (delimiter !== ',') text = text.replace(/^(-?\d+),(\d+)$/, '$1.$2');
+      const value = text === '' ? NaN : Number(text);
+      return Number.isFinite(value) ? [[instants[i]!.ms, circular ? ((value % 360) + 360) % 360 : value] as const] : [];
+    });
+    if (!kept.length) throw new UsageError(`${path}: the column '${name}' holds no numbers`);
+    return { name, circular, times: Float64Array.from(kept, (k) => k[0]), values: Float64Array.from(kept, (k) => k[1]) };
+  });
   return new NavLog(
     path,
-    times,
     fields,
+    Math.min(...fields.map((f) => f.times[0]!)),
+    Math.max(...fields.map((f) => f.times[f.times.length - 1]!)),
     instants.every((i) => i.zoned),
   );
 }
 
-function readTimes(path: string, records: Record<string, string>[], columns: string[], options: NavLogOptions): Instant[] {
-  const find = (name: string) => columns.find((c) => c.toLowerCase() === name.toLowerCase());
+function readTimes(
+  path: string,
+  rows: readonly Row[],
+  columns: readonly string[],
+  find: (name: string) => string | undefined,
+  options: NavLogOptions,
+): Instant[] {
   let dateColumn: string | undefined;
   let timeColumn: string | undefined;
   if (options.time) {
@@ -226,9 +315,10 @@ function readTimes(path: string, records: Record<string, string>[], columns: str
     if (b === undefined) timeColumn = find(a!);
     else [dateColumn, timeColumn] = [find(a!), find(b)];
   } else {
-    const first = records[0]!;
     // A column that holds whole instants, else a date column and a time-of-day column.
-    timeColumn = columns.find((c) => TIME_COLUMNS.test(c) && parseInstant(first[c] ?? '') !== undefined);
+    const sample = rows.slice(0, 20).map((r) => r.cells);
+    const looksLikeTime = (text: string) => parseInstant(text) !== undefined || SLASHED_WITH_CLOCK.test(text.trim());
+    timeColumn = columns.find((c) => TIME_COLUMNS.test(c) && sample.some((cells) => looksLikeTime(cells[c] ?? '')));
     if (!timeColumn && find('date') && find('time')) [dateColumn, timeColumn] = [find('date'), find('time')];
     if (!timeColumn) {
       throw new UsageError(
@@ -236,29 +326,32 @@ function readTimes(path: string, records: Record<string, string>[], columns: str
       );
     }
   }
-
-  if (!dateColumn) {
-    return records.map((r, i) => {
-      const instant = parseInstant(r[timeColumn!] ?? '');
-      if (!instant)
-        throw new InputError(`${path} row ${i + 2}: cannot read '${r[timeColumn!]}' as a date and time (ISO 8601 or Unix time)`);
-      return instant;
-    });
-  }
-  const order = options.dateOrder ?? inferDateOrder(records.map((r) => r[dateColumn!] ?? ''));
-  if (!order) {
-    const example = records[0]![dateColumn]!;
-    throw new UsageError(`${path}: dates like ${example} can be read month first or day first; say which with --nav-date-order mdy|dmy`);
-  }
-  return records.map((r, i) => {
-    const day = slashedDay(r[dateColumn!] ?? '', order);
-    const clock = CLOCK.exec((r[timeColumn!] ?? '').trim());
-    if (Number.isNaN(day) || !clock || Number(clock[1]) > 23 || Number(clock[2]) > 59) {
-      throw new InputError(`${path} row ${i + 2}: cannot read '${r[dateColumn!]} ${r[timeColumn!]}' as a date and a time of day`);
+  const time = timeColumn!;
+  // One column: ISO or Unix time, else a date and a time of day in one cell ('10/6/2022 13:50').
+  const parts = (r: Row): [string, string] => {
+    if (dateColumn) return [r.cells[dateColumn] ?? '', r.cells[time] ?? ''];
+    const [date = '', clock = ''] = (r.cells[time] ?? '').trim().split(/[ T]+(?=\d)/);
+    return [date, clock];
+  };
+  const needsOrder = dateColumn !== undefined || rows.some((r) => parseInstant(r.cells[time] ?? '') === undefined);
+  let order: DateOrder = 'ymd';
+  if (needsOrder) {
+    const inferred = options.dateOrder ?? inferDateOrder(rows.map((r) => parts(r)[0]));
+    if (!inferred) {
+      const example = parts(rows[0]!)[0];
+      throw new UsageError(`${path}: dates like ${example} can be read month first or day first; say which with --nav-date-order mdy|dmy`);
     }
-    const zone = clock[4];
-    const ms = day + (Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3] ?? 0)) * 1000;
-    return { ms: ms - (zone ? zoneMinutes(zone) * 60_000 : 0), zoned: zone !== undefined };
+    order = inferred;
+  }
+  return rows.map((r) => {
+    const instant = (!dateColumn && parseInstant(r.cells[time] ?? '')) || dateAndClock(...parts(r), order);
+    if (!instant) {
+      const shown = dateColumn ? `${r.cells[dateColumn]} ${r.cells[time]}` : r.cells[time];
+      throw new InputError(
+        `${path} line ${r.line}: cannot read '${shown}' as a date and time (ISO 8601, Unix time, or a date and a time of day)`,
+      );
+    }
+    return instant;
   });
 }
 

@@ -51,11 +51,12 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     expect(Number(rows[3]!.nav_depth)).toBe(11.5);
     // 13:50:49 is past the log's last record: the instant stays, the position is left empty and counted.
     expect([rows[9]!.nav_lat, rows[9]!.nav_heading]).toEqual(['', '']);
-    expect(run.stderr).toMatch(/10 frames in .*, 1 outside the navigation log or in its gaps \(no position\)/);
-    // Sand for 5 s then mud: each floor segment starts and ends where the vehicle was.
+    expect(run.stderr).toMatch(/10 frames in .*, 1 with no navigation values \(outside the log or in its gaps\)/);
+    // Sand for 5 s then mud: each floor segment starts and ends where the vehicle was (sand ends where
+    // mud starts; the mud's last frame is past the log).
     const floor = readCsv(segments).filter((s) => s.track === 'floor');
     expect(floor.map((s) => [s.label, s.start_lat, s.end_lat, s.start_heading, s.end_heading])).toEqual([
-      ['sandy', '47', '47.002', '350', '10'],
+      ['sandy', '47', '47.0025', '350', '15'],
       ['muddy', '47.0025', '', '15', ''],
     ]);
     const jsonl = await timeline([dated, '--nav', log, '--format', 'jsonl', '--every', '4', '-q']);
@@ -82,7 +83,7 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     );
     const floor = readCsv(segments).filter((s) => s.track === 'floor');
     expect(floor.map((s) => [s.label, Number(s.start_depth_m), Number(s.end_depth_m)])).toEqual([
-      ['sandy', 38.2, 38.36],
+      ['sandy', 38.2, 38.4],
       ['muddy', 38.4, 38.56],
     ]);
   });
