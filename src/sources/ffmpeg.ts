@@ -10,7 +10,7 @@
  * frame we receive, so variable frame rate and missing frames are timed correctly. It sits after the
  * resize on purpose: showinfo checksums every pixel, which costs ~16 ms on a 4K frame.
  */
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { DecodeError, InputError } from '../errors.js';
 import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
@@ -154,7 +154,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
           if (error) subscriber.error(describeFailure(input, error, recentLines, emitted));
           else subscriber.complete();
         };
-        if (stdout && !stdout.readableEnded && !stdout.destroyed) stdout.once('close', flush);
+        if (stdout && !stdout.readableEnded && !stdout.destroyed) stdout.once('end', flush);
         else flush();
       };
 
@@ -185,7 +185,13 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         .on('error', (error: Error) => finish(error))
         .on('end', () => finish());
 
-      stdout = command.pipe() as Readable;
+      // fluent-ffmpeg takes its output stream's 'close' for the end of ffmpeg when the process's exit
+      // does not follow within 20 ms, and then reports "Output stream closed" and stops a decoder that
+      // was finishing normally (a loaded machine is enough). A stream that never emits 'close' leaves
+      // the verdict to the exit code.
+      const rawFrames = new PassThrough({ emitClose: false });
+      command.pipe(rawFrames);
+      stdout = rawFrames;
       let current = Buffer.allocUnsafe(frameBytes);
       let filled = 0;
       stdout.on('data', (chunk: Buffer) => {

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { SAMPLES, tmpFile } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
+import { ffmpegPath } from '../../src/sources/binaries.js';
 
 const SD = join(SAMPLES, 'seafloor-sd.mp4');
 type Row = Record<string, string>;
@@ -161,6 +162,15 @@ describe('rovlens timeline (spawned as a user runs it, tiny model)', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(records[0].extraLocalisations['element:algae']).toMatchObject({ head: 'element', label: 'algae', classIndex: 2 });
+  });
+
+  it('ends normally when ffmpeg exits well after closing its output, as on a loaded machine', async () => {
+    // An ffmpeg that closes its standard output, then takes 300 ms to exit.
+    const slow = tmpFile('slow-exit-ffmpeg.sh');
+    writeFileSync(slow, `#!/bin/sh\n"${ffmpegPath()}" "$@"\ncode=$?\nexec 1>&-\nsleep 0.3\nexit $code\n`, { mode: 0o755 });
+    const run = await runCli(['timeline', SD, '--model', model, '--every', '2', '-q'], { env: { FFMPEG_PATH: slow } });
+    expect(run.code, run.stderr).toBe(0);
+    expect((parse(run.stdout, { columns: true }) as Row[]).length).toBe(5);
   });
 
   it('runs a pipeline module the user wrote (--pipeline), here the built-in one keeping sandy frames only', async () => {
