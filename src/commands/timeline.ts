@@ -15,6 +15,7 @@ import { checkCamTargets } from '../operators/grad-cam.js';
 import type { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { writeSegments } from '../sinks/segments.js';
+import { TrackMap } from '../sinks/geojson.js';
 import { writeTimeline } from '../sinks/timeline.js';
 import type { DecodeStats } from '../sources/ffmpeg.js';
 import { FlowControl } from '../sources/flow-control.js';
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .option('--batch <n>', describe('batch'), '4')
     .addOption(new Option('--format <format>', describe('format')).choices(['csv', 'jsonl']).default('csv'))
     .option('--segments <file>', describe('segments'))
+    .option('--geojson <file>', describe('geojson'))
     .option('--min-segment <seconds>', describe('minSegment'), '0')
     .option('--uncertain-below <p>', describe('uncertainBelow'))
     .option('--cam-threshold <fraction>', describe('camThreshold'), '0.5')
@@ -66,6 +68,7 @@ Examples:
   rovlens timeline 'missions/*.mov' -o timelines/ --every 2
   rovlens timeline dive.mp4 -o dive.csv --cam-also element:waste,floor:reef   # where waste and reef are, in every frame
   rovlens timeline dive.mp4 -o dive.csv --nav dive-nav.csv --video-start 2022-10-06T13:50:40   # position of every frame
+  rovlens timeline 'dives/*.mp4' -o timelines/ --nav survey-nav.csv --geojson survey.geojson   # and a habitat map
   rovlens timeline dive.mp4 --keyframes --format jsonl > dive.jsonl
   rovlens timeline dive.mp4 --start 00:10:00 --end 00:20:00 --crop 0.6x1 -o part.csv
 
@@ -142,6 +145,10 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
   }
   const nav = NavJoin.open(options);
+  const position = nav?.position;
+  if (options.geojson !== undefined && !position) {
+    throw new UsageError(`--geojson: ${options.nav} has no latitude and longitude columns among those joined (${nav!.fields.join(', ')})`);
+  }
   if (options.output !== undefined && options.output === options.segments)
     throw new UsageError('--output and --segments must be different files');
   // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact
@@ -157,10 +164,16 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     throw error;
   }
   const pipeline = options.pipeline ? await loadPipeline(options.pipeline) : timelinePipeline;
-  const run = new TimelineRun(options, model, pipeline, nav);
+  // One map for all inputs of the run, written once they are done (or interrupted).
+  const map =
+    options.geojson !== undefined
+      ? new TrackMap(Object.keys(model.card.heads), { ...position!, minSegmentSeconds: options.minSegment })
+      : undefined;
+  const run = new TimelineRun(options, model, pipeline, nav, map);
   try {
     if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
     else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
+    if (map) map.write(options.geojson!);
   } finally {
     run.dispose();
     await model.close();
@@ -183,6 +196,7 @@ class TimelineRun {
     private readonly model: ModelSession,
     private readonly pipeline: Pipeline,
     private readonly nav: NavJoin | undefined,
+    private readonly map: TrackMap | undefined,
   ) {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
@@ -250,6 +264,7 @@ class TimelineRun {
     const heads = Object.keys(this.model.card.heads);
     const navFields = this.nav?.fields;
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
+    if (this.map) results = results.pipe(this.map.collect());
     results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields }));
     if (segmentsPath) {
       results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment, navFields }));

@@ -36,6 +36,12 @@ export const timelineOptionsSchema = z
     batch: z.coerce.number().int().min(1).max(64).default(4).describe('frames per inference run'),
     format: z.enum(['csv', 'jsonl']).default('csv').describe('timeline format'),
     segments: z.string().optional().describe('segments CSV (runs of the same floor / element)'),
+    geojson: z
+      .string()
+      .optional()
+      .describe(
+        "a map (GeoJSON) of the run: segments as lines along the vehicle's track, frames as points; needs --nav with latitude and longitude",
+      ),
     minSegment: z.coerce.number().min(0).default(0).describe('merge segments shorter than this many seconds'),
     uncertainBelow: z.coerce.number().min(0).max(1).optional().describe("answer 'uncertain' below this confidence (default: the card's)"),
     camThreshold: z.coerce.number().gt(0).max(1).default(0.5).describe('element mask: heatmap >= this fraction of its maximum'),
@@ -62,7 +68,8 @@ export const timelineOptionsSchema = z
     message: '--end must be after --start',
     path: ['end'],
   })
-  .superRefine(refineNavOptions);
+  .superRefine(refineNavOptions)
+  .refine((o) => o.geojson === undefined || o.nav !== undefined, { message: 'needs --nav <log.csv> (the positions)', path: ['geojson'] });
 
 export type TimelineOptions = z.infer<typeof timelineOptionsSchema>;
 

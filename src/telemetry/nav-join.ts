@@ -30,6 +30,13 @@ export class NavJoin {
     return this.log.fields.map((f) => f.name);
   }
 
+  /** The joined latitude and longitude columns (the first named like lat / lon), if the log has both. */
+  get position(): { latitude: string; longitude: string } | undefined {
+    const latitude = this.fields.find((f) => /^lat/i.test(f));
+    const longitude = this.fields.find((f) => /^(lon|lng)/i.test(f));
+    return latitude && longitude ? { latitude, longitude } : undefined;
+  }
+
   /**
    * The join for one video. A video whose span misses the log entirely is refused (a wrong clock,
    * most likely); one without a creation_time needs --video-start.

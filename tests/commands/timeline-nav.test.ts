@@ -102,6 +102,41 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     ]);
   });
 
+  it('writes one habitat map (GeoJSON) for all inputs of a run: segments as lines along the track, frames as points', async () => {
+    const log = writeLog('nav-map.csv', '2022-10-06T13:50:40', 'Z');
+    const later = tmpFile('nav-dated-later.mp4');
+    ffmpeg(['-i', SD, '-c', 'copy', '-metadata', 'creation_time=2022-10-06T13:50:44Z', later]);
+    const out = tmpFile('nav-map-out') + '/';
+    const geojson = tmpFile('nav-map.geojson');
+    const run = await timeline([dated, later, '--nav', log, '-o', out, '--geojson', geojson, '-q']);
+    expect(run.code).toBe(0);
+    const map = JSON.parse(readFileSync(geojson, 'utf8'));
+    expect(map.type).toBe('FeatureCollection');
+    type Feature = { geometry: { type: string; coordinates: number[] | number[][] }; properties: Record<string, string | number> };
+    const features = map.features as Feature[];
+    // The first clip's sand: its frames at 0-5 s, on the log's positions at 13:50:40-45 (lon, lat).
+    const sand = features.find((f) => f.properties.kind === 'segment' && f.properties.source === dated && f.properties.label === 'sandy')!;
+    expect(sand.geometry).toEqual({
+      type: 'LineString',
+      coordinates: [0, 1, 2, 3, 4, 5].map((s) => [-122.5, Number((47 + 0.0005 * s).toFixed(4))]),
+    });
+    expect(sand.properties).toMatchObject({ track: 'floor', start: '00:00:00.000', end: '00:00:05.000', frames: 5 });
+    // Points only where the log has a position: 13:50:40-48, so 9 frames of the first clip and 5 of the second.
+    const points = features.filter((f) => f.properties.kind === 'frame');
+    expect(points.filter((f) => f.properties.source === dated)).toHaveLength(9);
+    expect(points.filter((f) => f.properties.source === later)).toHaveLength(5);
+    expect(points[1]!.properties).toMatchObject({ time: '2022-10-06T13:50:41.000Z', nav_depth: 10.5, floor: 'sandy' });
+  });
+
+  it('refuses a map without positions', async () => {
+    const noNav = await timeline([SD, '--geojson', tmpFile('x.geojson'), '-q']);
+    expect([noNav.code, noNav.stderr.trim()]).toEqual([2, 'rovlens: --geojson: needs --nav <log.csv> (the positions)']);
+    const log = writeLog('nav-depth-only.csv', '2022-10-06T13:50:40', 'Z');
+    const depthOnly = await timeline([dated, '--nav', log, '--nav-fields', 'depth', '--geojson', tmpFile('y.geojson'), '-q']);
+    expect(depthOnly.code).toBe(2);
+    expect(depthOnly.stderr).toMatch(/--geojson: .*nav-depth-only\.csv has no latitude and longitude columns among those joined \(depth\)/);
+  });
+
   it('takes --video-start on the log’s own clock, and says when a clock has no zone', async () => {
     const local = writeLog('nav-local.csv', '2022-10-06T06:50:40', '');
     const run = await timeline([SD, '--nav', local, '--video-start', '2022-10-06T06:50:42', '--every', '2', '-q']);
