@@ -8,6 +8,7 @@
  *             display frame; Frame.region keeps both in source pixels)
  *          -> infer (both heads, embedding, CAM maps; one frame at a time for latency)
  *          -> gradCam (boxes, peak, area from the CAM; no occlusion fallback: too slow live)
+ *          -> the newest navigation values (--nav-udp: NMEA position and heading)
  *          -> JPEG of the DISPLAY frame (plain, for the page to draw on; or rendered by
  *             src/explain/render.ts with the crop outlined and the heatmap over the crop only)
  *     -> groupFrames (near-duplicate group ids, no hysteresis delay)
@@ -37,6 +38,8 @@ export interface LiveContext {
   onStatus: (status: LiveStatus) => void;
   onFrameReceived: () => void;
   onFrameDropped: () => void;
+  /** With a navigation feed (--nav-udp): its newest values, asked for at each processed frame. */
+  navValues?: () => Record<string, number>;
 }
 
 export interface LiveItem {
@@ -91,6 +94,7 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
         defer(() => cropResizeFrame(display, card.crop, modelSize)).pipe(
           infer(model, { batchSize: 1 }),
           localise,
+          map((result) => (ctx.navValues ? withNav(result, ctx.navValues()) : result)),
           mergeMap((result) => picture(display, result)),
         ),
       { onDrop: () => ctx.onFrameDropped() },
@@ -106,4 +110,10 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
       };
     }),
   );
+}
+
+/** The newest navigation values, stamped with the instant the frame left the decoder. */
+function withNav(result: FrameResult, values: Record<string, number>): FrameResult {
+  const atMs = result.frame.decodedAtMs ?? Date.now();
+  return { ...result, nav: { time: new Date(atMs).toISOString(), values } };
 }

@@ -39,6 +39,8 @@ export function register(program: Command): void {
     .addOption(new Option('--rtsp-transport <t>', describe('rtspTransport')).choices(['tcp', 'udp']).default(defaults.rtspTransport))
     .option('--input-options <args>', describe('inputOptions'))
     .addOption(numeric('historyMinutes', '--history-minutes <m>', { min: 0.1, max: 120 }).default(defaults.historyMinutes))
+    .option('--nav-udp <port|host:port>', describe('navUdp'))
+    .addOption(numeric('navMaxAge', '--nav-max-age <seconds>', { min: 0.001, max: 3600 }).default(defaults.navMaxAge))
     .addOption(numeric('duration', '--duration <seconds>', { min: 0.001 }))
     .addHelpText(
       'after',
@@ -49,10 +51,12 @@ Examples:
   rovlens live dive.mp4 --realtime                      # a recording played like a camera
   ffmpeg -i cam.mkv -c copy -f mpegts - | rovlens live -
   rovlens live /dev/video0 --input-options '-input_format mjpeg -video_size 1280x720'
+  rovlens live udp://0.0.0.0:5000 --nav-udp 10110 --record dive.csv   # with the USBL's NMEA position
   ROVLENS_LIVE_TOKEN=... rovlens live udp://0.0.0.0:5000 --host 0.0.0.0
 
 Protocol: docs/live-protocol.md. Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video,
-5 model, 6 output (port in use, --record not writable), 8 source gave up, 130 interrupted.`,
+5 model, 6 output (port in use, --record not writable), 8 source gave up (or --nav-udp cannot listen),
+130 interrupted.`,
     )
     .action(
       runAction(async (input: string, raw: Record<string, unknown>) => {

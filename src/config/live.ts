@@ -95,6 +95,16 @@ export const livePipelineSchema = z
     statsIntervalSeconds: z.number().min(0.1).max(3600).default(1),
     /** Minutes of results the page's timeline strip shows (sent to late joiners too). */
     historyMinutes: z.number().min(0.1).max(120).default(5),
+    /**
+     * Listen for NMEA 0183 sentences (GGA, RMC, GLL, HDT, HDG) on this UDP address: each result carries
+     * the newest position and heading, the record gets their columns, the page shows them.
+     */
+    navUdp: z
+      .object({ host: z.string().min(1).default('0.0.0.0'), port: z.number().int().min(0).max(65_535) })
+      .strict()
+      .optional(),
+    /** Seconds after which a navigation value is too old to show (a lost feed shows as none). */
+    navMaxAgeSeconds: z.number().gt(0).max(3600).default(5),
     /** Stop after this many seconds (benchmarks, tests); omitted: run until the source ends or Ctrl-C. */
     durationSeconds: z
       .number()
@@ -168,6 +178,12 @@ export const liveFlagsSchema = z
     rtspTransport: liveSourceSchema.shape.rtspTransport.describe('RTSP over tcp or udp'),
     inputOptions: z.string().optional().describe("extra ffmpeg input options, e.g. '-input_format mjpeg -video_size 1280x720'"),
     historyMinutes: livePipelineSchema.shape.historyMinutes.describe("minutes of results the page's timeline strip shows"),
+    navUdp: z
+      .string()
+      .regex(/^(?:(.+):)?(\d{1,5})$/, 'give a UDP port, or host:port, e.g. 10110 or 0.0.0.0:10110')
+      .optional()
+      .describe('listen for NMEA 0183 (GGA, RMC, GLL, HDT, HDG) on this UDP port or host:port: position and heading with each frame'),
+    navMaxAge: livePipelineSchema.shape.navMaxAgeSeconds.describe('seconds after which a position or heading is too old to show'),
     duration: livePipelineSchema.shape.durationSeconds.describe('stop after this many seconds (default: until the source ends or Ctrl-C)'),
   })
   .strict();
@@ -202,7 +218,15 @@ export function liveOptionsFromFlags(raw: Record<string, unknown>, defaultModel:
       displayWidth: f.displayWidth,
       jpegQuality: f.jpegQuality,
       historyMinutes: f.historyMinutes,
+      ...(f.navUdp !== undefined ? { navUdp: udpAddress(f.navUdp) } : {}),
+      navMaxAgeSeconds: f.navMaxAge,
       ...(f.duration !== undefined ? { durationSeconds: f.duration } : {}),
     },
   });
+}
+
+/** '10110' -> { port: 10110 }; '127.0.0.1:10110' -> { host: '127.0.0.1', port: 10110 } (host default: all interfaces). */
+function udpAddress(text: string): { host: string; port: number } {
+  const m = /^(?:(.+):)?(\d{1,5})$/.exec(text)!;
+  return { host: m[1] ?? '0.0.0.0', port: Number(m[2]) };
 }

@@ -80,6 +80,8 @@ export interface ResultMessage {
   /** From the Grad-CAM stage, in source pixels. */
   localisation?: { boxes: Rect[]; peak: { x: number; y: number }; areaFraction: number; method: string };
   groupId?: number;
+  /** With a navigation feed: the frame's instant (ISO 8601, UTC) and the newest values (latitude, longitude, heading_deg, altitude_m). */
+  nav?: { time: string; values: Record<string, number> };
   /** Size of the JPEG that follows for this `seq` (when frames are on and the client is not behind). */
   image?: Size;
   /** True when that JPEG already shows the heatmap, boxes and labels (`--overlay server`). */
@@ -223,6 +225,7 @@ export function resultMessage(
       method: l.method,
     };
   if (result.group) message.groupId = result.group.groupId;
+  if (result.nav) message.nav = result.nav;
   if (image) message.image = image;
   if (image && annotated) message.annotated = true;
   return message;

@@ -12,6 +12,8 @@ import { LiveServer } from '../sinks/websocket-server.js';
 import { writeTimeline } from '../sinks/timeline.js';
 import { sourceKind, type LiveStatus } from '../sources/live.js';
 import { checkInputFile } from '../sources/probe.js';
+import { NmeaFeed } from '../telemetry/nmea-feed.js';
+import { NMEA_FIELDS } from '../telemetry/nmea.js';
 import type { FrameResult } from '../types.js';
 import { livePipeline, type LiveItem } from '../../pipelines/live.js';
 import { PROTOCOL_VERSION, redactSource, resultMessage, type HistoryEntry, type ServerMessage, type StatusMessage } from './protocol.js';
@@ -71,6 +73,16 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     frames: pipeline.sendFrames,
   };
 
+  // The navigation feed listens before the server starts, so a port in use fails early.
+  let nav: NmeaFeed | undefined;
+  try {
+    if (pipeline.navUdp) nav = await NmeaFeed.listen(pipeline.navUdp.port, pipeline.navUdp.host);
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
+  if (nav) notice(`rovlens live: navigation from NMEA 0183 on udp ${nav.address}`);
+
   let server: LiveServer;
   try {
     server = await LiveServer.start(options.server, {
@@ -78,6 +90,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
       notice,
     });
   } catch (error) {
+    await nav?.close();
     await model.close();
     throw error;
   }
@@ -158,8 +171,10 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
         onStatus,
         onFrameReceived: () => stats.frameReceived(),
         onFrameDropped: () => stats.frameDropped(),
+        ...(nav ? { navValues: () => nav.values(pipeline.navMaxAgeSeconds * 1000) } : {}),
       });
-      const recorded = pipeline.record ? results.pipe(recordTimeline(pipeline.record, card)) : results;
+      const navFields = nav ? [...NMEA_FIELDS] : undefined;
+      const recorded = pipeline.record ? results.pipe(recordTimeline(pipeline.record, card, navFields)) : results;
       const stopSignal = new Observable<void>((s) => void stopped.then(() => s.next()));
       const limited = pipeline.durationSeconds ? recorded.pipe(takeUntil(timer(pipeline.durationSeconds * 1000))) : recorded;
       limited.pipe(takeUntil(stopSignal)).subscribe({ next: send, error: reject, complete: resolve });
@@ -173,18 +188,23 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     if (status.state !== 'ended' && status.state !== 'failed')
       onStatus({ state: 'ended', attempt: 0, message: interrupted ? 'stopped' : 'finished' });
     await server.close('live feed ended');
+    await nav?.close();
     await model.close();
   }
   if (failure) throw failure;
   const totals = stats.totals();
+  if (nav) notice(`rovlens live: navigation: ${nav.counts.used} NMEA sentences used, ${nav.counts.ignored} lines ignored`);
   notice(
     `rovlens live: ${totals.processed} frames processed of ${totals.received} received (${(100 * totals.droppedFraction).toFixed(1)} % dropped), latency p50 ${fmt(totals.latencyP50Ms)} ms, p95 ${fmt(totals.latencyP95Ms)} ms`,
   );
   return { ...totals, intervals, exitCode: interrupted ? ExitCode.interrupted : ExitCode.ok };
 }
 
-/** The timeline CSV of `rovlens timeline`, written row by row while live; items pass on unchanged. */
-function recordTimeline(path: string, card: ModelSession['card']): MonoTypeOperatorFunction<LiveItem> {
+/**
+ * The timeline CSV of `rovlens timeline`, written row by row while live (with `nav_` columns for a
+ * navigation feed); items pass on unchanged.
+ */
+function recordTimeline(path: string, card: ModelSession['card'], navFields?: readonly string[]): MonoTypeOperatorFunction<LiveItem> {
   return (items) =>
     defer(() => {
       // writeTimeline passes each result object on as it is, so its item can be found again.
@@ -192,7 +212,7 @@ function recordTimeline(path: string, card: ModelSession['card']): MonoTypeOpera
       return items.pipe(
         tap((item) => itemOf.set(item.result, item)),
         map((item) => item.result),
-        writeTimeline(path, card),
+        writeTimeline(path, card, 'csv', navFields ? { navFields } : {}),
         map((result) => itemOf.get(result)!),
       );
     });

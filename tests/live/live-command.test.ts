@@ -137,6 +137,15 @@ describe('rovlens live (command line)', () => {
       expect(r.stderr).toMatch(/--port must be an integer in 0\.\.65535, got '70000'/);
     });
 
+    it('refuses a --nav-udp that is not a port or host:port, and one it cannot listen on (exit 2 / 8, one line)', async () => {
+      const bad = await runCli(['live', 'udp://127.0.0.1:5000', '--nav-udp', 'usbl']);
+      expect(bad.code, bad.stderr).toBe(2);
+      expect(bad.stderr.trim()).toBe('rovlens: --nav-udp: give a UDP port, or host:port, e.g. 10110 or 0.0.0.0:10110');
+      const foreign = await runCli(['live', 'udp://127.0.0.1:5000', '--port', '0', '--nav-udp', '203.0.113.7:10110']);
+      expect(foreign.code, foreign.stderr).toBe(8);
+      expect(foreign.stderr.trim().split('\n').at(-1)).toBe('rovlens: cannot listen for NMEA on udp 203.0.113.7:10110: EADDRNOTAVAIL');
+    });
+
     it('refuses a --display-width below 160, above 3840 or not whole (exit 2, no stack trace)', async () => {
       const bads = ['100', '4000', '640.5'];
       const runs = await Promise.all(bads.map((bad) => runCli(['live', 'udp://127.0.0.1:5000', '--display-width', bad])));

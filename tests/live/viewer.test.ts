@@ -3,6 +3,7 @@
  * downloads nothing) opens the page of a live run and sees frames arrive and labels change, on the
  * whole source frame scaled to the display width with the model's crop outlined.
  */
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseLiveOptions } from '../../src/config/live.js';
 import { relativeCenterCrop } from '../../src/geometry.js';
 import { runLive, type LiveSummary } from '../../src/live/run.js';
+import { nmeaChecksum } from '../../src/telemetry/nmea.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 
@@ -32,7 +34,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
   let tiny: ReturnType<typeof writeTinyModel>;
   let run: Promise<LiveSummary>;
   let stop!: () => void;
-  const seen = { elementLabels: [] as string[], framesDrawn: 0, status: '', rates: '', consoleErrors: [] as string[] };
+  const seen = { elementLabels: [] as string[], framesDrawn: 0, status: '', rates: '', nav: '', consoleErrors: [] as string[] };
+  const navSender = createSocket('udp4');
+  let navTimer: NodeJS.Timeout | undefined;
 
   beforeAll(async () => {
     tiny = writeTinyModel(join(dir, 'model'));
@@ -80,12 +84,26 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
     const options = parseLiveOptions({
       server: { port: 0, token: TOKEN },
       source: { realtime: true },
-      pipeline: { model: tiny.modelPath, statsIntervalSeconds: 0.25, displayWidth: DISPLAY_WIDTH },
+      pipeline: { model: tiny.modelPath, statsIntervalSeconds: 0.25, displayWidth: DISPLAY_WIDTH, navUdp: { host: '127.0.0.1', port: 0 } },
     });
     let url!: (value: string) => void;
     const listening = new Promise<string>((r) => (url = r));
     run = runLive(clip, options, {
-      notice: () => undefined,
+      // A USBL's fix and a gyro's heading, 10 a second, to the port the feed says it listens on.
+      notice: (line) => {
+        const port = /navigation from NMEA 0183 on udp 127\.0\.0\.1:(\d+)/.exec(line)?.[1];
+        if (!port) return;
+        const fix = (body: string) => `$${body}*${nmeaChecksum(body)}\r\n`;
+        navTimer = setInterval(
+          () =>
+            navSender.send(
+              fix('GPGGA,010203.00,4338.9000,N,00721.0000,E,1,10,0.8,-38.4,M,,,,') + fix('HEHDT,91.0,T'),
+              Number(port),
+              '127.0.0.1',
+            ),
+          100,
+        );
+      },
       handleSignals: false,
       stop: new Promise((r) => (stop = r)),
       onListening: (s) => url(s.url),
@@ -98,12 +116,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
       seen.framesDrawn = Number(await page.textContent('#frames-drawn'));
       seen.status ||= (await page.getAttribute('#source-status', 'data-state')) === 'live' ? 'live' : '';
       seen.rates = (await page.textContent('#rates')) ?? '';
+      // The first results may come before the first fix ('no position'); keep the latest position shown.
+      const nav = (await page.textContent('#nav')) ?? '';
+      if (nav.includes('°')) seen.nav = nav;
       if (seen.elementLabels.includes('algae') && seen.framesDrawn > 10) break;
       await page.waitForTimeout(100);
     }
   }, 60_000);
 
   afterAll(async () => {
+    clearInterval(navTimer);
+    navSender.close();
     stop?.();
     await run?.catch(() => undefined);
     await browser?.close();
@@ -121,6 +144,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
   it('shows the source as live and the frame rates', () => {
     expect(seen.status).toBe('live');
     expect(seen.rates).toMatch(/^\d+\.\d fps in \/ \d+\.\d fps out$/);
+  });
+
+  it("shows the vehicle's position and heading from the navigation feed", () => {
+    expect(seen.nav).toBe('43.648333° N 7.350000° E · heading 91° · altitude -38.4 m');
   });
 
   it('draws probability bars whose widths follow the probabilities', async () => {

@@ -103,6 +103,19 @@ function onJson(m) {
   }
 }
 
+/** '43.650000° N 7.350020° E · heading 91° · altitude -38.4 m', or 'no position' when the feed is silent. */
+function navText(v) {
+  const parts = [];
+  if (v.latitude !== undefined && v.longitude !== undefined) {
+    const lat = `${Math.abs(v.latitude).toFixed(6)}° ${v.latitude < 0 ? 'S' : 'N'}`;
+    const lon = `${Math.abs(v.longitude).toFixed(6)}° ${v.longitude < 0 ? 'W' : 'E'}`;
+    parts.push(`${lat} ${lon}`);
+  }
+  if (v.heading_deg !== undefined) parts.push(`heading ${Math.round(v.heading_deg)}°`);
+  if (v.altitude_m !== undefined) parts.push(`altitude ${v.altitude_m.toFixed(1)} m`);
+  return parts.length ? parts.join(' · ') : 'no position (navigation feed silent)';
+}
+
 function onResult(r) {
   state.lastResult = r;
   state.results.set(r.seq, r);
@@ -114,6 +127,7 @@ function onResult(r) {
   $('frame-index').textContent = String(r.frameIndex);
   $('pts').textContent = r.ptsSeconds.toFixed(2);
   $('group').textContent = r.groupId ?? '-';
+  $('nav').textContent = r.nav ? navText(r.nav.values) : '';
   // Without a JPEG coming (frames off, or this client was behind), draw the overlay on the last picture.
   if (!r.image || !$('show-frames').checked) draw(null, r);
   drawStrip();
