@@ -182,7 +182,9 @@ export const liveFlagsSchema = z
       .string()
       .regex(/^(?:(.+):)?(\d{1,5})$/, 'give a UDP port, or host:port, e.g. 10110 or 0.0.0.0:10110')
       .optional()
-      .describe('listen for NMEA 0183 (GGA, RMC, GLL, HDT, HDG) on this UDP port or host:port: position and heading with each frame'),
+      .describe(
+        'listen for NMEA 0183 (GGA, RMC, GLL, HDT, HDG) on this UDP port (all interfaces) or host:port: position and heading with each frame',
+      ),
     navMaxAge: livePipelineSchema.shape.navMaxAgeSeconds.describe('seconds after which a position or heading is too old to show'),
     duration: livePipelineSchema.shape.durationSeconds.describe('stop after this many seconds (default: until the source ends or Ctrl-C)'),
   })
