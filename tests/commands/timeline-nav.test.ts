@@ -34,6 +34,13 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     ffmpeg(['-i', SD, '-c', 'copy', '-metadata', 'creation_time=2022-10-06T13:50:40.000000Z', dated]);
   });
 
+  it('shows the creation_time that the join starts from in rovlens probe', async () => {
+    const text = await runCli(['probe', dated]);
+    expect(text.stdout).toMatch(/^created\s+2022-10-06T13:50:40\.000000Z$/m);
+    expect(JSON.parse((await runCli(['probe', dated, '--json'])).stdout).creationTime).toBe('2022-10-06T13:50:40.000000Z');
+    expect((await runCli(['probe', SD])).stdout).toMatch(/^created\s+unknown$/m);
+  });
+
   it("puts each frame on the map from the file's creation_time, interpolated, with positions in the segments", async () => {
     const log = writeLog('nav-utc.csv', '2022-10-06T13:50:40', 'Z');
     const out = tmpFile('nav-timeline.csv');
