@@ -204,7 +204,7 @@ function delimiterOf(text: string): string {
 }
 
 interface Row {
-  /** The line of the file it starts on (1-based), for messages. */
+  /** The line of the file it is on (1-based), for messages. */
   line: number;
   cells: Record<string, string>;
 }
