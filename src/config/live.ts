@@ -181,6 +181,7 @@ export const liveFlagsSchema = z
     navUdp: z
       .string()
       .regex(/^(?:(.+):)?(\d{1,5})$/, 'give a UDP port, or host:port, e.g. 10110 or 0.0.0.0:10110')
+      .refine((s) => Number(/(\d+)$/.exec(s)?.[1] ?? 0) <= 65_535, 'the port must be 0..65535')
       .optional()
       .describe(
         'listen for NMEA 0183 (GGA, RMC, GLL, HDT, HDG) on this UDP port (all interfaces) or host:port: position and heading with each frame',

@@ -142,6 +142,13 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     const depthOnly = await timeline([dated, '--nav', log, '--nav-fields', 'depth', '--geojson', tmpFile('y.geojson'), '-q']);
     expect(depthOnly.code).toBe(2);
     expect(depthOnly.stderr).toMatch(/--geojson: .*nav-depth-only\.csv has no latitude and longitude columns among those joined \(depth\)/);
+    // A folder that cannot take the map is said before anything is decoded.
+    const unwritable = await timeline([dated, '--nav', log, '--geojson', '/proc/no-such-dir/map.geojson', '-q']);
+    expect([unwritable.code, unwritable.stderr.trim(), unwritable.stdout]).toEqual([
+      6,
+      'rovlens: cannot write /proc/no-such-dir/map.geojson: ENOENT',
+      '',
+    ]);
   });
 
   it('takes --video-start on the log’s own clock, and says when a clock has no zone', async () => {

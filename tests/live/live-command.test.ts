@@ -141,6 +141,8 @@ describe('rovlens live (command line)', () => {
       const bad = await runCli(['live', 'udp://127.0.0.1:5000', '--nav-udp', 'usbl']);
       expect(bad.code, bad.stderr).toBe(2);
       expect(bad.stderr.trim()).toBe('rovlens: --nav-udp: give a UDP port, or host:port, e.g. 10110 or 0.0.0.0:10110');
+      const big = await runCli(['live', 'udp://127.0.0.1:5000', '--nav-udp', '99999']);
+      expect([big.code, big.stderr.trim()]).toEqual([2, 'rovlens: --nav-udp: the port must be 0..65535']);
       const foreign = await runCli(['live', 'udp://127.0.0.1:5000', '--port', '0', '--nav-udp', '203.0.113.7:10110']);
       expect(foreign.code, foreign.stderr).toBe(8);
       expect(foreign.stderr.trim().split('\n').at(-1)).toBe('rovlens: cannot listen for NMEA on udp 203.0.113.7:10110: EADDRNOTAVAIL');
