@@ -88,25 +88,27 @@ function group(
   return { segment, scene, scenes: index.size };
 }
 
+/** Pairwise precision, recall and group counts of the holds (segments) and the images (revisits): one table row's cells. */
+function scoreCells(r: ReturnType<typeof group>, truthHold: ArrayLike<number | string>, truthImage: ArrayLike<number | string>): string[] {
+  const c = pairwiseScores(r.segment, truthHold);
+  const s = pairwiseScores(r.scene, truthImage);
+  return [
+    fmt(c.precision),
+    fmt(c.recall),
+    `${c.predictedGroups}/${c.truthGroups}`,
+    fmt(s.precision),
+    fmt(s.recall),
+    `${s.predictedGroups}/${s.truthGroups}`,
+  ];
+}
+
 function qualityTables(method: string, items: Item[], base: Parameters<typeof group>[1]) {
   const truthHold = items.map((i) => i.hold);
   const truthImage = items.map((i) => i.image);
   const rows: (string | number)[][] = [];
   for (const hashBits of [6, 8, 10, 12, 14, 16, 18, 20]) {
     for (const confirmFrames of [1, 2]) {
-      const r = group(items, { ...base, hashBits, confirmFrames });
-      const c = pairwiseScores(r.segment, truthHold);
-      const s = pairwiseScores(r.scene, truthImage);
-      rows.push([
-        hashBits,
-        confirmFrames,
-        fmt(c.precision),
-        fmt(c.recall),
-        `${c.predictedGroups}/${c.truthGroups}`,
-        fmt(s.precision),
-        fmt(s.recall),
-        `${s.predictedGroups}/${s.truthGroups}`,
-      ]);
+      rows.push([hashBits, confirmFrames, ...scoreCells(group(items, { ...base, hashBits, confirmFrames }), truthHold, truthImage)]);
     }
   }
   console.log(
@@ -258,19 +260,7 @@ async function main() {
         [64, 0.9, 0.92],
       ] as const) {
         const r = group(items, { ...base, hashBits, minCosine, revisitMinCosine, useEmbeddings: true });
-        const c = pairwiseScores(r.segment, truthHold);
-        const s = pairwiseScores(r.scene, truthImage);
-        embRows.push([
-          hashBits,
-          minCosine,
-          revisitMinCosine,
-          fmt(c.precision),
-          fmt(c.recall),
-          `${c.predictedGroups}/${c.truthGroups}`,
-          fmt(s.precision),
-          fmt(s.recall),
-          `${s.predictedGroups}/${s.truthGroups}`,
-        ]);
+        embRows.push([hashBits, minCosine, revisitMinCosine, ...scoreCells(r, truthHold, truthImage)]);
       }
       console.log(`\nhash + embedding (${model.card.name}, ${width}x${height}, ${fmt(inferMs, 1)} ms a frame to infer)`);
       table(['hashBits', 'minCosine', 'revisitMinCos', 'holds P', 'holds R', 'groups', 'images P', 'images R', 'groups'], embRows);
