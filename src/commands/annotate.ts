@@ -28,6 +28,8 @@ import { checkInputFile, probeVideo } from '../sources/probe.js';
 import type { Frame, FrameResult } from '../types.js';
 import { joinNav } from '../operators/join-nav.js';
 import { NavJoin } from '../telemetry/nav-join.js';
+import { checkOutputPlan, modelInputs } from '../runners/output-plan.js';
+import type { ModelSession } from '../model/session.js';
 import { runAction } from './action.js';
 import { navFlags } from './nav-flags.js';
 
@@ -85,14 +87,19 @@ export const parseAnnotateOptions = (raw: Record<string, unknown>): AnnotateOpti
 
 const isImagePath = (path: string) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(path).slice(1).toLowerCase());
 
-function outputWriter(output: string | undefined, imagesIn: boolean, fps: number): AnnotatedWriter | undefined {
-  if (output === undefined) return undefined;
+/** What -o names: a video file or a folder of JPEGs; said before anything starts. */
+function outputKind(output: string, imagesIn: boolean): 'video' | 'folder' {
   if (isVideoPath(output)) {
     if (imagesIn) throw new UsageError('-o: images of different sizes cannot go into one video; give a folder (ending in /)');
-    return videoWriter(output, fps);
+    return 'video';
   }
-  if (output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory())) return folderWriter(output);
+  if (output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory())) return 'folder';
   throw new UsageError(`-o: '${output}' is neither a video (.mp4, .mkv, .mov) nor a folder (end it with /)`);
+}
+
+function outputWriter(output: string | undefined, imagesIn: boolean, fps: number): AnnotatedWriter | undefined {
+  if (output === undefined) return undefined;
+  return outputKind(output, imagesIn) === 'video' ? videoWriter(output, fps) : folderWriter(output);
 }
 
 export async function runAnnotate(input: string, options: AnnotateOptions): Promise<number> {
@@ -102,6 +109,19 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     throw new UsageError('--contact-sheet: the sheet is a JPEG; name it .jpg');
   if (options.nav !== undefined && imagesIn)
     throw new UsageError('--nav: pictures have no timeline to join a navigation log to; give a video');
+  const kind = options.output === undefined ? undefined : outputKind(options.output, imagesIn);
+  // Said before decoding: an output that is an input or another output, or cannot be written.
+  checkOutputPlan(
+    [
+      { flag: 'input', path: input },
+      ...(options.nav !== undefined ? [{ flag: '--nav', path: options.nav }] : []),
+      ...modelInputs(options.model ?? DEFAULT_MODEL),
+    ],
+    [
+      ...(options.output !== undefined ? [{ flag: '-o', path: options.output, kind: kind === 'video' ? ('file' as const) : ('folder' as const) }] : []),
+      ...(options.contactSheet !== undefined ? [{ flag: '--contact-sheet', path: options.contactSheet, kind: 'file' as const }] : []),
+    ],
+  );
   let frames: Observable<Frame>;
   let withNav: MonoTypeOperatorFunction<FrameResult> = (results) => results;
   const flow = new FlowControl(Math.max(8, options.batch * 2));
@@ -118,7 +138,22 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   if (!options.model && !existsSync(DEFAULT_MODEL))
     throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
   const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });
-  const writer = outputWriter(options.output, imagesIn, options.fps);
+  try {
+    return await annotateWith(model, input, frames, withNav, flow, imagesIn, options);
+  } finally {
+    await model.close();
+  }
+}
+
+async function annotateWith(
+  model: ModelSession,
+  input: string,
+  frames: Observable<Frame>,
+  withNav: MonoTypeOperatorFunction<FrameResult>,
+  flow: FlowControl,
+  imagesIn: boolean,
+  options: AnnotateOptions,
+): Promise<number> {
   const crop = options.crop ?? model.card.crop;
   const size = { width: model.card.input.width, height: model.card.input.height };
   const stem = basename(input, extname(input)) || 'frames';
@@ -172,6 +207,8 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   };
   let subscription: { unsubscribe(): void } | undefined;
   let finish: (() => void) | undefined;
+  // The encoder starts last, once the pipeline is built: a bad --head or --class leaves no ffmpeg behind.
+  const writer = outputWriter(options.output, imagesIn, options.fps);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
@@ -187,7 +224,6 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    await model.close();
   }
   if (options.contactSheet && tiles.length) {
     const step = tiles.length / Math.min(options.sheetTiles, tiles.length);

@@ -2,14 +2,15 @@
  * `rovlens timeline <inputs...>`: recorded missions to timeline CSVs (and segments).
  * Thin: parse and validate options, open the model, run the pipeline per input, report.
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import fg from 'fast-glob';
 import { catchError, concatMap, defer, EMPTY, finalize, from, switchMap, tap, type Observable } from 'rxjs';
 import { parseTimelineOptions, timelineOptionsSchema, type TimelineOptions } from '../config/timeline.js';
-import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
+import { ExitCode, InputError, UsageError } from '../errors.js';
+import { checkOutputPlan, modelInputs } from '../runners/output-plan.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
 import { checkCamTargets } from '../operators/grad-cam.js';
 import type { ModelSession } from '../model/session.js';
@@ -149,10 +150,24 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
   if (options.geojson !== undefined && !position) {
     throw new UsageError(`--geojson: ${options.nav} has no latitude and longitude columns among those joined (${nav!.fields.join(', ')})`);
   }
-  // The map is written at the end: a folder that cannot take it is said before hours of decoding.
-  if (options.geojson !== undefined) checkWritableFolder(options.geojson);
-  if (options.output !== undefined && options.output === options.segments)
-    throw new UsageError('--output and --segments must be different files');
+  // Said before hours of decoding: an output that is an input or another output, or cannot be written.
+  checkOutputPlan(
+    [
+      ...inputs.map((path) => ({ flag: 'input', path })),
+      ...(options.nav !== undefined ? [{ flag: '--nav', path: options.nav }] : []),
+      ...modelInputs(options.model ?? DEFAULT_MODEL),
+      ...(options.pipeline !== undefined ? [{ flag: '--pipeline', path: options.pipeline }] : []),
+    ],
+    [
+      ...(options.output === undefined
+        ? []
+        : plan.shared
+          ? [{ flag: '-o', path: options.output, kind: 'file' as const }]
+          : [{ flag: '-o', path: options.output, kind: 'folder' as const, files: inputs.flatMap((i) => [plan.timeline(i)!, plan.segments(i)!]) }]),
+      ...(options.segments !== undefined ? [{ flag: '--segments', path: options.segments, kind: 'file' as const }] : []),
+      ...(options.geojson !== undefined ? [{ flag: '--geojson', path: options.geojson, kind: 'file' as const }] : []),
+    ],
+  );
   // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact
   // Grad-CAM); other pooling heads get their feature map as an output (Score-CAM).
   const model = await openWithCams(options.model ?? defaultModel(), {
@@ -297,12 +312,4 @@ async function loadPipeline(path: string): Promise<Pipeline> {
   const fn = module.timelinePipeline ?? module.default;
   if (typeof fn !== 'function') throw new UsageError(`--pipeline: ${path} exports no timelinePipeline function`);
   return fn;
-}
-
-function checkWritableFolder(path: string): void {
-  try {
-    accessSync(dirname(resolve(path)), constants.W_OK);
-  } catch (error) {
-    throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }

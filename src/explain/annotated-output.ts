@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { OutputError } from '../errors.js';
+import { PartialFile } from '../sinks/partial-file.js';
 import { writeOutputFile } from '../sinks/row-file.js';
 import { fluent } from '../sources/binaries.js';
 
@@ -14,7 +15,7 @@ export interface AnnotatedWriter {
   write(jpeg: Buffer, name: string): Promise<void>;
   /** Finishes the file(s); resolves when they are complete on disk. */
   close(): Promise<void>;
-  /** Stops without finishing (errors, Ctrl-C): what was written so far stays. */
+  /** Stops without finishing (errors): the encoder is stopped and an existing file is left as it was. */
   abort(): void;
   readonly written: number;
 }
@@ -26,8 +27,11 @@ export function isVideoPath(path: string): boolean {
 }
 
 export function videoWriter(path: string, fps: number): AnnotatedWriter {
+  // Encoded beside the target and renamed over it when ffmpeg has finished the file.
+  const partial = new PartialFile(path);
   const input = new PassThrough();
   let failure: Error | undefined;
+  let aborted = false;
   let lastLine = '';
   const command = fluent(input)
     .inputFormat('image2pipe')
@@ -47,7 +51,9 @@ export function videoWriter(path: string, fps: number): AnnotatedWriter {
       '+faststart',
       '-y',
     ])
-    .output(path)
+    .output(partial.writePath)
+    // Aborted before ffmpeg had started: stop it as soon as it has.
+    .on('start', () => aborted && command.kill('SIGKILL'))
     .on('stderr', (line: string) => {
       if (line.trim()) lastLine = line.trim();
     });
@@ -74,10 +80,20 @@ export function videoWriter(path: string, fps: number): AnnotatedWriter {
     },
     async close() {
       input.end();
-      await finished;
+      try {
+        await finished;
+      } catch (error) {
+        partial.discard();
+        throw error;
+      }
+      partial.commit();
     },
     abort() {
-      input.end();
+      // A failed run leaves an existing file as it was, and no encoder behind.
+      aborted = true;
+      input.destroy();
+      command.kill('SIGKILL');
+      partial.discard();
     },
   };
 }
