@@ -14,6 +14,7 @@ import { DEFAULT_MODEL } from '../paths.js';
 import { clusterEmbeddings } from '../similarity/cluster-embeddings.js';
 import { writeClusterSheets, writeClustersCsv, type ClusteredFrame } from '../sinks/groups-csv.js';
 import { collectForClusters } from '../../pipelines/group.js';
+import { checkOutputPlan, modelInputs } from '../runners/output-plan.js';
 import { runAction } from './action.js';
 
 const describe = (key: keyof typeof clustersCommandSchema.shape) => clustersCommandSchema.shape[key].description ?? '';
@@ -66,6 +67,11 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
     crop = parsed.data;
   }
   const modelPath = options.model ?? DEFAULT_MODEL;
+  // Said before decoding: an output that is an input, or a folder that cannot take the files.
+  checkOutputPlan(
+    [...inputs.map((path) => ({ flag: 'input', path })), ...modelInputs(modelPath)],
+    [{ flag: '-o', path: options.output, kind: 'folder', files: [join(options.output, 'clusters.csv')] }],
+  );
   if (!options.model && !existsSync(DEFAULT_MODEL))
     throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
   const model = await ModelSession.open(modelPath);

@@ -13,6 +13,7 @@ import { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { writeFramesCsv, writeGroupSheets, writeGroupsCsv } from '../sinks/groups-csv.js';
 import { defaultGroupPipelineOptions, groupInputs } from '../../pipelines/group.js';
+import { checkOutputPlan, modelInputs } from '../runners/output-plan.js';
 import { runAction } from './action.js';
 
 const describe = (key: keyof typeof groupCommandSchema.shape) => groupCommandSchema.shape[key].description ?? '';
@@ -69,6 +70,11 @@ export function parseGroupFlags(raw: Record<string, unknown>): GroupCommandOptio
 
 export async function runGroup(inputs: string[], options: GroupCommandOptions): Promise<number> {
   const crop = options.crop === undefined ? undefined : parseCrop(options.crop);
+  // Said before decoding: an output that is an input, or a folder that cannot take the files.
+  checkOutputPlan(
+    [...inputs.map((path) => ({ flag: 'input', path })), ...(options.embeddings ? modelInputs(options.model ?? DEFAULT_MODEL) : [])],
+    [{ flag: '-o', path: options.output, kind: 'folder', files: ['groups.csv', 'frames.csv'].map((f) => join(options.output, f)) }],
+  );
   const model = await openModel(options);
   try {
     const size = model ? { width: model.card.input.width, height: model.card.input.height } : { width: options.size, height: options.size };

@@ -12,6 +12,7 @@ import { LiveServer } from '../sinks/websocket-server.js';
 import { writeTimeline } from '../sinks/timeline.js';
 import { sourceKind, type LiveStatus } from '../sources/live.js';
 import { checkInputFile } from '../sources/probe.js';
+import { checkOutputPlan, modelInputs } from '../runners/output-plan.js';
 import { NmeaFeed } from '../telemetry/nmea-feed.js';
 import { NMEA_FIELDS } from '../telemetry/nmea.js';
 import type { FrameResult } from '../types.js';
@@ -48,6 +49,13 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   const { pipeline } = options;
   // A missing file is reported before the model loads and the port opens.
   if (sourceKind(input) === 'file') checkInputFile(input);
+  // And a --record that is an input or cannot be written, before anything is recorded.
+  if (pipeline.record !== undefined) {
+    checkOutputPlan(
+      [...(sourceKind(input) === 'file' ? [{ flag: 'input', path: input }] : []), ...modelInputs(pipeline.model)],
+      [{ flag: '--record', path: pipeline.record, kind: 'file' }],
+    );
+  }
   // As timeline and annotate: a pooling-plus-linear head exported without CAM output gets it added
   // (exact and free). Gradient-free maps cost tens of passes per frame: not on a live feed.
   const edit = withCamOutputs(pipeline.model);
