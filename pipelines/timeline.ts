@@ -51,6 +51,7 @@ export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> 
     endSeconds: options.end,
     flow,
     onEnd: ctx.onDecodeEnd,
+    truncation: options.allowTruncated ? ('warn' as const) : ('error' as const),
   };
   const frames = options.pushdown
     ? decodeVideo(input, { ...decode, everySeconds: options.every, crop, outputSize: size })

@@ -10,7 +10,7 @@ import { Option, type Command } from 'commander';
 import { concatMap, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
 import sharp from 'sharp';
 import { annotateSchema, type AnnotateOptions } from '../config/explain.js';
-import { ExitCode, InputError, UsageError } from '../errors.js';
+import { DecodeError, ExitCode, InputError, UsageError } from '../errors.js';
 import { writeOutputFile } from '../sinks/row-file.js';
 import { folderWriter, isVideoPath, videoWriter, type AnnotatedWriter } from '../explain/annotated-output.js';
 import { renderAnnotated } from '../explain/render.js';
@@ -21,7 +21,7 @@ import { infer } from '../operators/infer.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { timecode } from '../sinks/columns.js';
 import { contactSheet, type ContactTile } from '../sinks/contact-sheet.js';
-import { decodeVideo } from '../sources/ffmpeg.js';
+import { decodeVideo, type DecodeStats } from '../sources/ffmpeg.js';
 import { FlowControl } from '../sources/flow-control.js';
 import { IMAGE_EXTENSIONS, listImages, readImages } from '../sources/images.js';
 import { checkInputFile, probeVideo } from '../sources/probe.js';
@@ -51,6 +51,7 @@ export function register(program: Command): void {
     .option('--every <seconds>', describe('every'))
     .option('--start <time>', describe('start'))
     .option('--end <time>', describe('end'))
+    .option('--allow-truncated', describe('allowTruncated'))
     .option('--head <name>', describe('head'))
     .option('--class <label>', describe('class'))
     .option('--threshold <fraction>', describe('threshold'))
@@ -123,6 +124,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     ],
   );
   let frames: Observable<Frame>;
+  const decode: { stats?: DecodeStats } = {};
   let withNav: MonoTypeOperatorFunction<FrameResult> = (results) => results;
   const flow = new FlowControl(Math.max(8, options.batch * 2));
   if (imagesIn) {
@@ -132,14 +134,22 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     const info = await probeVideo(input, { keyframes: false });
     const nav = NavJoin.open(options)?.forVideo(info);
     if (nav) withNav = joinNav(nav.log, nav);
-    frames = decodeVideo(input, { info, everySeconds: options.every, startSeconds: options.start, endSeconds: options.end, flow });
+    frames = decodeVideo(input, {
+      info,
+      everySeconds: options.every,
+      startSeconds: options.start,
+      endSeconds: options.end,
+      flow,
+      truncation: options.allowTruncated ? 'warn' : 'error',
+      onEnd: (stats) => (decode.stats = stats),
+    });
   }
   const modelPath = options.model ?? DEFAULT_MODEL;
   if (!options.model && !existsSync(DEFAULT_MODEL))
     throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
   const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });
   try {
-    return await annotateWith(model, input, frames, withNav, flow, imagesIn, options);
+    return await annotateWith(model, input, frames, withNav, flow, imagesIn, options, decode);
   } finally {
     await model.close();
   }
@@ -153,6 +163,7 @@ async function annotateWith(
   flow: FlowControl,
   imagesIn: boolean,
   options: AnnotateOptions,
+  decode: { stats?: DecodeStats },
 ): Promise<number> {
   const crop = options.crop ?? model.card.crop;
   const size = { width: model.card.input.width, height: model.card.input.height };
@@ -219,7 +230,9 @@ async function annotateWith(
     // Also after Ctrl-C: what was rendered so far becomes a playable file.
     await writer?.close();
   } catch (error) {
-    writer?.abort();
+    // Decoding stopped part-way (a truncated file): what was rendered is finished, then exit 7.
+    if (error instanceof DecodeError) await writer?.close();
+    else writer?.abort();
     throw error;
   } finally {
     process.off('SIGINT', stop);
@@ -236,8 +249,11 @@ async function annotateWith(
   if (!options.quiet) {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const where = [options.output, options.contactSheet].filter(Boolean).join(' and ');
+    const corrupt = decode.stats?.corruptPackets
+      ? `, ${decode.stats.corruptPackets} decoder errors concealed (last: ${decode.stats.lastError})`
+      : '';
     process.stderr.write(
-      `rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'}) -> ${where}\n`,
+      `rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'})${corrupt} -> ${where}\n`,
     );
   }
   return interrupted ? ExitCode.interrupted : ExitCode.ok;

@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .option('--keyframes', describe('keyframes'))
     .option('--start <time>', describe('start'))
     .option('--end <time>', describe('end'))
+    .option('--allow-truncated', describe('allowTruncated'))
     .option('--crop <WxH>', describe('crop'))
     .option('--model <path>', describe('model'))
     .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']).default('cpu'))

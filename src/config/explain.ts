@@ -88,6 +88,10 @@ export const annotateSchema = z
     model: z.string().optional().describe('model (.onnx with its card, or the card); default: the bundled model'),
     device: z.enum(['cpu', 'cuda']).default('cpu').describe('cuda falls back to cpu with one line when it cannot load'),
     every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between rendered frames; 0 = every frame'),
+    allowTruncated: z
+      .boolean()
+      .default(false)
+      .describe('accept a recording that ends short of its stated duration with a warning (otherwise exit 7)'),
     start: timeSchema.optional().describe('start time in the input'),
     end: timeSchema.optional().describe('end time in the input'),
     crop: cropSchema.optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),

@@ -12,7 +12,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { Observable } from 'rxjs';
-import { DecodeError, InputError } from '../errors.js';
+import { DecodeError, InputError, UsageError } from '../errors.js';
 import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
 import type { Frame, Rect, Size } from '../types.js';
 import { fluent } from './binaries.js';
@@ -45,6 +45,14 @@ export interface DecodeOptions {
   flow?: FlowControl;
   /** Called once when decoding ends, with what ffmpeg reported. */
   onEnd?: (stats: DecodeStats) => void;
+  /**
+   * A file whose decoded frames stop short of its probed duration (a truncated recording): 'error'
+   * ends with a DecodeError (exit 7) once every decoded frame is delivered; 'warn' says so and
+   * completes. Left out: not checked (live sources have no duration).
+   */
+  truncation?: 'error' | 'warn';
+  /** Where the 'warn' line goes (default: stderr). */
+  notice?: (line: string) => void;
 }
 
 export interface DecodeStats {
@@ -53,6 +61,26 @@ export interface DecodeStats {
   corruptPackets: number;
   /** The last decoder error line, for the report. */
   lastError?: string;
+  /** Set when the frames stopped short of the probed duration (seconds on the file's timeline). */
+  truncated?: { decodedSeconds: number; expectedSeconds: number };
+}
+
+/**
+ * A shortfall of the last decoded frame against the expected end, beyond what sampling explains:
+ * max(2 s, 2 %) plus the sampling interval (the last sampled frame may sit up to one interval before
+ * the end) and, for keyframes only, up to 10 s between keyframes.
+ */
+export function truncationShortfall(
+  lastPtsSeconds: number | undefined,
+  startSeconds: number,
+  expectedEndSeconds: number,
+  sampling: { everySeconds?: number; keyframesOnly?: boolean } = {},
+): { decodedSeconds: number; expectedSeconds: number } | undefined {
+  const expected = expectedEndSeconds - startSeconds;
+  if (!(expected > 0) || !Number.isFinite(expected)) return undefined;
+  const decoded = lastPtsSeconds === undefined ? 0 : Math.max(0, lastPtsSeconds - startSeconds);
+  const tolerance = Math.max(2, 0.02 * expected) + (sampling.everySeconds ?? 0) + (sampling.keyframesOnly ? 10 : 0);
+  return expected - decoded > tolerance ? { decodedSeconds: decoded, expectedSeconds: expected } : undefined;
 }
 
 const CORRUPT =
@@ -98,6 +126,9 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       const { filters, region, output } = filterChain(source, options);
       const frameBytes = output.width * output.height * 3;
       const startSeconds = options.startSeconds ?? 0;
+      if (options.truncation && info.durationSeconds !== undefined && startSeconds >= info.durationSeconds) {
+        throw new UsageError(`--start: ${startSeconds} s is past the end of ${input} (${info.durationSeconds.toFixed(1)} s)`);
+      }
 
       const inputOptions = ['-hide_banner'];
       if (!isPipe(input)) inputOptions.push('-nostdin');
@@ -117,6 +148,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       const stats: DecodeStats = { frames: 0, corruptPackets: 0 };
       const recentLines: string[] = [];
       let emitted = 0;
+      let lastPtsSeconds: number | undefined;
 
       const emitReady = () => {
         while (pendingPixels.length && delivered.length) {
@@ -135,6 +167,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
             decodedAtMs: Date.now(),
           };
           emitted++;
+          lastPtsSeconds = ptsSeconds;
           options.flow?.add();
           subscriber.next(frame);
         }
@@ -150,9 +183,21 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         const flush = () => {
           emitReady();
           stats.frames = emitted;
+          // Decoding ended without an error: did it reach the end the file promises?
+          const expectedEnd = Math.min(options.endSeconds ?? Infinity, info.durationSeconds ?? Infinity);
+          const short = !error && options.truncation ? truncationShortfall(lastPtsSeconds, startSeconds, expectedEnd, options) : undefined;
+          if (short) stats.truncated = short;
           options.onEnd?.(stats);
-          if (error) subscriber.error(describeFailure(input, error, recentLines, emitted));
-          else subscriber.complete();
+          const failure = error
+            ? describeFailure(input, error, recentLines, emitted)
+            : short && options.truncation === 'error'
+              ? new DecodeError(`${truncatedMessage(input, short)} (rows for what was decoded are written; --allow-truncated accepts it)`)
+              : undefined;
+          if (failure) afterInFlight(options.flow, () => subscriber.error(failure));
+          else {
+            if (short) (options.notice ?? stderrLine)(`rovlens: warning: ${truncatedMessage(input, short)} (accepted with --allow-truncated)`);
+            subscriber.complete();
+          }
         };
         if (stdout && !stdout.readableEnded && !stdout.destroyed) stdout.once('end', flush);
         else flush();
@@ -225,6 +270,22 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       }
     };
   });
+}
+
+/**
+ * An error tears down every stage at once, so frames still being inferred would be lost: it is sent
+ * once the frames in flight are finished (bounded, in case a stage never reports one).
+ */
+function afterInFlight(flow: FlowControl | undefined, then: () => void, waitMs = 30_000): void {
+  const until = Date.now() + waitMs;
+  const check = () => (!flow || flow.pending === 0 || Date.now() > until ? then() : setTimeout(check, 10));
+  check();
+}
+
+const stderrLine = (line: string) => process.stderr.write(`${line}\n`);
+
+function truncatedMessage(input: string, short: { decodedSeconds: number; expectedSeconds: number }): string {
+  return `${input}: decoded ${short.decodedSeconds.toFixed(1)} of ${short.expectedSeconds.toFixed(1)} s; the recording looks truncated`;
 }
 
 function isPipe(input: string): boolean {
