@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { groupCommandSchema, parseFlags, type GroupCommandOptions } from '../config/grouping.js';
 import { cropSchema } from '../config/timeline.js';
-import { OutputError, UsageError } from '../errors.js';
+import { ExitCode, OutputError, UsageError } from '../errors.js';
 import { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { writeFramesCsv, writeGroupSheets, writeGroupsCsv } from '../sinks/groups-csv.js';
@@ -90,7 +90,15 @@ export async function runGroup(inputs: string[], options: GroupCommandOptions): 
       throw new OutputError(`cannot create ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     const started = performance.now();
-    const report = await groupInputs(inputs, { ...(model ? { model } : {}), options: pipelineOptions });
+    // A bad input is said in one line and skipped, as timeline does; the exit code is the worst one's.
+    let skipped = 0;
+    let exitCode: number = ExitCode.ok;
+    const onSkip = (input: string, message: string, code: number) => {
+      skipped++;
+      exitCode = Math.max(exitCode, code);
+      process.stderr.write(`rovlens: ${message.startsWith(input) ? message : `${input}: ${message}`} (skipped)\n`);
+    };
+    const report = await groupInputs(inputs, { ...(model ? { model } : {}), options: pipelineOptions, onSkip });
     writeGroupsCsv(join(options.output, 'groups.csv'), report.groups);
     writeFramesCsv(join(options.output, 'frames.csv'), report.frames);
     const sheets = await writeGroupSheets(options.output, report.groups, {
@@ -105,11 +113,11 @@ export async function runGroup(inputs: string[], options: GroupCommandOptions): 
         ? `; model run on ${report.skip.inferred}, reused on ${report.skip.reused} (${Math.round((100 * report.skip.reused) / report.skip.frames)} % of inference saved)`
         : '';
       process.stderr.write(
-        `rovlens: ${report.frames.length} frames from ${inputs.length} input(s) -> ${report.groups.length} groups (${merged} revisits merged)${saved}; ` +
+        `rovlens: ${report.frames.length} frames from ${inputs.length} input(s)${skipped ? ` (${skipped} skipped)` : ''} -> ${report.groups.length} groups (${merged} revisits merged)${saved}; ` +
           `${model ? 'hash + embedding' : 'hash only'}; ${seconds.toFixed(1)} s; wrote ${join(options.output, 'groups.csv')}, frames.csv, ${sheets.length} contact sheet(s)\n`,
       );
     }
-    return 0;
+    return exitCode;
   } finally {
     await model?.close();
   }

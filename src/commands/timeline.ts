@@ -146,11 +146,6 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
   if (options.videoStart && inputs.length > 1) {
     throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
   }
-  const nav = NavJoin.open(options);
-  const position = nav?.position;
-  if (options.geojson !== undefined && !position) {
-    throw new UsageError(`--geojson: ${options.nav} has no latitude and longitude columns among those joined (${nav!.fields.join(', ')})`);
-  }
   // Said before hours of decoding: an output that is an input or another output, or cannot be written.
   checkOutputPlan(
     [
@@ -169,6 +164,11 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
       ...(options.geojson !== undefined ? [{ flag: '--geojson', path: options.geojson, kind: 'file' as const }] : []),
     ],
   );
+  const nav = NavJoin.open(options);
+  const position = nav?.position;
+  if (options.geojson !== undefined && !position) {
+    throw new UsageError(`--geojson: ${options.nav} has no latitude and longitude columns among those joined (${nav!.fields.join(', ')})`);
+  }
   // Models exported without CAM outputs but with a pooling-plus-linear head get them added (exact
   // Grad-CAM); other pooling heads get their feature map as an output (Score-CAM).
   const model = await openWithCams(options.model ?? defaultModel(), {
