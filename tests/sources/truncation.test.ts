@@ -32,8 +32,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('truncationShortfall', () => {
   it('allows max(2 s, 2 %) plus the sampling interval, and no more', () => {
-    expect(truncationShortfall(17.9, 0, 20)).toBeUndefined();
-    expect(truncationShortfall(17.8, 0, 20)).toEqual({ decodedSeconds: 17.8, expectedSeconds: 20 });
+    expect(truncationShortfall(18.1, 0, 20)).toBeUndefined();
+    expect(truncationShortfall(17.9, 0, 20)).toEqual({ decodedSeconds: 17.9, expectedSeconds: 20 });
     expect(truncationShortfall(9000 - 170, 0, 9000)).toBeUndefined(); // 2 % of 2.5 h is 180 s
     expect(truncationShortfall(9000 - 190, 0, 9000)).toBeDefined();
     expect(truncationShortfall(14, 0, 20, { everySeconds: 7 })).toBeUndefined();
