@@ -7,11 +7,6 @@ import { renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { OutputError } from '../errors.js';
 
-/** Partial files not yet renamed into place; removed if the process exits without finishing them. */
-const pending = new Set<string>();
-process.once('exit', () => {
-  for (const path of pending) rmSync(path, { force: true });
-});
 
 /**
  * An output file written under a temporary name beside the target (same folder, so the rename is
@@ -36,14 +31,14 @@ export class PartialFile {
       return;
     }
     const ext = extname(path);
+    // A run that dies without closing (killed, a crash) leaves this hidden file, rows and all, and the
+    // target untouched.
     this.writePath = join(dirname(path), `.${basename(path, ext)}.partial-${process.pid}${ext}`);
-    pending.add(this.writePath);
   }
 
   commit(): void {
     if (this.done) return;
     this.done = true;
-    pending.delete(this.writePath);
     try {
       renameSync(this.writePath, this.path);
     } catch (error) {
@@ -55,7 +50,6 @@ export class PartialFile {
   discard(): void {
     if (this.done) return;
     this.done = true;
-    pending.delete(this.writePath);
     rmSync(this.writePath, { force: true });
   }
 }
