@@ -2,9 +2,29 @@
  * The only module that imports onnxruntime-node: a thin, strict wrapper that opens a model with its
  * card, checks that the card's names exist in the graph, and runs float32 batches.
  */
+import { rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 import { loadModelCard, type ModelCard } from './card.js';
+
+/**
+ * ONNX Runtime's Linux build carries Microsoft's 1DS telemetry SDK, which creates an empty
+ * `mat-debug-<pid>.log` in the temp folder of every process that opens a session (no option turns it
+ * off from JavaScript). It is removed when the process exits, if still empty.
+ */
+let tidyTelemetryLog = () => {
+  tidyTelemetryLog = () => undefined;
+  process.once('exit', () => {
+    const log = join(tmpdir(), `mat-debug-${process.pid}.log`);
+    try {
+      if (statSync(log).size === 0) rmSync(log);
+    } catch {
+      // Not there: nothing to tidy.
+    }
+  });
+};
 
 export type Device = 'cpu' | 'cuda';
 
@@ -32,6 +52,7 @@ export class ModelSession {
   /** Opens `path` (.onnx with its card beside it, or the card itself). */
   static async open(path: string, options: SessionOptions = {}): Promise<ModelSession> {
     const { card, modelPath } = loadModelCard(path);
+    tidyTelemetryLog();
     const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
