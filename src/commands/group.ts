@@ -96,7 +96,7 @@ export async function runGroup(inputs: string[], options: GroupCommandOptions): 
     const onSkip = (input: string, message: string, code: number) => {
       skipped++;
       exitCode = Math.max(exitCode, code);
-      process.stderr.write(`rovlens: ${message.startsWith(input) ? message : `${input}: ${message}`} (skipped)\n`);
+      process.stderr.write(`rovlens: ${message.includes(input) ? message : `${input}: ${message}`} (skipped)\n`);
     };
     const report = await groupInputs(inputs, { ...(model ? { model } : {}), options: pipelineOptions, onSkip });
     writeGroupsCsv(join(options.output, 'groups.csv'), report.groups);
