@@ -42,7 +42,8 @@ export function videoWriter(path: string, fps: number): AnnotatedWriter {
       '-pix_fmt',
       'yuv420p',
       '-vf',
-      'scale=trunc(iw/2)*2:trunc(ih/2)*2',
+      // (and at least 2: a 4001x3 picture shown 1280 wide is 1 pixel high).
+      "scale='max(2,trunc(iw/2)*2)':'max(2,trunc(ih/2)*2)'",
       '-preset',
       'veryfast',
       '-crf',

@@ -15,7 +15,7 @@ import { Observable } from 'rxjs';
 import { DecodeError, InputError, UsageError } from '../errors.js';
 import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
 import type { Frame, Rect, Size } from '../types.js';
-import { fluent } from './binaries.js';
+import { binaryFailure, fluent } from './binaries.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { FlowControl } from './flow-control.js';
 
@@ -83,6 +83,9 @@ export function truncationShortfall(
   return expected - decoded > tolerance ? { decodedSeconds: decoded, expectedSeconds: expected } : undefined;
 }
 
+/** The smallest crop worth decoding: below it there is nothing for a classifier to see. */
+const MIN_CROP_PIXELS = 8;
+
 const CORRUPT =
   /error while decoding|corrupt|concealing|invalid nal|decode_slice_header|missing picture|no frame!|invalid data found when processing input|illegal|overread|out of range intra/i;
 
@@ -124,6 +127,12 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       if (subscriber.closed) return;
       const source: Size = { width: info.width, height: info.height };
       const { filters, region, output } = filterChain(source, options);
+      // A crop that keeps almost nothing is the flag's fault, not the input's.
+      if (options.crop && (region.width < MIN_CROP_PIXELS || region.height < MIN_CROP_PIXELS)) {
+        throw new UsageError(
+          `--crop: ${options.crop.widthFraction}x${options.crop.heightFraction} of ${source.width}x${source.height} keeps ${region.width}x${region.height} pixels; keep at least ${MIN_CROP_PIXELS}x${MIN_CROP_PIXELS}`,
+        );
+      }
       const frameBytes = output.width * output.height * 3;
       const startSeconds = options.startSeconds ?? 0;
       if (options.truncation && info.durationSeconds !== undefined && startSeconds >= info.durationSeconds) {
@@ -294,6 +303,8 @@ function isPipe(input: string): boolean {
 
 /** ffmpeg's failure as one line: bad input before any frame, a decode failure after some. */
 function describeFailure(input: string, error: Error, recent: string[], emitted: number): Error {
+  const setup = binaryFailure(error, 'ffmpeg');
+  if (setup) return setup;
   const meaningful = [...recent]
     .reverse()
     .find((l) => !/^\s*(Stream|Input|Output|Duration|Metadata|configuration|lib|built|encoder|Press)/.test(l.trim()) && l.trim());
