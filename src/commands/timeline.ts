@@ -74,8 +74,9 @@ Examples:
   rovlens timeline dive.mp4 --keyframes --format jsonl > dive.jsonl
   rovlens timeline dive.mp4 --start 00:10:00 --end 00:20:00 --crop 0.6x1 -o part.csv
 
-Exit codes: 0 ok, 2 usage, 3 input or navigation log missing, 4 input not video or log unreadable, 5 model, 6 output,
-7 decoding stopped part-way (rows so far are written), 130 interrupted (rows so far are written).`,
+Exit codes: 0 ok, 2 usage (or an output that is an input), 3 input or navigation log missing, 4 input not video or
+log unreadable, 5 model, 6 output, 7 decoding stopped part-way or the recording is truncated (rows so far are
+written; --allow-truncated accepts a truncated one), 130 interrupted (rows so far are written).`,
     )
     .action(runAction(async (inputs: string[], raw: Record<string, unknown>) => runTimeline(inputs, parseTimelineOptions(raw))));
 }
