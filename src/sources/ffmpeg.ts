@@ -200,11 +200,11 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
           const failure = error
             ? describeFailure(input, error, recentLines, emitted)
             : short && options.truncation === 'error'
-              ? new DecodeError(`${truncatedMessage(input, short)} (rows for what was decoded are written; --allow-truncated accepts it)`)
+              ? new DecodeError(`${truncatedMessage(input, short, stats)} (rows for what was decoded are written; --allow-truncated accepts it)`)
               : undefined;
           if (failure) afterInFlight(options.flow, () => subscriber.error(failure));
           else {
-            if (short) (options.notice ?? stderrLine)(`rovlens: warning: ${truncatedMessage(input, short)} (accepted with --allow-truncated)`);
+            if (short) (options.notice ?? stderrLine)(`rovlens: warning: ${truncatedMessage(input, short, stats)} (accepted with --allow-truncated)`);
             subscriber.complete();
           }
         };
@@ -293,8 +293,9 @@ function afterInFlight(flow: FlowControl | undefined, then: () => void, waitMs =
 
 const stderrLine = (line: string) => process.stderr.write(`${line}\n`);
 
-function truncatedMessage(input: string, short: { decodedSeconds: number; expectedSeconds: number }): string {
-  return `${input}: decoded ${short.decodedSeconds.toFixed(1)} of ${short.expectedSeconds.toFixed(1)} s; the recording looks truncated`;
+function truncatedMessage(input: string, short: { decodedSeconds: number; expectedSeconds: number }, stats: DecodeStats): string {
+  const concealed = stats.corruptPackets ? `, ${stats.corruptPackets} decoder errors concealed` : '';
+  return `${input}: decoded ${short.decodedSeconds.toFixed(1)} of ${short.expectedSeconds.toFixed(1)} s${concealed}; the recording looks truncated`;
 }
 
 function isPipe(input: string): boolean {
