@@ -2,7 +2,11 @@
  * Every command's action goes through `runAction`: typed errors become one line on stderr and a
  * documented exit code; anything else is an internal error (stack only with ROVLENS_DEBUG=1).
  */
-import { ExitCode, RovlensError, oneLine } from '../errors.js';
+import { ExitCode } from '../errors.js';
+import { reportError } from '../runners/report.js';
+import { outputFailure } from '../sinks/partial-file.js';
+
+export { reportError };
 
 export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -13,16 +17,6 @@ export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<numbe
       process.exitCode = reportError(error);
     }
   };
-}
-
-export function reportError(error: unknown): number {
-  if (error instanceof RovlensError) {
-    process.stderr.write(`rovlens: ${oneLine(error)}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`rovlens: internal error: ${oneLine(error)}\n`);
-  if (process.env.ROVLENS_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
-  return ExitCode.internal;
 }
 
 /** Parses a number option with a range, for commander's argParser. */
@@ -37,4 +31,22 @@ export function numberOption(name: string, { min = -Infinity, max = Infinity, in
     }
     return n;
   };
+}
+
+/**
+ * The reader of standard output went away (`rovlens timeline dive.mp4 | head`): stop as Ctrl-C does
+ * (ffmpeg stopped, other outputs closed whole, exit 130) instead of dying on an unhandled EPIPE.
+ * Standard output that cannot be written (a full disk, `> /dev/full`, an I/O error) stops the same
+ * way, with one line; the returned function says whether it happened (the CLI then exits 6).
+ */
+export function watchStandardOutput(): () => boolean {
+  let failed = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && !failed) {
+      failed = true;
+      process.stderr.write(`rovlens: ${outputFailure('standard output', error).message}\n`);
+    }
+    process.kill(process.pid, 'SIGTERM');
+  });
+  return () => failed;
 }
