@@ -13,6 +13,8 @@ import { DEFAULT_MODEL } from '../paths.js';
 import { renderAnnotated } from '../explain/render.js';
 import { openWithCams } from '../model-building/add-cam-outputs.js';
 import { modelOrBundled } from '../model/bundled.js';
+import { loadModelCard } from '../model/card.js';
+import { checkCamTargets } from '../operators/grad-cam.js';
 import type { ModelSession } from '../model/session.js';
 import { folderWriter, isVideoPath, videoWriter, type AnnotatedWriter } from '../sinks/annotated-output.js';
 import { contactSheet, type ContactTile } from '../sinks/contact-sheet.js';
@@ -80,6 +82,8 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
       ...(options.contactSheet !== undefined ? [{ flag: '--contact-sheet', path: options.contactSheet, kind: 'file' as const }] : []),
     ],
   );
+  // A head or class the model lacks is said from its card, before any decoding or model loading.
+  checkCamTargets(loadModelCard(modelOrBundled(options.model)).card, [{ head: options.head, className: options.class ?? 'predicted' }]);
   let frames: Observable<Frame>;
   const decode: { stats?: DecodeStats } = {};
   let nav: AnnotateContext['nav'];

@@ -13,6 +13,7 @@ import { ExitCode, InputError, UsageError } from '../errors.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { openWithCams } from '../model-building/add-cam-outputs.js';
 import { modelOrBundled } from '../model/bundled.js';
+import { loadModelCard } from '../model/card.js';
 import type { ModelSession } from '../model/session.js';
 import { checkCamTargets } from '../operators/grad-cam.js';
 import { TrackMap } from '../sinks/geojson.js';
@@ -134,6 +135,8 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
       ...(options.geojson !== undefined ? [{ flag: '--geojson', path: options.geojson, kind: 'file' as const }] : []),
     ],
   );
+  // A --cam-also head or class the model lacks is said from its card, before the model loads.
+  checkCamTargets(loadModelCard(modelOrBundled(options.model)).card, options.camAlso ?? []);
   const nav = NavJoin.open(options);
   const position = nav?.position;
   if (options.geojson !== undefined && !position) {
