@@ -171,8 +171,8 @@ function subtitleText(path: string): string {
     maxBuffer: 256 << 20,
   });
   if (run.status !== 0) {
-    const detail = run.stderr.trim().split('\n').pop() ?? '';
-    if (/matches no streams|Stream map/i.test(detail)) throw new InputError(`${path} has no subtitle track to read telemetry from`);
+    const detail = run.stderr.trim().split('\n')[0] ?? '';
+    if (/matches no streams/i.test(run.stderr)) throw new InputError(`${path} has no subtitle track to read telemetry from`);
     throw new InputError(`cannot read the subtitle track of ${path}: ${detail}`, /No such file/.test(detail) ? 'missing' : 'invalid');
   }
   return run.stdout;
