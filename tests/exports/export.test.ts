@@ -448,6 +448,22 @@ describe('BIIGLE video annotation CSV', () => {
   });
 });
 
+describe('rovlens timeline --export', () => {
+  it('exports from a CSV run too, into a folder, and refuses a target it does not know', async () => {
+    const out = join(DIR, 'csv-run');
+    rmSync(out, { recursive: true, force: true });
+    const result = await rovlens('timeline', video, '--model', join(model, 'tiny.onnx'), '--every', '1', '-o', `${out}/`, '--export', `dive:${out}/dive/`, '-q');
+    expect(result.code, result.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'dive', 'plongée ñ 1.dive.json'), 'utf8')) as { tracks: Record<string, { features: { frame: number }[] }> };
+    const frames = [...new Set(Object.values(json.tracks).flatMap((t) => t.features.map((f) => f.frame)))].sort((a, b) => a - b);
+    // Every second by the stream's own clock: 0, 1, 2.04 (the first frame at or after 2 s), 3, 4.04, 5.
+    expect(frames).toEqual([0, 1, 2.04, 3, 4.04, 5].map(truthFrame));
+    const bad = await rovlens('timeline', video, '--model', join(model, 'tiny.onnx'), '--export', 'kml:x.kml');
+    expect(bad.code).toBe(ExitCode.usage);
+    expect(bad.stderr).toMatch(/^rovlens: --export: give <format>:<file> with format one of viame, dive, coco, ifdo, biigle/);
+  });
+});
+
 describe('bad input', () => {
   it('refuses a run file from an older rovlens in one line', async () => {
     const older = join(DIR, 'older.jsonl');
