@@ -12,6 +12,8 @@ import { isSubtitleNav, readSubtitleNav } from './subtitle-nav.js';
 export class NavJoin {
   /** A log and a video start on different kinds of clock (zoned or not) is said once per run. */
   private toldClock = false;
+  /** The one video that telemetry subtitles belong to, once joined. */
+  private subtitleVideo: string | undefined;
 
   private constructor(
     readonly log: NavLog,
@@ -47,7 +49,13 @@ export class NavJoin {
   forVideo(info: VideoInfo): JoinNavOptions & { log: NavLog } {
     const log = this.log;
     // Telemetry subtitles are timed from the video's first frame: their start is the video's.
-    if (log.videoStart) return { log, videoStart: { ...log.videoStart, ms: log.videoStart.ms + this.options.navOffset * 1000 }, maxGapSeconds: this.options.navMaxGap };
+    if (log.videoStart) {
+      this.subtitleVideo ??= info.input;
+      if (this.subtitleVideo !== info.input) {
+        throw new UsageError(`${log.path} is the telemetry of one video (${this.subtitleVideo}): run ${info.input} with its own subtitles`);
+      }
+      return { log, videoStart: { ...log.videoStart, ms: log.videoStart.ms + this.options.navOffset * 1000 }, maxGapSeconds: this.options.navMaxGap };
+    }
     const fromFile = this.options.videoStart === undefined;
     const given = this.options.videoStart ?? (info.creationTime ? parseInstant(info.creationTime) : undefined);
     if (!given) {
