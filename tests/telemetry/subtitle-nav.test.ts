@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, InputError, UsageError } from '../../src/errors.js';
+import type { VideoInfo } from '../../src/sources/probe.js';
+import { NavJoin } from '../../src/telemetry/nav-join.js';
 import { readSubtitleNav } from '../../src/telemetry/subtitle-nav.js';
 import { runCli } from '../helpers/cli.js';
 import { ffmpeg, SAMPLES, tmpFile } from '../helpers/clips.js';
@@ -110,6 +112,17 @@ describe('reading telemetry subtitles', () => {
     const cockpit = tmpFile('cockpit-fields.ass');
     writeFileSync(cockpit, cockpitAss(3));
     expect(() => readSubtitleNav(cockpit, { fields: ['salinity'] })).toThrow(/--nav-fields: no 'salinity' in .* \(it has: depth, heading, roll, latitude, longitude, battery_voltage\)/);
+  });
+});
+
+describe('joining telemetry subtitles', () => {
+  it('starts the join at the subtitles’ own start and refuses them for a second video', () => {
+    const path = tmpFile('join-cockpit.ass');
+    writeFileSync(path, cockpitAss(4));
+    const join = NavJoin.open({ nav: path, navOffset: -2, navMaxGap: 10 }, () => true)!;
+    const info = (input: string) => ({ input, durationSeconds: 4 }) as VideoInfo;
+    expect(join.forVideo(info('a.mp4')).videoStart).toEqual({ ms: Date.UTC(2022, 9, 6, 20, 50, 38), zoned: true });
+    expect(() => join.forVideo(info('b.mp4'))).toThrow(`${path} is the telemetry of one video (a.mp4): run b.mp4 with its own subtitles`);
   });
 });
 
