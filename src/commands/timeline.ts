@@ -14,6 +14,8 @@ import { openWithCams } from '../model/add-cam-outputs.js';
 import { checkCamTargets } from '../operators/grad-cam.js';
 import type { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
+import { runHeaderLine } from '../exports/run-file.js';
+import { timelineRunHeader } from '../exports/timeline-header.js';
 import { writeSegments } from '../sinks/segments.js';
 import { TrackMap } from '../sinks/geojson.js';
 import { writeTimeline } from '../sinks/timeline.js';
@@ -267,7 +269,14 @@ class TimelineRun {
     const navFields = this.nav?.fields;
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
     if (this.map) results = results.pipe(this.map.collect());
-    results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields }));
+    // JSON lines open with the run header, so exports and reports need nothing repeated.
+    const runHeader =
+      this.options.format === 'jsonl'
+        ? runHeaderLine(await timelineRunHeader(inputs, this.options, this.model.card, this.nav))
+        : undefined;
+    results = results.pipe(
+      writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields, runHeader }),
+    );
     if (segmentsPath) {
       results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment, navFields }));
     }
