@@ -17,8 +17,16 @@ export interface ReportRun {
   /** The command line that made it, as recorded. */
   commandLine?: string;
   /** Its model card: heads with their labels, and what the card says about accuracy and weaknesses. */
-  model: ReportModel & { heads: Record<string, { labels: readonly string[] }> };
-  videos: readonly SampledVideo[];
+  model: ReportModel & { heads: Record<string, readonly string[]> };
+  videos: readonly ReportVideo[];
+}
+
+/** A video of a run, and where its file is now (for thumbnails). */
+export interface ReportVideo extends SampledVideo {
+  /** The file now; undefined when it was not found. */
+  file?: string;
+  /** Why it was not found (one line), when it was not. */
+  missing?: string;
 }
 
 export interface ReportOptions {
@@ -46,22 +54,24 @@ export interface BuiltReport {
 export function mergeHeads(runs: readonly ReportRun[]): HeadLabels {
   const heads: Record<string, string[]> = {};
   for (const run of runs) {
-    for (const [head, spec] of Object.entries(run.model.heads)) {
+    for (const [head, headLabels] of Object.entries(run.model.heads)) {
       const labels = (heads[head] ??= []);
-      for (const label of spec.labels) if (!labels.includes(label)) labels.push(label);
+      for (const label of headLabels) if (!labels.includes(label)) labels.push(label);
     }
   }
   return heads;
 }
 
 /** Videos in run order; a video in several runs (parts of it run separately) becomes one, its rows merged by time. */
-export function mergeVideos(runs: readonly ReportRun[]): SampledVideo[] {
-  const bySource = new Map<string, { rows: Map<number, SampledRow>; durationSeconds?: number }>();
+export function mergeVideos(runs: readonly ReportRun[]): ReportVideo[] {
+  const bySource = new Map<string, { rows: Map<number, SampledRow>; durationSeconds?: number; file?: string; missing?: string }>();
   for (const run of runs) {
     for (const video of run.videos) {
       let merged = bySource.get(video.source);
       if (!merged) bySource.set(video.source, (merged = { rows: new Map() }));
       if (video.durationSeconds !== undefined) merged.durationSeconds = video.durationSeconds;
+      if (video.file !== undefined) ((merged.file = video.file), delete merged.missing);
+      else if (merged.file === undefined && video.missing) merged.missing ??= video.missing;
       for (const row of video.rows) merged.rows.set(row.ptsSeconds, row);
     }
   }
@@ -69,6 +79,8 @@ export function mergeVideos(runs: readonly ReportRun[]): SampledVideo[] {
     source,
     rows: [...v.rows.values()].sort((a, b) => a.ptsSeconds - b.ptsSeconds),
     ...(v.durationSeconds === undefined ? {} : { durationSeconds: v.durationSeconds }),
+    ...(v.file === undefined ? {} : { file: v.file }),
+    ...(v.missing === undefined ? {} : { missing: v.missing }),
   }));
 }
 
@@ -102,15 +114,17 @@ export async function buildReport(runs: readonly ReportRun[], options: ReportOpt
   const notes: string[] = [];
   let thumbnails = new Map<string, string>();
   if (options.thumbnails ?? true) {
-    const requests: ThumbnailRequest[] = [
+    const files = new Map(videos.flatMap((v) => (v.file === undefined ? [] : [[v.source, v.file] as const])));
+    const wanted = [
       ...segments.map((s) => ({ source: s.source, ptsSeconds: s.thumbnailAtSeconds })),
       ...gallery.flatMap((g) => [...g.mostConfident, ...g.leastCertain].map((r) => ({ source: r.source, ptsSeconds: r.row.ptsSeconds }))),
     ];
+    const requests: ThumbnailRequest[] = wanted.flatMap((w) => (files.has(w.source) ? [{ ...w, file: files.get(w.source)! }] : []));
     const made = await makeThumbnails(requests, { widthPx: options.thumbnailWidthPx ?? 160 });
     thumbnails = made.images;
-    for (const video of made.missingVideos) {
-      const run = runs.find((r) => r.videos.some((v) => v.source === video));
-      const line = `video not found at ${video} (where ${run?.path ?? 'the run'} says it was): its thumbnails are left out`;
+    for (const video of videos) {
+      if (video.file !== undefined) continue;
+      const line = `${video.missing ?? `video not found: ${video.source}`}; its thumbnails are left out`;
       warnings.push(line);
       notes.push(line);
     }

@@ -1,14 +1,16 @@
 /**
  * Thumbnails for the report, inlined as small JPEG data URIs so the page needs no other file: the
- * frame at a row's time from ffmpeg, scaled and encoded by sharp. A video that is not where the run
- * file says is skipped (the caller warns once), so the report is still written.
+ * frame at a row's time from ffmpeg, scaled and encoded by sharp. A picture that cannot be taken is
+ * counted, not fatal: the report is still written.
  */
-import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { stillFrame } from '../sources/still-frame.js';
 
 export interface ThumbnailRequest {
+  /** The video as the run names it (the key). */
   source: string;
+  /** Where the video file is now. */
+  file: string;
   ptsSeconds: number;
 }
 
@@ -17,8 +19,6 @@ export const thumbnailKey = (source: string, ptsSeconds: number) => `${source}@$
 export interface ThumbnailResult {
   /** Data URIs by `thumbnailKey`. */
   images: Map<string, string>;
-  /** Videos that were not found, each once. */
-  missingVideos: string[];
   /** Pictures that could not be taken (a damaged file): one line each. */
   failures: string[];
 }
@@ -28,21 +28,17 @@ export async function makeThumbnails(
   { widthPx = 160, quality = 70, concurrency = 2 } = {},
 ): Promise<ThumbnailResult> {
   const images = new Map<string, string>();
-  const missing = new Set<string>();
   const failures: string[] = [];
   const unique = new Map<string, ThumbnailRequest>();
-  for (const r of requests) {
-    if (!existsSync(r.source)) missing.add(r.source);
-    else unique.set(thumbnailKey(r.source, r.ptsSeconds), r);
-  }
+  for (const r of requests) unique.set(thumbnailKey(r.source, r.ptsSeconds), r);
   const queue = [...unique.entries()];
   // Two ffmpeg processes at a time: each seeks and decodes a little, and the machine has few cores.
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      const [key, { source, ptsSeconds }] = next;
+      const [key, { file, ptsSeconds }] = next;
       try {
         // Decoded at twice the width and reduced by sharp, which keeps edges sharper than ffmpeg's bicubic.
-        const png = await stillFrame(source, ptsSeconds, widthPx * 2);
+        const png = await stillFrame(file, ptsSeconds, widthPx * 2);
         const jpeg = await sharp(png).resize({ width: widthPx, withoutEnlargement: true }).jpeg({ quality, mozjpeg: true }).toBuffer();
         images.set(key, `data:image/jpeg;base64,${jpeg.toString('base64')}`);
       } catch (error) {
@@ -51,5 +47,5 @@ export async function makeThumbnails(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-  return { images, missingVideos: [...missing], failures };
+  return { images, failures };
 }
