@@ -47,8 +47,8 @@ Exit codes: 0 ok (also when a video is missing: its thumbnails are left out, wit
 export async function runReport(paths: readonly string[], options: ReportOptions): Promise<number> {
   const summaryPath = options.summary ?? join(dirname(options.output), 'summary.csv');
   if (resolve(summaryPath) === resolve(options.output)) throw new UsageError('--summary and --output must be different files');
-  for (const path of [options.output, summaryPath]) checkWritable(path);
   const runs = paths.flatMap((path) => readRuns(path)).map((run) => reportRunOf(run, options.videos));
+  for (const path of [options.output, summaryPath]) checkWritable(path);
   const built = await buildReport(runs, {
     ...(options.title === undefined ? {} : { title: options.title }),
     minSegmentSeconds: options.minSegment,

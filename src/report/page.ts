@@ -195,7 +195,7 @@ function videoSection(data: ReportPageData, video: VideoSummary, sampled: Sample
     .filter((s) => s.source === video.source)
     .map(
       ({ head, segment: s, thumbnailAtSeconds }) =>
-        `<tr><td>${thumbnail(data, video.source, thumbnailAtSeconds, `${s.label} at ${timecode(thumbnailAtSeconds)}`)}</td><td>${escape(head)}</td>` +
+        `<tr data-head="${escape(head)}" data-label="${escape(s.label)}"><td>${thumbnail(data, video.source, thumbnailAtSeconds, `${s.label} at ${timecode(thumbnailAtSeconds)}`)}</td><td>${escape(head)}</td>` +
         `<td><span class="swatch" style="background:${colourFor(data.heads, head, s.label)}"></span>${escape(s.label)}</td>` +
         `<td class="num">${timecode(s.startSeconds)}</td><td class="num">${timecode(s.endSeconds)}</td>` +
         `<td class="num">${roundSeconds(s.endSeconds - s.startSeconds)}</td><td class="num">${s.frames}</td><td class="num">${s.meanConfidence.toFixed(3)}</td></tr>`,
