@@ -16,6 +16,7 @@ import type { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { runHeaderLine } from '../exports/run-file.js';
 import { timelineRunHeader } from '../exports/timeline-header.js';
+import { TimelineExports } from '../exports/timeline-exports.js';
 import { writeSegments } from '../sinks/segments.js';
 import { TrackMap } from '../sinks/geojson.js';
 import { writeTimeline } from '../sinks/timeline.js';
@@ -58,6 +59,8 @@ export function register(program: Command): void {
     .option('--cam-also <targets>', describe('camAlso'));
   for (const flag of navFlags(describe, true)) command.addOption(flag);
   command
+    .option('--export <format:file>', describe('export'), (value: string, previous: string[] = []) => [...previous, value])
+    .option('--ifdo-header <file>', describe('ifdoHeader'))
     .option('--no-skip-duplicates', 'run the model on every sampled frame, even near-duplicates')
     .option('--no-pushdown', 'sample, crop and resize in the RxJS operators instead of inside ffmpeg')
     .option('--pipeline <module>', describe('pipeline'))
@@ -72,6 +75,7 @@ Examples:
   rovlens timeline dive.mp4 -o dive.csv --nav dive-nav.csv --video-start 2022-10-06T13:50:40   # position of every frame
   rovlens timeline 'dives/*.mp4' -o timelines/ --nav survey-nav.csv --geojson survey.geojson   # and a habitat map
   rovlens timeline dive.mp4 --keyframes --format jsonl > dive.jsonl
+  rovlens timeline dive.mp4 -o dive.csv --export viame:dive.viame.csv --export dive:dive.dive.json   # for VIAME/DIVE
   rovlens timeline dive.mp4 --start 00:10:00 --end 00:20:00 --crop 0.6x1 -o part.csv
 
 Exit codes: 0 ok, 2 usage, 3 input or navigation log missing, 4 input not video or log unreadable, 5 model, 6 output,
@@ -173,11 +177,16 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     options.geojson !== undefined
       ? new TrackMap(Object.keys(model.card.heads), { ...position!, minSegmentSeconds: options.minSegment })
       : undefined;
-  const run = new TimelineRun(options, model, pipeline, nav, map);
+  const exports = options.export?.length ? new TimelineExports(options.export, options.ifdoHeader) : undefined;
+  const run = new TimelineRun(options, model, pipeline, nav, map, exports);
   try {
     if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
     else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
     if (map) map.write(options.geojson!);
+    if (exports) {
+      const written = await exports.write();
+      if (!options.quiet && written.length) process.stderr.write(`rovlens: exported ${written.join(', ')}\n`);
+    }
   } finally {
     run.dispose();
     await model.close();
@@ -201,6 +210,7 @@ class TimelineRun {
     private readonly pipeline: Pipeline,
     private readonly nav: NavJoin | undefined,
     private readonly map: TrackMap | undefined,
+    private readonly exports?: TimelineExports,
   ) {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
@@ -270,10 +280,13 @@ class TimelineRun {
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
     if (this.map) results = results.pipe(this.map.collect());
     // JSON lines open with the run header, so exports and reports need nothing repeated.
-    const runHeader =
-      this.options.format === 'jsonl'
-        ? runHeaderLine(await timelineRunHeader(inputs, this.options, this.model.card, this.nav))
-        : undefined;
+    const header =
+      this.options.format === 'jsonl' || this.exports ? await timelineRunHeader(inputs, this.options, this.model.card, this.nav) : undefined;
+    const runHeader = this.options.format === 'jsonl' ? runHeaderLine(header!) : undefined;
+    if (this.exports) {
+      this.exports.addHeader(header!);
+      results = results.pipe(this.exports.collect());
+    }
     results = results.pipe(
       writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields, runHeader }),
     );

@@ -230,6 +230,19 @@ export function readRunFile(file: string): Run {
   return { file, header: header.data, records };
 }
 
+/** A run made in memory (a timeline run exporting as it goes): records validated as a file's are. */
+export function toRun(file: string, header: RunHeader, records: readonly unknown[]): Run {
+  return {
+    file,
+    header,
+    records: records.map((record, i) => {
+      const parsed = recordSchema.safeParse(record);
+      if (!parsed.success) throw new InputError(`${file}: record ${i + 1}: ${describeIssue(parsed.error)}`);
+      return parsed.data;
+    }),
+  };
+}
+
 function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0]!;
   return `field '${issue.path.join('.') || '(root)'}': ${issue.message}`;
