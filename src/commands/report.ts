@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .option('-o, --output <file>', describe('output'), 'report.html')
     .option('--summary <file>', describe('summary'))
     .option('--title <text>', describe('title'))
-    .option('--videos <folder...>', describe('videos'), [])
+    .option('--videos <folders>', describe('videos'))
     .option('--min-segment <seconds>', describe('minSegment'), '0')
     .option('--gallery <n>', describe('gallery'), '4')
     .option('--thumbnail-width <px>', describe('thumbnailWidth'), '160')
@@ -47,7 +47,7 @@ Exit codes: 0 ok (also when a video is missing: its thumbnails are left out, wit
 export async function runReport(paths: readonly string[], options: ReportOptions): Promise<number> {
   const summaryPath = options.summary ?? join(dirname(options.output), 'summary.csv');
   if (resolve(summaryPath) === resolve(options.output)) throw new UsageError('--summary and --output must be different files');
-  const runs = paths.flatMap((path) => readRuns(path)).map((run) => reportRunOf(run, options.videos));
+  const runs = paths.flatMap((path) => readRuns(path)).map((run) => reportRunOf(run, options.videos ?? []));
   for (const path of [options.output, summaryPath]) checkWritable(path);
   const built = await buildReport(runs, {
     ...(options.title === undefined ? {} : { title: options.title }),
