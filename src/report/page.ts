@@ -71,6 +71,8 @@ th { background: var(--band); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; border: 1px solid rgba(0,0,0,.2); }
 .heads { display: flex; flex-wrap: wrap; gap: 0 32px; }
+.shares { display: flex; height: 14px; width: 100%; margin: 4px 0 6px; background: var(--band); border-radius: 2px; overflow: hidden; }
+.shares span { display: block; height: 100%; }
 .strip { width: 100%; height: auto; display: block; margin: 2px 0 10px; }
 .strip text { font-size: 11px; fill: var(--muted); }
 img.thumb { display: block; border-radius: 2px; }
@@ -150,7 +152,10 @@ function summaryTables(heads: HeadLabels, scope: 'video' | 'run', video: VideoSu
           `<td data-col="first_seen">${seen(c.firstSeen, scope)}</td>` +
           `<td data-col="last_seen">${seen(c.lastSeen, scope)}</td></tr>`,
       );
-    return `<div><h4>${escape(head)}</h4><table class="summary"><thead><tr><th>class</th><th class="num">time</th><th class="num">seconds</th><th class="num">share</th><th class="num">frames</th><th class="num" title="frames where it had the highest probability, sure or not">main in frames</th><th>first seen</th><th>last seen</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+    const shares = video.classes
+      .filter((c) => c.head === head && c.share > 0)
+      .map((c) => `<span style="width:${(c.share * 100).toFixed(3)}%;background:${colourFor(heads, head, c.label)}" title="${escape(c.label)} ${percent(c.share)}"></span>`);
+    return `<div><h4>${escape(head)}</h4><div class="shares" role="img" aria-label="${escape(head)}: share of time per class">${shares.join('')}</div><table class="summary"><thead><tr><th>class</th><th class="num">time</th><th class="num">seconds</th><th class="num">share</th><th class="num">frames</th><th class="num" title="frames where it had the highest probability, sure or not">main in frames</th><th>first seen</th><th>last seen</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
   });
   return `<div class="heads">${tables.join('')}</div>`;
 }
