@@ -95,6 +95,7 @@ export function renderReportPage(data: ReportPageData): string {
     data.notes.length ? `<div class="notes">${data.notes.map((n) => `<p>${escape(n)}</p>`).join('')}</div>` : '',
     legend(data.heads),
     `<h2 id="overall">Whole run</h2>`,
+    `<p class="muted">Time per class: each sampled frame stands for the time until the next sampled frame of its video (the last one for the usual sampling interval, up to the video's end). Share: of all that time; the classes of a head add up to 100 %. Main in frames: frames where the class had the highest probability, sure or not.</p>`,
     summaryTables(data.heads, 'run', summary.overall),
     ...summary.videos.map((video, i) => videoSection(data, video, data.videos[i]!)),
     gallerySection(data),
