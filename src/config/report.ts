@@ -8,7 +8,10 @@ import { parseFlags } from './flags.js';
 
 export const reportOptionsSchema = z.object({
   output: z.string().default('report.html').describe('the report page (HTML, one self-contained file)'),
-  summary: z.string().optional().describe('summary CSV: time, share and frames per video and class (default: summary.csv beside the report)'),
+  summary: z
+    .string()
+    .optional()
+    .describe('summary CSV: time, share and frames per video and class (default: summary.csv beside the report)'),
   title: z.string().optional().describe("the page's title (default: the video's name, or how many videos)"),
   // The same flag as rovlens export's: one definition.
   videos: exportOptionsSchema.shape.videos,

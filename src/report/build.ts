@@ -113,7 +113,8 @@ export async function buildReport(runs: readonly ReportRun[], options: ReportOpt
   const warnings: string[] = [];
   const notes: string[] = [];
   const models = [...new Set(runs.map((r) => r.model.name ?? 'unnamed'))];
-  if (models.length > 1) notes.push(`The runs were made with different models (${models.join(', ')}); the model section describes the first.`);
+  if (models.length > 1)
+    notes.push(`The runs were made with different models (${models.join(', ')}); the model section describes the first.`);
   let thumbnails = new Map<string, string>();
   if (options.thumbnails ?? true) {
     const files = new Map(videos.flatMap((v) => (v.file === undefined ? [] : [[v.source, v.file] as const])));

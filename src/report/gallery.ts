@@ -31,7 +31,11 @@ function topProbability(row: SampledRow, head: string, labels: readonly string[]
 }
 
 /** `perClass` frames of each kind for every class of every head; classes never on top get empty lists. */
-export function pickGallery(videos: readonly { source: string; rows: readonly SampledRow[] }[], heads: HeadLabels, perClass: number): ClassGallery[] {
+export function pickGallery(
+  videos: readonly { source: string; rows: readonly SampledRow[] }[],
+  heads: HeadLabels,
+  perClass: number,
+): ClassGallery[] {
   const all: RowRef[] = videos.flatMap((v) => v.rows.map((row) => ({ source: v.source, row })));
   return Object.entries(heads).flatMap(([head, labels]) =>
     labels.map((label) => {

@@ -7,7 +7,15 @@ import { timecode } from '../sinks/columns.js';
 import type { Segment } from '../sinks/segments.js';
 import type { ClassGallery, RowRef } from './gallery.js';
 import { roundSeconds, roundShare } from './summary-csv.js';
-import { rowSeconds, UNCERTAIN, type ClassSummary, type HeadLabels, type RunSummary, type SampledVideo, type VideoSummary } from './summary.js';
+import {
+  rowSeconds,
+  UNCERTAIN,
+  type ClassSummary,
+  type HeadLabels,
+  type RunSummary,
+  type SampledVideo,
+  type VideoSummary,
+} from './summary.js';
 import { thumbnailKey } from './thumbnails.js';
 import { trackSvg, type VideoTrack } from './track-svg.js';
 
@@ -155,7 +163,10 @@ function summaryTables(heads: HeadLabels, scope: 'video' | 'run', video: VideoSu
       );
     const shares = video.classes
       .filter((c) => c.head === head && c.share > 0)
-      .map((c) => `<span style="width:${(c.share * 100).toFixed(3)}%;background:${colourFor(heads, head, c.label)}" title="${escape(c.label)} ${percent(c.share)}"></span>`);
+      .map(
+        (c) =>
+          `<span style="width:${(c.share * 100).toFixed(3)}%;background:${colourFor(heads, head, c.label)}" title="${escape(c.label)} ${percent(c.share)}"></span>`,
+      );
     return `<div><h4>${escape(head)}</h4><div class="shares" role="img" aria-label="${escape(head)}: share of time per class">${shares.join('')}</div><table class="summary"><thead><tr><th>class</th><th class="num">time</th><th class="num">seconds</th><th class="num">share</th><th class="num">frames</th><th class="num" title="frames where it had the highest probability, sure or not">main in frames</th><th>first seen</th><th>last seen</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
   });
   return `<div class="heads">${tables.join('')}</div>`;
@@ -253,12 +264,37 @@ function metricsBlock(metrics: unknown, headNames: readonly string[]): string {
   // Rows for the model's heads when the card keys its metrics by head (other entries, timings say, are not accuracy).
   const byHead = numeric.filter(([k]) => headNames.includes(k));
   const heads = byHead.length ? byHead : numeric;
-  const columns = [...new Set(heads.flatMap(([, v]) => Object.entries(v as object).filter(([, x]) => typeof x === 'number').map(([k]) => k)))];
-  const perClass = [...new Set(heads.flatMap(([, v]) => Object.entries(v as object).filter(([, x]) => isRecord(x) && Object.values(x).every((n) => typeof n === 'number')).map(([k]) => k)))];
+  const columns = [
+    ...new Set(
+      heads.flatMap(([, v]) =>
+        Object.entries(v as object)
+          .filter(([, x]) => typeof x === 'number')
+          .map(([k]) => k),
+      ),
+    ),
+  ];
+  const perClass = [
+    ...new Set(
+      heads.flatMap(([, v]) =>
+        Object.entries(v as object)
+          .filter(([, x]) => isRecord(x) && Object.values(x).every((n) => typeof n === 'number'))
+          .map(([k]) => k),
+      ),
+    ),
+  ];
   const rows = heads.map(([head, v]) => {
     const m = v as Record<string, unknown>;
     const cells = columns.map((c) => `<td class="num">${number(m[c])}</td>`);
-    const classes = perClass.map((c) => `<td>${isRecord(m[c]) ? Object.entries(m[c]).map(([k, x]) => `${escape(k)} ${number(x)}`).join(', ') : ''}</td>`);
+    const classes = perClass.map(
+      (c) =>
+        `<td>${
+          isRecord(m[c])
+            ? Object.entries(m[c])
+                .map(([k, x]) => `${escape(k)} ${number(x)}`)
+                .join(', ')
+            : ''
+        }</td>`,
+    );
     return `<tr><td>${escape(head)}</td>${cells.join('')}${classes.join('')}</tr>`;
   });
   const table = heads.length
@@ -273,7 +309,9 @@ function weaknessesBlock(weaknesses: unknown): string {
   return Object.entries(weaknesses)
     .map(([k, v]) =>
       isRecord(v)
-        ? `<p><strong>${escape(k)}</strong></p><ul>${Object.entries(v).map(([c, note]) => `<li><strong>${escape(c)}</strong>: ${escape(typeof note === 'string' ? note : JSON.stringify(note))}</li>`).join('')}</ul>`
+        ? `<p><strong>${escape(k)}</strong></p><ul>${Object.entries(v)
+            .map(([c, note]) => `<li><strong>${escape(c)}</strong>: ${escape(typeof note === 'string' ? note : JSON.stringify(note))}</li>`)
+            .join('')}</ul>`
         : `<p><strong>${escape(k)}</strong>: ${escape(typeof v === 'string' ? v : JSON.stringify(v))}</p>`,
     )
     .join('');

@@ -89,7 +89,7 @@ export function trackSvg(tracks: readonly VideoTrack[], colourOf: (label: string
   }
   // A scale bar of a round number of metres, about a quarter of the plot wide.
   const metresPerDegree = 111_320;
-  const plotMetres = (width - 2 * margin) / scale * metresPerDegree;
+  const plotMetres = ((width - 2 * margin) / scale) * metresPerDegree;
   const barMetres = roundDown(Math.max(plotMetres / 4, 1));
   const barPixels = (barMetres / metresPerDegree) * scale;
   const bar = `<g class="scale"><line x1="${margin}" y1="${height - 12}" x2="${(margin + barPixels).toFixed(1)}" y2="${height - 12}"/><text x="${margin}" y="${height - 18}">${barMetres >= 1000 ? `${barMetres / 1000} km` : `${barMetres} m`}</text></g>`;

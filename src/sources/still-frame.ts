@@ -15,13 +15,33 @@ export async function stillFrame(input: string, ptsSeconds: number, widthPx: num
   // Times in run files are rounded to the millisecond: start half a millisecond early so the
   // rounded-up time of a frame still lands on that frame, not the next.
   const seek = Math.max(0, ptsSeconds - 0.0005).toFixed(4);
-  const args = ['-nostdin', '-v', 'error', '-ss', seek, '-i', input, '-frames:v', '1', '-vf', `scale='min(${widthPx},iw)':-2`, '-f', 'image2pipe', '-c:v', 'png', '-'];
+  const args = [
+    '-nostdin',
+    '-v',
+    'error',
+    '-ss',
+    seek,
+    '-i',
+    input,
+    '-frames:v',
+    '1',
+    '-vf',
+    `scale='min(${widthPx},iw)':-2`,
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'png',
+    '-',
+  ];
   try {
     const { stdout } = await run(ffmpegPath(), args, { encoding: 'buffer', maxBuffer: 64 << 20 });
     if (!stdout.length) throw new Error(`no frame at ${seek} s`);
     return stdout;
   } catch (error) {
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim().split('\n').pop();
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .pop();
     throw new InputError(`cannot take a picture from ${input} at ${seek} s: ${stderr || (error as Error).message}`);
   }
 }

@@ -24,7 +24,22 @@ const VIDEO_START = '2026-05-14T09:30:00Z';
 function colourClip(path: string, parts: [colour: string, seconds: number][]): void {
   const inputs = parts.flatMap(([c, s]) => ['-f', 'lavfi', '-i', `color=c=${c}:size=${SIZE}:rate=10:duration=${s}`]);
   const concat = `${parts.map((_, i) => `[${i}:v]`).join('')}concat=n=${parts.length}:v=1[v]`;
-  ffmpeg([...inputs, '-filter_complex', concat, '-map', '[v]', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-pix_fmt', 'yuv420p', path]);
+  ffmpeg([
+    ...inputs,
+    '-filter_complex',
+    concat,
+    '-map',
+    '[v]',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '10',
+    '-pix_fmt',
+    'yuv420p',
+    path,
+  ]);
 }
 
 type SummaryRow = Record<string, string>;
@@ -42,16 +57,35 @@ describe('rovlens report', () => {
 
   beforeAll(async () => {
     modelPath = writeTinyModel(join(dir, 'model')).modelPath;
-    colourClip(redGreen, [['red', 2], ['green', 2]]);
+    colourClip(redGreen, [
+      ['red', 2],
+      ['green', 2],
+    ]);
     colourClip(white, [['white', 2]]);
     // A made-up log, one fix a second, moving east: the track for the first video.
     const nav = join(dir, 'nav.csv');
     writeFileSync(
       nav,
-      ['time_utc,latitude,longitude,depth_m', ...Array.from({ length: 8 }, (_, i) => `2026-05-14T09:30:0${i}Z,43.65,${(7.35 + i * 1e-5).toFixed(5)},38`)].join('\n'),
+      [
+        'time_utc,latitude,longitude,depth_m',
+        ...Array.from({ length: 8 }, (_, i) => `2026-05-14T09:30:0${i}Z,43.65,${(7.35 + i * 1e-5).toFixed(5)},38`),
+      ].join('\n'),
     );
     const timeline = (input: string, ...extra: string[]) =>
-      runCli(['timeline', input, '--model', modelPath, '--every', '0.5', '--format', 'jsonl', '-o', join(runs, `${basename(input, '.mp4')}.jsonl`), '-q', ...extra]);
+      runCli([
+        'timeline',
+        input,
+        '--model',
+        modelPath,
+        '--every',
+        '0.5',
+        '--format',
+        'jsonl',
+        '-o',
+        join(runs, `${basename(input, '.mp4')}.jsonl`),
+        '-q',
+        ...extra,
+      ]);
     for (const made of [await timeline(redGreen, '--nav', nav, '--video-start', VIDEO_START), await timeline(white)]) {
       expect(made.stderr).toBe('');
       expect(made.code).toBe(0);
@@ -75,11 +109,25 @@ describe('rovlens report', () => {
 
   it("counts each video's time per class, each row standing for the time until the next", () => {
     // Rows every 0.5 s: 0-2 s red (fauna), 2-4 s green (algae).
-    expect(row('video', redGreen, 'element', 'fauna')).toMatchObject({ seconds: '2', share: '0.5', frames: '4', first_seen: '00:00:00.000' });
-    expect(row('video', redGreen, 'element', 'algae')).toMatchObject({ seconds: '2', share: '0.5', frames: '4', last_seen: '00:00:03.500' });
+    expect(row('video', redGreen, 'element', 'fauna')).toMatchObject({
+      seconds: '2',
+      share: '0.5',
+      frames: '4',
+      first_seen: '00:00:00.000',
+    });
+    expect(row('video', redGreen, 'element', 'algae')).toMatchObject({
+      seconds: '2',
+      share: '0.5',
+      frames: '4',
+      last_seen: '00:00:03.500',
+    });
     expect(row('video', white, 'element', 'rocks')).toMatchObject({ seconds: '2', share: '1', frames: '4' });
     for (const head of ['floor', 'element']) {
-      for (const [video, seconds] of [[redGreen, 4], [white, 2], ['', 6]] as const) {
+      for (const [video, seconds] of [
+        [redGreen, 4],
+        [white, 2],
+        ['', 6],
+      ] as const) {
         const rows = summary.filter((r) => r.video === video && r.head === head);
         expect(rows.reduce((s, r) => s + Number(r.seconds), 0)).toBeCloseTo(seconds, 6);
       }
@@ -92,7 +140,9 @@ describe('rovlens report', () => {
   });
 
   it('inlines a thumbnail per segment, taken at the segment (red for fauna, green for algae)', async () => {
-    const segmentPictures = [...html.matchAll(/<tr data-head="element" data-label="(\w+)"><td><img class="thumb" src="data:image\/jpeg;base64,([^"]+)"/g)];
+    const segmentPictures = [
+      ...html.matchAll(/<tr data-head="element" data-label="(\w+)"><td><img class="thumb" src="data:image\/jpeg;base64,([^"]+)"/g),
+    ];
     const byLabel = Object.fromEntries(segmentPictures.map((m) => [m[1], m[2]]));
     expect(Object.keys(byLabel).sort()).toEqual(['algae', 'fauna', 'rocks']);
     const mean = async (b64: string) => (await sharp(Buffer.from(b64, 'base64')).stats()).channels.map((c) => c.mean);
@@ -115,7 +165,15 @@ describe('rovlens report', () => {
     beforeAll(async () => {
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.on('console', (m) => m.type() === 'error' && seen.consoleErrors.push(m.text()));
@@ -182,7 +240,9 @@ describe('rovlens report', () => {
       const out = join(dir, 'moved', 'report.html');
       const result = await runCli(['report', run, '-o', out, '-q']);
       expect(result.code).toBe(ExitCode.ok);
-      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^rovlens: warning: .*${moving}.*thumbnails are left out`))]);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`^rovlens: warning: .*${moving}.*thumbnails are left out`)),
+      ]);
       const page = readFileSync(out, 'utf8');
       expect(page).not.toContain('data:image/jpeg');
       expect(page).toContain('thumbnails are left out');

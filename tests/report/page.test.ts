@@ -14,8 +14,17 @@ function row(ptsSeconds: number, floorP: number, element = 'rocks', position?: [
     ptsSeconds,
     frameIndex: ptsSeconds * 10,
     heads: {
-      floor: { label: top < 0.6 ? UNCERTAIN : floorTop, confidence: top, uncertain: top < 0.6, probabilities: { sandy: floorP, muddy: 1 - floorP } },
-      element: { label: element, confidence: 0.9, probabilities: { rocks: element === 'rocks' ? 0.9 : 0.1, fauna: element === 'fauna' ? 0.9 : 0.1 } },
+      floor: {
+        label: top < 0.6 ? UNCERTAIN : floorTop,
+        confidence: top,
+        uncertain: top < 0.6,
+        probabilities: { sandy: floorP, muddy: 1 - floorP },
+      },
+      element: {
+        label: element,
+        confidence: 0.9,
+        probabilities: { rocks: element === 'rocks' ? 0.9 : 0.1, fauna: element === 'fauna' ? 0.9 : 0.1 },
+      },
     },
     ...(position ? { nav: { time: '', values: { latitude: position[0], longitude: position[1], depth: 30 } } } : {}),
   };
@@ -60,7 +69,12 @@ describe('mergeVideos', () => {
 
 describe('trackSvg', () => {
   it('draws one leg between consecutive positions, coloured by the label where the leg starts', () => {
-    const rows = [row(0, 0.9, 'rocks', [43.65, 7.35]), row(1, 0.9, 'rocks', [43.65, 7.3501]), row(2, 0.1, 'rocks', [43.6501, 7.3501]), row(3, 0.1)];
+    const rows = [
+      row(0, 0.9, 'rocks', [43.65, 7.35]),
+      row(1, 0.9, 'rocks', [43.65, 7.3501]),
+      row(2, 0.1, 'rocks', [43.6501, 7.3501]),
+      row(3, 0.1),
+    ];
     const track = trackOf('a.mp4', rows, 'floor');
     expect(track.points.map((p) => p.label)).toEqual(['sandy', 'sandy', 'muddy']);
     const svg = trackSvg([track], (label) => (label === 'sandy' ? '#111111' : '#222222'))!;

@@ -26,12 +26,19 @@ const find = (classes: ReturnType<typeof summariseRun>['overall']['classes'], he
 
 describe('rowSeconds', () => {
   it('gives each row the time until the next one, and the last row the median interval', () => {
-    const video: SampledVideo = { source: 'a.mp4', rows: [row(0, 'sandy', 'rocks'), row(2, 'sandy', 'rocks'), row(3, 'sandy', 'rocks'), row(5, 'sandy', 'rocks')] };
+    const video: SampledVideo = {
+      source: 'a.mp4',
+      rows: [row(0, 'sandy', 'rocks'), row(2, 'sandy', 'rocks'), row(3, 'sandy', 'rocks'), row(5, 'sandy', 'rocks')],
+    };
     expect(rowSeconds(video).map((r) => r.seconds)).toEqual([2, 1, 2, 2]);
   });
 
   it('sorts rows by time and cuts the last one at the video end', () => {
-    const video: SampledVideo = { source: 'a.mp4', durationSeconds: 4.5, rows: [row(4, 'sandy', 'rocks'), row(0, 'sandy', 'rocks'), row(2, 'sandy', 'rocks')] };
+    const video: SampledVideo = {
+      source: 'a.mp4',
+      durationSeconds: 4.5,
+      rows: [row(4, 'sandy', 'rocks'), row(0, 'sandy', 'rocks'), row(2, 'sandy', 'rocks')],
+    };
     const timed = rowSeconds(video);
     expect(timed.map((r) => r.row.ptsSeconds)).toEqual([0, 2, 4]);
     expect(timed.map((r) => r.seconds)).toEqual([2, 2, 0.5]);
@@ -47,7 +54,12 @@ describe('summariseRun', () => {
   // Video a: 0-3 s sandy, 3-4 s muddy (rows every second, 4 rows = 4 s); b: 2 s of muddy in one row.
   const a: SampledVideo = {
     source: 'a.mp4',
-    rows: [row(0, 'sandy', 'rocks'), row(1, 'sandy', 'fauna'), row(2, 'sandy', 'rocks', { uncertainFloor: true }), row(3, 'muddy', 'rocks')],
+    rows: [
+      row(0, 'sandy', 'rocks'),
+      row(1, 'sandy', 'fauna'),
+      row(2, 'sandy', 'rocks', { uncertainFloor: true }),
+      row(3, 'muddy', 'rocks'),
+    ],
   };
   const b: SampledVideo = { source: 'b.mp4', durationSeconds: 2, rows: [row(0, 'muddy', 'fauna')] };
   const summary = summariseRun([a, b], HEADS);
