@@ -1,6 +1,7 @@
 /**
  * Which frames the report shows: per class, the rows the model was surest of and the rows where the
- * class was on top but the model was least sure (the ones a person should look at first). Pure.
+ * class was on top but the model was least sure (the ones a person should look at first), spread
+ * over near-duplicate groups. Pure.
  */
 import type { HeadLabels, SampledRow } from './summary.js';
 
@@ -45,9 +46,37 @@ export function pickGallery(
       return {
         head,
         label,
-        mostConfident: [...labelled].sort((a, b) => confidenceOf(b) - confidenceOf(a)).slice(0, perClass),
-        leastCertain: [...onTop].sort((a, b) => confidenceOf(a) - confidenceOf(b)).slice(0, perClass),
+        mostConfident: spreadOverGroups(
+          [...labelled].sort((a, b) => confidenceOf(b) - confidenceOf(a)),
+          perClass,
+        ),
+        leastCertain: spreadOverGroups(
+          [...onTop].sort((a, b) => confidenceOf(a) - confidenceOf(b)),
+          perClass,
+        ),
       };
     }),
   );
+}
+
+/**
+ * The first `n` rows in order, but at most one per near-duplicate group while other groups have rows
+ * left: four frames of the ROV hovering over one spot tell a reader less than four places.
+ */
+export function spreadOverGroups(sorted: readonly RowRef[], n: number): RowRef[] {
+  const picked: RowRef[] = [];
+  const groups = new Set<string>();
+  for (const ref of sorted) {
+    if (picked.length >= n) break;
+    const group = ref.row.group && `${ref.source}\u0000${ref.row.group.groupId}`;
+    if (group !== undefined && groups.has(group)) continue;
+    if (group !== undefined) groups.add(group);
+    picked.push(ref);
+  }
+  // Fewer groups than frames asked for: fill up with the best of the rest, in order.
+  for (const ref of sorted) {
+    if (picked.length >= n) break;
+    if (!picked.includes(ref)) picked.push(ref);
+  }
+  return picked.sort((a, b) => sorted.indexOf(a) - sorted.indexOf(b));
 }

@@ -25,6 +25,8 @@ export interface SampledRow {
   heads: Record<string, SampledHead>;
   /** Where the vehicle was, when a navigation log was joined. */
   nav?: { time: string; values: Record<string, number> };
+  /** Its near-duplicate group (the gallery shows one frame per group where it can). */
+  group?: { groupId: number };
 }
 
 /** One video of a run: its rows in any order (they are sorted by time here). */

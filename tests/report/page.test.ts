@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, mergeVideos, reportSegments, type ReportRun } from '../../src/report/build.js';
-import { pickGallery } from '../../src/report/gallery.js';
+import { pickGallery, spreadOverGroups } from '../../src/report/gallery.js';
 import { shellQuote } from '../../src/report/from-runs.js';
 import { UNCERTAIN, type SampledRow } from '../../src/report/summary.js';
 import { trackOf, trackSvg } from '../../src/report/track-svg.js';
@@ -40,6 +40,24 @@ describe('pickGallery', () => {
 
   it('shows the rows where the class was on top, least sure first, those called uncertain included', () => {
     expect(sandy.leastCertain.map((r) => r.row.ptsSeconds)).toEqual([1, 3]);
+  });
+});
+
+describe('spreadOverGroups', () => {
+  const ref = (t: number, groupId?: number) => ({
+    source: 'a.mp4',
+    row: { ...row(t, 0.9), ...(groupId === undefined ? {} : { group: { groupId } }) },
+  });
+
+  it('takes one frame per near-duplicate group while other groups have frames', () => {
+    const sorted = [ref(0, 1), ref(1, 1), ref(2, 2), ref(3, 1), ref(4, 3)];
+    expect(spreadOverGroups(sorted, 3).map((r) => r.row.ptsSeconds)).toEqual([0, 2, 4]);
+  });
+
+  it('fills up from groups already shown when there are fewer groups than frames asked for, keeping the order', () => {
+    const sorted = [ref(0, 1), ref(1, 1), ref(2, 2), ref(3)];
+    expect(spreadOverGroups(sorted, 4).map((r) => r.row.ptsSeconds)).toEqual([0, 1, 2, 3]);
+    expect(spreadOverGroups(sorted, 3).map((r) => r.row.ptsSeconds)).toEqual([0, 2, 3]);
   });
 });
 
