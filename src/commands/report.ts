@@ -9,7 +9,7 @@ import { parseReportOptions, reportOptionsSchema, type ReportOptions } from '../
 import { ExitCode, OutputError, UsageError } from '../errors.js';
 import { readRuns } from '../exports/run-file.js';
 import { buildReport } from '../report/build.js';
-import { reportRunOf } from '../report/from-runs.js';
+import { reportRunOf, shellQuote } from '../report/from-runs.js';
 import { writeOutputFile } from '../sinks/row-file.js';
 import { timecode } from '../sinks/columns.js';
 import { runAction } from './action.js';
@@ -55,6 +55,7 @@ export async function runReport(paths: readonly string[], options: ReportOptions
     galleryPerClass: options.gallery,
     thumbnailWidthPx: options.thumbnailWidth,
     thumbnails: options.thumbnails,
+    commandLine: shellQuote(['rovlens', ...process.argv.slice(2)]),
   });
   for (const warning of built.warnings) process.stderr.write(`rovlens: warning: ${warning}\n`);
   writeOutputFile(options.output, built.html);

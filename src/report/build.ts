@@ -38,6 +38,8 @@ export interface ReportOptions {
   thumbnailWidthPx?: number;
   /** False: no pictures at all (fast, and no videos needed). */
   thumbnails?: boolean;
+  /** The command line that made the report, shown with the runs'. */
+  commandLine?: string;
   /** The page's "made" time; fixed by tests. */
   generatedAt?: string;
 }
@@ -149,6 +151,7 @@ export async function buildReport(runs: readonly ReportRun[], options: ReportOpt
     thumbnails,
     model: runs[0]?.model ?? {},
     commandLines: runs.flatMap((r) => (r.commandLine ? [r.commandLine] : [])),
+    ...(options.commandLine ? { reportCommandLine: options.commandLine } : {}),
     notes,
     generatedAt: options.generatedAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   });

@@ -47,6 +47,8 @@ export interface ReportPageData {
   model: ReportModel;
   /** The command lines that made the runs, as recorded in them. */
   commandLines: readonly string[];
+  /** The command line that made this page. */
+  reportCommandLine?: string;
   /** Said at the top of the page (thumbnails left out, and why). */
   notes: readonly string[];
   generatedAt: string;
@@ -111,7 +113,7 @@ export function renderReportPage(data: ReportPageData): string {
     modelSection(data.model, Object.keys(data.heads)),
     `<h2 id="commands">How this was made</h2><p class="muted">The command lines recorded in the run files, exactly:</p>${
       data.commandLines.length ? data.commandLines.map((c) => `<pre>${escape(c)}</pre>`).join('') : '<p>none recorded</p>'
-    }`,
+    }${data.reportCommandLine ? `<p class="muted">and this page:</p><pre>${escape(data.reportCommandLine)}</pre>` : ''}`,
   ];
   return `<!DOCTYPE html>
 <html lang="en">

@@ -155,6 +155,7 @@ describe('rovlens report', () => {
   it('draws the vehicle track for the video with a navigation log, and the command lines that made the runs', () => {
     expect(html).toMatch(/<svg class="track"[^>]*>.*<line /s);
     expect(html).toContain(`rovlens timeline ${redGreen} --model`);
+    expect(html).toContain(`rovlens report ${runs} -o ${reportPath} --title &#39;Test cruise&#39;`);
     expect(html).toContain('<h3>Measured accuracy</h3>');
   });
 
