@@ -29,7 +29,7 @@ export interface ReportVideo extends SampledVideo {
   missing?: string;
 }
 
-export interface ReportOptions {
+export interface BuildReportOptions {
   title?: string;
   /** Merge segments shorter than this into their neighbour, as `rovlens timeline --min-segment`. */
   minSegmentSeconds?: number;
@@ -103,7 +103,7 @@ export function reportSegments(videos: readonly SampledVideo[], heads: HeadLabel
   );
 }
 
-export async function buildReport(runs: readonly ReportRun[], options: ReportOptions = {}): Promise<BuiltReport> {
+export async function buildReport(runs: readonly ReportRun[], options: BuildReportOptions = {}): Promise<BuiltReport> {
   const heads = mergeHeads(runs);
   const videos = mergeVideos(runs);
   const summary = summariseRun(videos, heads);
