@@ -12,7 +12,7 @@ export type ExportFormat = (typeof exportFormats)[number];
 export const exportOptionsSchema = z.object({
   to: z.enum(exportFormats).describe('format: viame (VIAME CSV), dive (DIVE JSON), coco (COCO JSON), ifdo (iFDO v2.1.0), biigle (BIIGLE video CSV)'),
   output: z.string().min(1).describe('file to write; a folder for viame and dive with several videos (one file per video)'),
-  frames: z.boolean().default(false).describe('coco: extract each sampled frame as a JPEG into <output>-frames/ beside the JSON'),
+  frames: z.boolean().default(false).describe('coco: extract each sampled frame as a JPEG into a folder beside the JSON (dive.coco.json: dive.coco-frames/)'),
   ifdoHeader: z.string().optional().describe("ifdo: a JSON file with the cruise's iFDO header fields (names, PI, creators, licence, ...)"),
   videos: z
     .string()

@@ -7,7 +7,7 @@
  * fragment), which tools resolve against the video.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { OutputError } from '../errors.js';
@@ -102,20 +102,23 @@ async function extractFrames(video: ExportVideo, folder: string, names: readonly
   if (!video.frames.length) return;
   mkdirSync(folder, { recursive: true });
   const wanted = video.frames.map((f) => f.frame);
-  // select by n (the decoded frame's number), so frame numbers and pictures cannot drift apart.
-  const expression = wanted.map((n) => `eq(n\\,${n})`).join('+');
+  // Selected by n (the decoded frame's number), so frame numbers and pictures cannot drift apart. The
+  // filter goes through a file: hours of samples make an expression longer than one argument may be.
+  const script = join(folder, `.rovlens-${process.pid}-select.txt`);
+  writeFileSync(script, `select='${wanted.map((n) => `eq(n\\,${n})`).join('+')}'`);
   const pattern = join(folder, `.rovlens-${process.pid}-%07d.jpg`);
   try {
     await run(
       ffmpegPath(),
-      ['-v', 'error', '-nostdin', '-y', '-i', video.path!, '-an', '-sn', '-vf', `select='${expression}'`, '-vsync', '0', '-q:v', '3', pattern],
+      ['-v', 'error', '-nostdin', '-y', '-i', video.path!, '-an', '-sn', '-filter_script:v', script, '-vsync', '0', '-q:v', '3', pattern],
       { maxBuffer: 16 << 20 },
     );
   } catch (error) {
     const detail = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop();
     throw new OutputError(`cannot extract the frames of ${video.name} into ${folder}: ${detail || (error as Error).message}`);
+  } finally {
+    rmSync(script, { force: true });
   }
-  const { renameSync, existsSync } = await import('node:fs');
   names.forEach((name, i) => {
     const made = pattern.replace('%07d', String(i + 1).padStart(7, '0'));
     if (!existsSync(made)) throw new OutputError(`ffmpeg gave fewer frames than asked from ${video.name} (frame ${wanted[i]} missing)`);

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
@@ -292,6 +292,7 @@ function sameFile(path: string, input: RunInput): boolean {
 export function locateInput(run: Run, input: RunInput, searchFolders: readonly string[] = []): string {
   const candidates = [
     input.absolutePath,
+    resolve(dirname(run.file), input.path),
     resolve(input.path),
     ...searchFolders.map((folder) => join(folder, basename(input.absolutePath))),
   ];
@@ -324,7 +325,21 @@ export function describeRunInput(path: string, info: VideoInfo, navStart?: strin
     rotation: info.rotation,
     creationTime: info.creationTime,
   };
-  return { path, absolutePath: resolve(path), ...fileIdentity(path), probe, ...(navStart ? { navStart } : {}) };
+  return { path, absolutePath: isFile(path) ? resolve(path) : path, ...identityOf(path), probe, ...(navStart ? { navStart } : {}) };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A stream, a device or standard input has no file to recognise later: its identity says so. */
+function identityOf(path: string): Pick<RunInput, 'sizeBytes' | 'modifiedAt' | 'identity'> {
+  if (isFile(path)) return fileIdentity(path);
+  return { sizeBytes: 0, modifiedAt: new Date().toISOString(), identity: { method: 'none (not a file)', sha256: '' } };
 }
 
 export interface RunHeaderParts {

@@ -84,7 +84,9 @@ export function videoTracks(video: ExportVideo): Track[] {
     for (const { target, localisation } of boxesOf(record)) {
       const all = rankedClasses(record, localisation.head).map(([label, p]): [string, number] => [label, round(p)]);
       // A heatmap asked for one class (--cam-also element:waste) shows that class, whatever was predicted.
-      const classes = target.endsWith(':predicted') ? all : all.filter(([label]) => label === localisation.label);
+      const chosen = target.endsWith(':predicted') ? all : all.filter(([label]) => label === localisation.label);
+      // A row without a class would become DIVE's 'unknown': the heatmap's own label stands in.
+      const classes: [string, number][] = chosen.length ? chosen : [[localisation.label, 1]];
       for (const detection of boxDetection(frame, seconds, localisation, classes, target)) {
         tracks.push({ id: tracks.length, attributes: { head: localisation.head }, detections: [detection], interpolate: false });
       }

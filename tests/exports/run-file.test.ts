@@ -143,6 +143,9 @@ describe('finding the videos of a run', () => {
       `video not found: ${join(dir, 'run.jsonl')} expects ${video}; pass --videos <folder> where it is now`,
     );
     expect(missing.exitCode).toBe(ExitCode.inputMissing);
+    // A name that was not valid UTF-8 reached rovlens with replacement characters: said, since renaming is the cure.
+    const lossy = { ...input, absolutePath: join(dir, 'plong\uFFFDe 1.mp4') };
+    expect(refusal(() => locateInput(run, lossy)).message).toMatch(/expects .*plong\uFFFDe 1\.mp4 \(its name was not valid UTF-8 when recorded\)/);
     // Another video under the same name is not taken for it.
     writeFileSync(video, 'not the same video');
     expect(refusal(() => locateInput(run, input)).message).toMatch(/is not the video .* was made from/);
