@@ -4,6 +4,7 @@ import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
 import { exportOptionsSchema } from '../src/config/export.js';
+import { reportOptionsSchema } from '../src/config/report.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 import { trainingOptionsSchema } from '../src/config/training.js';
 
@@ -15,4 +16,5 @@ export const README_TABLES: Record<string, () => string> = {
   clusters: () => optionsTable(clustersCommandSchema),
   train: () => optionsTable(trainingOptionsSchema),
   export: () => optionsTable(exportOptionsSchema),
+  report: () => optionsTable(reportOptionsSchema),
 };
