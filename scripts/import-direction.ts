@@ -31,10 +31,12 @@ export const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   'src/live': ['src/config', 'src/sources', 'src/model', 'src/explain', 'src/sinks'],
   // Run files in, other tools' formats out (VIAME, DIVE, COCO, iFDO, BIIGLE).
   'src/exports': ['src/config', 'src/sources', 'src/telemetry', 'src/model', 'src/sinks'],
+  // Run files in, one self-contained page and a summary CSV out.
+  'src/report': ['src/config', 'src/sources', 'src/model', 'src/sinks', 'src/exports'],
   'src/training': ['src/config', 'src/sources', 'src/model', 'src/model-building', 'src/similarity', 'src/explain'],
   pipelines: ['src/config', ...STAGES],
-  'src/runners': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'src/exports', 'pipelines'],
-  'src/commands': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'src/exports', 'pipelines', 'src/runners'],
+  'src/runners': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'src/exports', 'src/report', 'pipelines'],
+  'src/commands': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'src/exports', 'src/report', 'pipelines', 'src/runners'],
   'src/cli.ts': ['src/commands'],
   // Tools around the product: anything in it, never the tests.
   scripts: ['src/*', 'pipelines'],

@@ -1,22 +1,26 @@
 /** `rovlens export <run>`: a run file (or a folder of them) to VIAME, DIVE, COCO, iFDO or BIIGLE. */
-import { Option, type Command } from 'commander';
-import { exportFormats, exportOptionsSchema, parseExportOptions } from '../config/export.js';
+import type { Command } from 'commander';
+import { exportOptionsSchema, parseExportOptions } from '../config/export.js';
 import { exportRuns } from '../exports/export.js';
 import { readRuns } from '../exports/run-file.js';
 import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
-const describe = (key: keyof typeof exportOptionsSchema.shape) => exportOptionsSchema.shape[key].description ?? '';
+/** Each option's flag; its help, choices and check come from exportOptionsSchema. */
+const FLAGS: FlagTable<typeof exportOptionsSchema> = {
+  to: '--to <format>',
+  output: '-o, --output <path>',
+  frames: '--frames',
+  ifdoHeader: '--ifdo-header <file>',
+  videos: '--videos <folders>',
+};
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('export')
     .description('a run (rovlens timeline --format jsonl) to VIAME/DIVE, COCO, iFDO or BIIGLE')
-    .argument('<run>', "run file, or a folder of them, as 'rovlens timeline --format jsonl' writes")
-    .addOption(new Option('--to <format>', describe('to')).choices([...exportFormats]).makeOptionMandatory())
-    .requiredOption('-o, --output <path>', describe('output'))
-    .option('--frames', describe('frames'))
-    .option('--ifdo-header <file>', describe('ifdoHeader'))
-    .option('--videos <folders>', describe('videos'))
+    .argument('<run>', "run file, or a folder of them, as 'rovlens timeline --format jsonl' writes");
+  addSchemaOptions(command, exportOptionsSchema, FLAGS)
     .addHelpText(
       'after',
       `
@@ -31,8 +35,8 @@ Examples:
 Exit codes: 0 ok, 2 usage (or iFDO header fields missing), 3 run or video not found, 4 not a run file of this version, 6 output.`,
     )
     .action(
-      runAction(async (run: string, raw: Record<string, unknown>) => {
-        const options = parseExportOptions(raw);
+      runAction(async (run: string, _flags: unknown, self: Command) => {
+        const options = parseExportOptions(givenFlags(self));
         const runs = readRuns(run);
         const written = await exportRuns(runs, {
           format: options.to,

@@ -5,7 +5,8 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseReportOptions, reportOptionsSchema, type ReportOptions } from '../config/report.js';
+import { parseFlags } from '../config/flags.js';
+import { reportOptionsSchema, type ReportOptions } from '../config/report.js';
 import { ExitCode, OutputError, UsageError } from '../errors.js';
 import { readRuns } from '../exports/run-file.js';
 import { buildReport } from '../report/build.js';
@@ -13,23 +14,27 @@ import { reportRunOf, shellQuote } from '../report/from-runs.js';
 import { writeOutputFile } from '../sinks/row-file.js';
 import { timecode } from '../sinks/columns.js';
 import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
-const describe = (key: keyof typeof reportOptionsSchema.shape) => reportOptionsSchema.shape[key].description ?? '';
+/** Each option's flag; its help, default and check come from reportOptionsSchema. */
+const FLAGS: FlagTable<typeof reportOptionsSchema> = {
+  output: '-o, --output <file>',
+  summary: '--summary <file>',
+  title: '--title <text>',
+  videos: '--videos <folders>',
+  minSegment: '--min-segment <seconds>',
+  gallery: '--gallery <n>',
+  thumbnailWidth: '--thumbnail-width <px>',
+  thumbnails: '--no-thumbnails',
+  quiet: '-q, --quiet',
+};
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('report')
     .description('one self-contained page (and summary.csv) of what a dive or a cruise saw, from timeline runs')
-    .argument('<runs...>', "run files of 'rovlens timeline --format jsonl', or folders of them")
-    .option('-o, --output <file>', describe('output'), 'report.html')
-    .option('--summary <file>', describe('summary'))
-    .option('--title <text>', describe('title'))
-    .option('--videos <folders>', describe('videos'))
-    .option('--min-segment <seconds>', describe('minSegment'), '0')
-    .option('--gallery <n>', describe('gallery'), '4')
-    .option('--thumbnail-width <px>', describe('thumbnailWidth'), '160')
-    .option('--no-thumbnails', describe('thumbnails'))
-    .option('-q, --quiet', describe('quiet'))
+    .argument('<runs...>', "run files of 'rovlens timeline --format jsonl', or folders of them");
+  addSchemaOptions(command, reportOptionsSchema, FLAGS)
     .addHelpText(
       'after',
       `
@@ -41,7 +46,9 @@ Examples:
 Exit codes: 0 ok (also when a video is missing: its thumbnails are left out, with a warning), 2 usage,
 3 run file missing, 4 not a run file or one from an older rovlens, 6 output.`,
     )
-    .action(runAction(async (runs: string[], raw: Record<string, unknown>) => runReport(runs, parseReportOptions(raw))));
+    .action(
+      runAction(async (runs: string[], _flags: unknown, self: Command) => runReport(runs, parseFlags(reportOptionsSchema, givenFlags(self)))),
+    );
 }
 
 export async function runReport(paths: readonly string[], options: ReportOptions): Promise<number> {

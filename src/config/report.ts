@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { exportOptionsSchema } from './export.js';
-import { parseFlags } from './flags.js';
 
 export const reportOptionsSchema = z.object({
   output: z.string().default('report.html').describe('the report page (HTML, one self-contained file)'),
@@ -23,5 +22,3 @@ export const reportOptionsSchema = z.object({
 });
 
 export type ReportOptions = z.infer<typeof reportOptionsSchema>;
-
-export const parseReportOptions = (raw: Record<string, unknown>): ReportOptions => parseFlags(reportOptionsSchema, raw);
