@@ -4,46 +4,20 @@
  * and corrects groups by keyboard and by click, draws a box, undoes; the server is killed mid-review
  * (SIGKILL: no chance to tidy up) and reopened on the same labels file, and the review resumes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest, type ManifestRow } from '../../src/review/manifest.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { ELEMENT_LABELS, FLOOR_LABELS, writeTinyModel } from '../helpers/tiny-model.js';
+import { startReview } from './start-review.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM))
   console.warn(`[rovlens tests] skipping the review page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`);
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `rovlens review` and resolves once it prints the page's address. */
-function startReview(args: string[]): Promise<Server> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, 'review', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROVLENS_DEBUG: '' } });
-    let stderr = '';
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const timer = setTimeout(() => reject(new Error(`rovlens review did not start:\n${stderr}`)), 60_000);
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-      const url = /page at (http:\/\/\S+?\/)[;?\s]/.exec(stderr)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolvePromise({ child, url, stderr: () => stderr, exited });
-      }
-    });
-    void exited.then((code) => reject(new Error(`rovlens review exited (${code}) before listening:\n${stderr}`)));
-  });
-}
 
 const rowsOf = (path: string): ManifestRow[] => parseManifest(readFileSync(path, 'utf8'), path).rows;
 const byGroup = (rows: ManifestRow[]) => {

@@ -1,0 +1,203 @@
+/**
+ * `rovlens review` as a user runs it: the queue without a server (--list, from a clip, a timeline's
+ * JSON lines or a labels manifest), the server's safety conventions, and bad input refused in one
+ * line with its exit code, leaving the labels file as it was.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import { formatManifestRow, manifestHeader, type ManifestRow } from '../../src/review/manifest.js';
+import { runCli } from '../helpers/cli.js';
+import { CODECS, makeClip } from '../helpers/clips.js';
+import { writeTinyModel } from '../helpers/tiny-model.js';
+import { startReview, type RunningReview } from './start-review.js';
+
+interface Listed {
+  rank: number;
+  group: string;
+  size: number;
+  path: string;
+  pts_seconds?: number;
+  predictions: Record<string, { label: string; confidence: number; agreement: number }>;
+  reviewed: boolean;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'rovlens-review-cli-'));
+let clip: string;
+let model: string;
+const running: RunningReview[] = [];
+
+beforeAll(() => {
+  clip = makeClip('review-cli', { width: 160, height: 120, seconds: 4, fps: 10, codec: CODECS.h264, ext: 'mp4' });
+  model = writeTinyModel(join(dir, 'model')).modelPath;
+});
+afterAll(() => {
+  for (const r of running) r.child.kill('SIGKILL');
+});
+
+const start = async (args: string[]) => {
+  const r = await startReview(args);
+  running.push(r);
+  return r;
+};
+const row = (over: Partial<ManifestRow>, manifest: string): string =>
+  formatManifestRow(manifest, {
+    source: clip,
+    ptsSeconds: 0,
+    floor: 'sandy',
+    element: 'fauna',
+    group: '0',
+    crop: { widthFraction: 0.67, heightFraction: 1 },
+    reviewer: 'bo',
+    reviewedAt: '2026-12-07T10:00:00.000Z',
+    ...over,
+  });
+/** fetch cannot set Host: a plain request can. */
+const statusWithHost = (url: string, host: string) =>
+  new Promise<number>((done, fail) => {
+    const req = request(url, { headers: { Host: host } }, (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.on('error', fail);
+    req.end();
+  });
+/** Exactly one line on stderr, `rovlens: ...`, no stack. */
+const oneLine = (stderr: string) => {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^rovlens: /);
+  return lines[0]!;
+};
+
+describe('rovlens review --list', () => {
+  it('prints one representative per group in page order, covering every sampled frame', async () => {
+    const json = await runCli(['review', clip, '--model', model, '--list', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const queue = JSON.parse(json.stdout) as Listed[];
+    expect(queue.map((q) => q.rank)).toEqual(queue.map((_, i) => i + 1));
+    // 4 s at one frame a second.
+    expect(queue.reduce((n, q) => n + q.size, 0)).toBe(4);
+    for (const q of queue) {
+      expect(q.path).toBe(clip);
+      expect(q.pts_seconds).toBeGreaterThanOrEqual(0);
+      expect(Object.keys(q.predictions).sort()).toEqual(['element', 'floor']);
+      expect(q.reviewed).toBe(false);
+    }
+    const csv = await runCli(['review', clip, '--model', model, '--list']);
+    const lines = csv.stdout.trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'rank,group,size,path,pts_seconds,predicted_floor,floor_confidence,floor_agreement,predicted_element,element_confidence,element_agreement,uncertainty,reviewed',
+    );
+    expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(queue.map((q) => q.group));
+  });
+
+  it('lists the queue of a labels manifest with the groups it reviewed marked', async () => {
+    const manifest = join(dir, 'listed.csv');
+    writeFileSync(manifest, manifestHeader() + row({ ptsSeconds: 0 }, manifest));
+    const result = await runCli(['review', manifest, '--model', model, '--list', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const queue = JSON.parse(result.stdout) as Listed[];
+    expect(queue.reduce((n, q) => n + q.size, 0)).toBe(4);
+    expect(queue.filter((q) => q.reviewed)).toHaveLength(1);
+  });
+
+  it('lists the groups of a timeline written as JSON lines, without running the model again', async () => {
+    const timeline = join(dir, 'dive.jsonl');
+    const made = await runCli(['timeline', clip, '--model', model, '--format', 'jsonl', '-o', timeline, '-q']);
+    expect(made.code, made.stderr).toBe(0);
+    const records = readFileSync(timeline, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { group: { groupId: number } });
+    const result = await runCli(['review', timeline, '--model', model, '--list', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const queue = JSON.parse(result.stdout) as Listed[];
+    expect(queue.reduce((n, q) => n + q.size, 0)).toBe(records.length);
+    expect(queue.map((q) => q.group).sort()).toEqual([...new Set(records.map((r) => String(r.group.groupId)))].sort());
+  });
+});
+
+describe('rovlens review server', () => {
+  it('keeps to the live conventions: token on the API, loopback Host only, same-origin JSON writes', async () => {
+    const labels = join(dir, 'token.csv');
+    const server = await start([clip, '--model', model, '--labels', labels, '--port', '0', '--token', 'a-review-secret', '-q']);
+    const api = `${server.url}api/state`;
+    expect((await fetch(server.url)).status).toBe(200);
+    // A page from a rebinding attacker's name reaches the loopback port but names its own Host.
+    expect(await statusWithHost(server.url, 'rebound.example:80')).toBe(403);
+    expect((await fetch(api)).status).toBe(401);
+    expect((await fetch(`${api}?token=wrong-secret`)).status).toBe(401);
+    const state = (await (await fetch(api, { headers: { Authorization: 'Bearer a-review-secret' } })).json()) as { items: { group: string }[] };
+    const group = state.items[0]!.group;
+    const post = (headers: Record<string, string>, body: unknown) =>
+      fetch(`${server.url}api/decision?token=a-review-secret`, { method: 'POST', headers, body: JSON.stringify(body) });
+    expect((await post({ 'Content-Type': 'text/plain' }, { group, labels: { floor: 'sandy' } })).status).toBe(415);
+    expect((await post({ 'Content-Type': 'application/json', Origin: 'http://evil.example' }, { group, labels: { floor: 'sandy' } })).status).toBe(403);
+    const badLabel = await post({ 'Content-Type': 'application/json' }, { group, labels: { floor: 'gravel' } });
+    expect(badLabel.status).toBe(400);
+    expect(((await badLabel.json()) as { error: string }).error).toMatch(/floor 'gravel' is not a label of the model card/);
+    expect((await post({ 'Content-Type': 'application/json' }, { group, labels: { floor: 'sandy', element: null } })).status).toBe(200);
+    expect(readFileSync(labels, 'utf8')).toContain(',sandy,,');
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(ExitCode.interrupted);
+  });
+
+  it('refuses a second reviewer on the same labels file in one line (exit 6), and the first goes on', async () => {
+    const labels = join(dir, 'shared.csv');
+    const first = await start([clip, '--model', model, '--labels', labels, '--port', '0', '-q']);
+    const second = await runCli(['review', clip, '--model', model, '--labels', labels, '--port', '0']);
+    expect(second.code).toBe(ExitCode.output);
+    expect(oneLine(second.stderr)).toMatch(/shared\.csv is being reviewed by another process \(pid \d+\); one reviewer per labels file/);
+    const state = await fetch(`${first.url}api/state`);
+    expect(state.status).toBe(200);
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(ExitCode.interrupted);
+    expect(existsSync(`${labels}.lock`)).toBe(false);
+  });
+});
+
+describe('rovlens review refuses bad input in one line', () => {
+  const refused = async (args: string[], code: number, message: RegExp) => {
+    const result = await runCli(['review', ...args]);
+    expect(result.code, result.stderr).toBe(code);
+    expect(oneLine(result.stderr)).toMatch(message);
+  };
+
+  it('a labels file from another recording (exit 4), left as it was', async () => {
+    const labels = join(dir, 'other-recording.csv');
+    const text = manifestHeader() + row({ source: join(dir, 'another-dive.mp4') }, labels);
+    writeFileSync(labels, text);
+    await refused([clip, '--model', model, '--labels', labels, '--port', '0'], ExitCode.inputInvalid, /holds labels for .*another-dive\.mp4, which is not among the inputs/);
+    expect(readFileSync(labels, 'utf8')).toBe(text);
+    expect(existsSync(`${labels}.lock`)).toBe(false);
+  });
+
+  it('a label that is not in the model card (exit 4)', async () => {
+    const labels = join(dir, 'gravel.csv');
+    writeFileSync(labels, manifestHeader() + row({ floor: 'gravel' }, labels));
+    await refused([clip, '--model', model, '--labels', labels, '--port', '0'], ExitCode.inputInvalid, /floor 'gravel' is not a label of the model card \(sandy, muddy, muddy-sand, reef\)/);
+  });
+
+  it('a labels file that is not a labels manifest (exit 4)', async () => {
+    const labels = join(dir, 'timeline.csv');
+    writeFileSync(labels, 'source,frame_index,pts_seconds\r\nx.mp4,0,0\r\n');
+    await refused([clip, '--model', model, '--labels', labels, '--port', '0'], ExitCode.inputInvalid, /not a labels manifest: missing columns/);
+  });
+
+  it('a missing input (exit 3), without creating a labels file', async () => {
+    const labels = join(dir, 'never.csv');
+    await refused([join(dir, 'missing.mp4'), '--model', model, '--labels', labels, '--port', '0'], ExitCode.inputMissing, /missing\.mp4/);
+    expect(existsSync(labels)).toBe(false);
+  });
+
+  it('binding beyond loopback without a token (exit 2)', async () => {
+    await refused([clip, '--model', model, '--host', '0.0.0.0'], ExitCode.usage, /^rovlens: --token: binding 0\.0\.0\.0 exposes the review/);
+  });
+
+  it('a labels manifest given to review without --list (exit 2)', async () => {
+    const labels = join(dir, 'as-input.csv');
+    writeFileSync(labels, manifestHeader());
+    await refused([labels, '--model', model], ExitCode.usage, /is a labels manifest: review its recordings/);
+  });
+});
