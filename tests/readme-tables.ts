@@ -3,6 +3,7 @@ import { optionsTable } from '../src/config/markdown.js';
 import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
+import { reviewOptionsSchema } from '../src/config/review.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 import { trainingOptionsSchema } from '../src/config/training.js';
 
@@ -12,5 +13,6 @@ export const README_TABLES: Record<string, () => string> = {
   annotate: () => optionsTable(annotateSchema),
   group: () => optionsTable(groupCommandSchema),
   clusters: () => optionsTable(clustersCommandSchema),
+  review: () => optionsTable(reviewOptionsSchema),
   train: () => optionsTable(trainingOptionsSchema),
 };
