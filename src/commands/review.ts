@@ -25,6 +25,8 @@ export function register(program: Command): void {
     .option('--every <seconds>', describe('every'), '1')
     .option('--crop <WxH>', describe('crop'))
     .option('--batch <n>', describe('batch'), '4')
+    .option('--hash-bits <bits>', describe('hashBits'), '12')
+    .option('--min-cosine <c>', describe('minCosine'), '0.9')
     .option('--host <address>', describe('host'), '127.0.0.1')
     .option('--port <n>', describe('port'), '8621')
     .option('--token <secret>', describe('token'))
@@ -40,6 +42,7 @@ Examples:
   rovlens review dive.jsonl --labels dive-labels.csv       # from rovlens timeline --format jsonl (no model run)
   rovlens review stills/ --reviewer ana                    # an image folder
   rovlens review dive.mp4 --list --json > queue.json       # the queue in page order, no server
+  rovlens review dive.mp4 --hash-bits 24 --min-cosine 0.8  # looser groups: fewer decisions, each labelling more
   rovlens review dive-labels.csv --list                    # the queue of a manifest's recordings, reviewed ones marked
   rovlens train --data dive-labels.csv ...                 # then train on what was reviewed
 

@@ -4,6 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { z } from 'zod';
+import { defaultGrouping, groupingSchema } from './grouping.js';
 import { cropSchema } from './timeline.js';
 import { isLoopbackHost, liveServerSchema } from './live.js';
 
@@ -18,6 +19,19 @@ export const reviewOptionsSchema = z
     every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between sampled video frames; 0 = every frame'),
     crop: cropSchema.optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),
     batch: z.coerce.number().int().min(1).max(64).default(4).describe('frames per inference run'),
+    hashBits: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(defaultGrouping.hashBits)
+      .describe(`${groupingSchema.shape.hashBits.description}: more bits, bigger groups, fewer decisions`),
+    minCosine: z.coerce
+      .number()
+      .min(-1)
+      .max(1)
+      .default(defaultGrouping.minCosine)
+      .describe(`${groupingSchema.shape.minCosine.description}: lower, bigger groups`),
     host: liveServerSchema.shape.host.describe('address to bind; anything but loopback needs a token'),
     port: z.coerce.number().int().min(0).max(65_535).default(8621).describe('port of the review page (0: any free port)'),
     token: liveServerSchema.shape.token.describe('secret the page must present (`?token=`); also read from ROVLENS_REVIEW_TOKEN'),

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { concatMap, lastValueFrom, map } from 'rxjs';
-import { defaultGrouping, defaultSkip } from '../config/grouping.js';
+import { defaultGrouping, defaultSkip, type GroupingOptions } from '../config/grouping.js';
 import { InputError } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
 import type { ModelSession } from '../model/session.js';
@@ -26,6 +26,8 @@ export interface CollectOptions {
   everySeconds: number;
   crop: RelativeCrop;
   batch: number;
+  /** Near-duplicate thresholds over the defaults (those of `rovlens timeline` and `group`). */
+  grouping?: Partial<GroupingOptions>;
   /** Called as frames are classified, with the count so far. */
   onProgress?: (frames: number) => void;
 }
@@ -56,6 +58,7 @@ function predictionsOf(result: FrameResult): Record<string, ReviewPrediction> {
 /** Runs the model over recordings and image folders and groups their frames; group ids count up over all inputs. */
 export async function collectReviewGroups(inputs: readonly string[], model: ModelSession, options: CollectOptions): Promise<ReviewInput> {
   const size = { width: model.card.input.width, height: model.card.input.height };
+  const grouping: GroupingOptions = { ...defaultGrouping, ...options.grouping };
   const groups: ReviewGroup[] = [];
   let frames = 0;
   const images = inputs.filter(isImageInput);
@@ -71,7 +74,7 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
           { hash: defaultGrouping.hash, enabled: true, duplicateBits: defaultSkip.duplicateBits },
           infer(model, { batchSize: options.batch, cams: false }),
         ),
-        groupFrames({ ...defaultGrouping, useEmbeddings: true }),
+        groupFrames({ ...grouping, useEmbeddings: true }),
         map((result) => {
           const id = result.group!.groupId;
           const members = byRunGroup.get(id) ?? [];
@@ -99,8 +102,8 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
       { defaultValue: undefined },
     );
     const ids = groupImages(
-      results.map((r) => ({ hash: frameHash(r.frame, defaultGrouping.hash), ...(r.embedding ? { embedding: r.embedding } : {}) })),
-      defaultGrouping,
+      results.map((r) => ({ hash: frameHash(r.frame, grouping.hash), ...(r.embedding ? { embedding: r.embedding } : {}) })),
+      grouping,
     );
     const byLinkedSet = new Map<number, ReviewFrame[]>();
     results.forEach((r, i) => {

@@ -67,6 +67,7 @@ async function collect(inputs: string[], model: ModelSession | ModelCard, crop: 
     everySeconds: options.every,
     crop,
     batch: options.batch,
+    grouping: { hashBits: options.hashBits, minCosine: options.minCosine },
     onProgress: (frames) => {
       if (options.quiet || Date.now() - last < 5000) return;
       last = Date.now();

@@ -95,6 +95,17 @@ describe('rovlens review --list', () => {
     expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(queue.map((q) => q.group));
   });
 
+  it('takes its group thresholds from --hash-bits and --min-cosine: loosest, one group; strictest, one per frame', async () => {
+    const sizes = async (hashBits: string, minCosine: string) => {
+      const result = await runCli(['review', clip, '--model', model, '--list', '--json', '--hash-bits', hashBits, '--min-cosine', minCosine]);
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as Listed[]).map((q) => q.size);
+    };
+    expect(await sizes('64', '-1')).toEqual([4]);
+    // The test pattern moves, so no two frames hash alike.
+    expect(await sizes('0', '1')).toEqual([1, 1, 1, 1]);
+  });
+
   it('lists the queue of a labels manifest with the groups it reviewed marked', async () => {
     const manifest = join(dir, 'listed.csv');
     writeFileSync(manifest, manifestHeader() + row({ ptsSeconds: 0 }, manifest));
