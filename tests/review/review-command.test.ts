@@ -3,10 +3,11 @@
  * JSON lines or a labels manifest), the server's safety conventions, and bad input refused in one
  * line with its exit code, leaving the labels file as it was.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { formatManifestRow, manifestHeader, type ManifestRow } from '../../src/review/manifest.js';
@@ -126,6 +127,44 @@ describe('rovlens review --list', () => {
     const queue = JSON.parse(result.stdout) as Listed[];
     expect(queue.reduce((n, q) => n + q.size, 0)).toBe(records.length);
     expect(queue.map((q) => q.group).sort()).toEqual([...new Set(records.map((r) => String(r.group.groupId)))].sort());
+  });
+});
+
+describe('rovlens review of an image folder', () => {
+  it('lists and labels images: no pts, sources relative to the labels file, a picture per group', async () => {
+    const folder = join(dir, 'stills');
+    mkdirSync(folder, { recursive: true });
+    const solid = (r: number, g: number, b: number) => sharp({ create: { width: 96, height: 64, channels: 3, background: { r, g, b } } });
+    await solid(200, 30, 30).jpeg().toFile(join(folder, 'a-red.jpg'));
+    await solid(201, 31, 30).jpeg().toFile(join(folder, 'b-red.jpg'));
+    await solid(20, 180, 40).jpeg().toFile(join(folder, 'c-green.jpg'));
+    const listed = await runCli(['review', folder, '--model', model, '--list', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const queue = JSON.parse(listed.stdout) as Listed[];
+    expect(queue.reduce((n, q) => n + q.size, 0)).toBe(3);
+    for (const q of queue) {
+      expect(q.pts_seconds).toBeUndefined();
+      expect(q.path.startsWith(folder)).toBe(true);
+    }
+
+    const labels = join(dir, 'stills-labels.csv');
+    const server = await start([folder, '--model', model, '--labels', labels, '--port', '0', '-q']);
+    const state = (await (await fetch(`${server.url}api/state`)).json()) as { items: { group: string; size: number }[] };
+    expect(state.items.map((i) => i.group)).toEqual(queue.map((q) => q.group));
+    const picture = await fetch(`${server.url}api/picture?group=${state.items[0]!.group}&heat=1`);
+    expect(picture.headers.get('content-type')).toBe('image/jpeg');
+    expect((await sharp(Buffer.from(await picture.arrayBuffer())).metadata()).width).toBe(96);
+    const decided = await fetch(`${server.url}api/decision`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ group: state.items[0]!.group, labels: { floor: 'reef', element: 'fauna' } }),
+    });
+    expect(((await decided.json()) as { frames: number }).frames).toBe(state.items[0]!.size);
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(ExitCode.interrupted);
+    const lines = readFileSync(labels, 'utf8').trim().split('\r\n').slice(1);
+    expect(lines).toHaveLength(state.items[0]!.size);
+    for (const line of lines) expect(line).toMatch(/^stills\/[a-c]-\w+\.jpg,,reef,fauna,/);
   });
 });
 
