@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, InputError, OutputError } from '../../src/errors.js';
 import {
@@ -57,6 +58,38 @@ describe('the manifest format', () => {
     const text = manifestHeader() + rows.map((r) => formatManifestRow(manifest, r)).join('');
     expect(text).toContain('\r\n"img ""1"".jpg",,sandy,,3,0,0.25,0.5,0.75,');
     expect(parseManifest(text, manifest)).toEqual({ rows, tornTail: false, wholeLength: text.length });
+  });
+
+  it('reads back any row it writes: names with commas, quotes, line breaks and non-ASCII letters', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'é', '水', ',', '"', '\n', '\r\n', ' ', 'x') });
+    const label = fc.option(text.filter((t) => t.trim() !== '' && t === t.trim()), { nil: undefined });
+    const fraction = fc.integer({ min: 1, max: 100 }).map((n) => n / 100);
+    const manifest = join(dir, 'labels.csv');
+    fc.assert(
+      fc.property(
+        text.filter((t) => t.trim() !== '' && t === t.trim()),
+        fc.option(fc.integer({ min: 0, max: 10_000_000 }).map((ms) => ms / 1000), { nil: undefined }),
+        label,
+        label,
+        text.filter((t) => t.trim() !== '' && t === t.trim()),
+        fc.record({ widthFraction: fraction, heightFraction: fraction }),
+        (name, ptsSeconds, floor, element, group, crop) => {
+          const written: ManifestRow = {
+            source: join(dir, name),
+            ...(ptsSeconds !== undefined ? { ptsSeconds } : {}),
+            ...(floor !== undefined ? { floor } : {}),
+            ...(element !== undefined ? { element } : {}),
+            group,
+            crop,
+            reviewer: 'r',
+            reviewedAt: 't',
+          };
+          const { rows } = parseManifest(manifestHeader() + formatManifestRow(manifest, written), manifest);
+          expect(rows).toEqual([written]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('accepts the columns in another order and LF line ends', () => {
