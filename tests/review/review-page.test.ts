@@ -168,7 +168,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
     expect(await page.textContent('#frames-covered')).toBe('12 / 12 frames covered');
     expect(await page.textContent('#message')).toMatch(/every group is reviewed/);
     // Agreement per class: the first group was confirmed, so its labels agree on every frame.
-    expect(await page.textContent('#agreement table[data-head="floor"] caption')).toMatch(/^floor: \d+ % of \d+ labelled frames$/);
+    expect(await page.textContent('#agreement .agreement-summary[data-head="floor"]')).toMatch(/^floor: \d+ % of \d+ labelled frames$/);
 
     // Ctrl-C: a clean stop, exit 130, the lock released.
     server.child.kill('SIGINT');

@@ -63,12 +63,12 @@ function renderProgress(progress) {
   const table = $('agreement');
   table.replaceChildren();
   for (const [head, p] of Object.entries(progress.heads)) {
+    const summary = document.createElement('p');
+    summary.className = 'agreement-summary';
+    summary.dataset.head = head;
+    summary.textContent = `${head}: ${percent(p.agreed, p.labelled)} of ${p.labelled} labelled frames`;
     const t = document.createElement('table');
     t.dataset.head = head;
-    const caption = document.createElement('caption');
-    caption.textContent = `${head}: ${percent(p.agreed, p.labelled)} of ${p.labelled} labelled frames`;
-    caption.style.textAlign = 'left';
-    t.append(caption);
     for (const [label, c] of Object.entries(p.perClass).sort((a, b) => b[1].frames - a[1].frames)) {
       const row = t.insertRow();
       row.dataset.label = label;
@@ -76,7 +76,7 @@ function renderProgress(progress) {
       row.insertCell().textContent = percent(c.agreed, c.frames);
       row.insertCell().textContent = `${c.agreed} / ${c.frames}`;
     }
-    table.append(t);
+    table.append(summary, t);
   }
   $('undo').disabled = !state.canUndo;
 }
