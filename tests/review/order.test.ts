@@ -99,17 +99,16 @@ describe('reviewOrder', () => {
     expect(order.at(-1)).toBe('a1');
   });
 
-  it('orders image groups by their position in the input when frames have no time', () => {
-    const images: ReviewGroup[] = Array.from({ length: 5 }, (_, i) => ({
+  it('orders images by uncertainty alone: their place in a folder listing is no place on the dive', () => {
+    const image = (i: number, confidence: number): ReviewGroup => ({
       group: `i${i}`,
-      frames: [frame(undefined, ['reef', 0.6], ['fauna', 0.6], `img${i}.jpg`)],
-    }));
-    const order = reviewOrder(images).map((i) => i.group);
-    expect(order[0]).toBe('i0');
-    expect(order[1]).toBe('i4');
-    // The middle of the folder comes third: furthest from both ends already queued.
-    expect(order[2]).toBe('i2');
-    expect([...order].sort()).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+      frames: [frame(undefined, ['reef', confidence], ['fauna', confidence], `img${i}.jpg`)],
+    });
+    // Equal uncertainty keeps the listing's order: no spreading from one end to the other.
+    expect(reviewOrder([0, 1, 2, 3, 4].map((i) => image(i, 0.6))).map((i) => i.group)).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+    // Neighbours in the listing are not held back.
+    const order = reviewOrder([image(0, 0.3), image(1, 0.31), image(2, 0.9), image(3, 0.95)], { coverageWeight: 1 }).map((i) => i.group);
+    expect(order).toEqual(['i0', 'i1', 'i2', 'i3']);
   });
 
   it('is deterministic and returns every non-empty group exactly once', () => {
