@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultReviewer, type ReviewOptions } from '../config/review.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, ModelError, UsageError } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
 import { loadModelCard, type ModelCard } from '../model/card.js';
@@ -18,7 +18,7 @@ import { reviewOrder, type ReviewGroup, type ReviewItem } from './order.js';
 import { ReviewPictures } from './pictures.js';
 import { collectReviewGroups, isTimelineJsonl, readTimelineGroups, type ReviewInput } from './queue.js';
 import { ReviewServer } from './server.js';
-import { ReviewSession } from './session.js';
+import { MANIFEST_HEADS, ReviewSession } from './session.js';
 
 export interface ReviewHooks {
   /** Status lines. Default: stderr. */
@@ -120,11 +120,20 @@ export function formatQueue(items: readonly ReviewItem[], heads: readonly string
   );
 }
 
-/** Groups with at least one frame in the manifest at `path` (when it exists and reads as one). */
-function reviewedGroups(path: string | undefined, groups: readonly ReviewGroup[]): Set<string> {
+/**
+ * Groups with at least one frame in the manifest at `path`. The listed manifest must read as one; the
+ * --labels file only marks groups when it exists and does.
+ */
+function reviewedGroups(path: string, groups: readonly ReviewGroup[], mustRead: boolean): Set<string> {
   const reviewed = new Set<string>();
-  if (!path || !existsSync(path)) return reviewed;
-  const keys = new Set(parseManifest(readFileSync(path, 'utf8'), path).rows.map((r) => frameKey(r.source, r.ptsSeconds)));
+  if (!mustRead && !existsSync(path)) return reviewed;
+  let keys: Set<string>;
+  try {
+    keys = new Set(parseManifest(readFileSync(path, 'utf8'), path).rows.map((r) => frameKey(r.source, r.ptsSeconds)));
+  } catch (error) {
+    if (mustRead) throw error;
+    return reviewed;
+  }
   for (const g of groups) if (g.frames.some((f) => keys.has(frameKey(f.source, f.ptsSeconds)))) reviewed.add(g.group);
   return reviewed;
 }
@@ -135,16 +144,20 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
   const { inputs, crop: manifestCrop, manifest: listedManifest } = inputsOf(rawInputs, options);
   const modelPath = modelPathOf(options);
   const onlyTimeline = inputs.length === 1 && isTimelineJsonl(inputs[0]!);
+  const { card: modelCard } = loadModelCard(modelPath);
+  if (!MANIFEST_HEADS.some((h) => modelCard.heads[h])) {
+    throw new ModelError(`the model card has no ${MANIFEST_HEADS.join(' or ')} head (it has ${Object.keys(modelCard.heads).join(', ')}): review labels those heads`);
+  }
 
   if (options.list) {
-    const card = loadModelCard(modelPath).card;
+    const card = modelCard;
     const crop = options.crop ?? manifestCrop ?? card.crop;
     const model = onlyTimeline ? card : await ModelSession.open(modelPath, { device: options.device, notice });
     try {
       const { groups } = await collect(inputs, model, crop, options, notice);
       const items = reviewOrder(groups);
       const heads = Object.keys(card.heads);
-      print(formatQueue(items, heads, options.json, reviewedGroups(listedManifest ?? options.labels, groups)));
+      print(formatQueue(items, heads, options.json, reviewedGroups(listedManifest ?? options.labels, groups, listedManifest !== undefined)));
       return ExitCode.ok;
     } finally {
       if (model instanceof ModelSession) await model.close();
