@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
-import { concatMap, lastValueFrom, map } from 'rxjs';
+import { concatMap, lastValueFrom, map, NEVER, takeUntil, type Observable } from 'rxjs';
 import { defaultGrouping, defaultSkip, type GroupingOptions } from '../config/grouping.js';
 import { InputError } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
@@ -30,6 +30,8 @@ export interface CollectOptions {
   grouping?: Partial<GroupingOptions>;
   /** Called as frames are classified, with the count so far. */
   onProgress?: (frames: number) => void;
+  /** Stops classifying when it emits (Ctrl-C): decoders are stopped, what was classified is returned. */
+  until?: Observable<unknown>;
 }
 
 export interface ReviewInput {
@@ -60,6 +62,7 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
   const size = { width: model.card.input.width, height: model.card.input.height };
   const grouping: GroupingOptions = { ...defaultGrouping, ...options.grouping };
   const groups: ReviewGroup[] = [];
+  const until = options.until ?? NEVER;
   let frames = 0;
   const images = inputs.filter(isImageInput);
   const videos = inputs.filter((i) => !isImageInput(i));
@@ -82,6 +85,7 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
           members.push({ source, ptsSeconds: Number(result.frame.ptsSeconds.toFixed(3)), predictions: predictionsOf(result) });
           options.onProgress?.(++frames);
         }),
+        takeUntil(until),
       ),
       { defaultValue: undefined },
     );
@@ -98,6 +102,7 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
           results.push(r);
           options.onProgress?.(++frames);
         }),
+        takeUntil(until),
       ),
       { defaultValue: undefined },
     );

@@ -4,6 +4,7 @@
  * page until Ctrl-C, every decision saved to the labels manifest as it is made.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { from, type Observable } from 'rxjs';
 import { resolve } from 'node:path';
 import { defaultReviewer, type ReviewOptions } from '../config/review.js';
 import { ExitCode, ModelError, UsageError } from '../errors.js';
@@ -56,7 +57,14 @@ function inputsOf(inputs: readonly string[], options: ReviewOptions): { inputs: 
   return { inputs: [...inputs] };
 }
 
-async function collect(inputs: string[], model: ModelSession | ModelCard, crop: RelativeCrop, options: ReviewOptions, notice: (line: string) => void): Promise<ReviewInput> {
+async function collect(
+  inputs: string[],
+  model: ModelSession | ModelCard,
+  crop: RelativeCrop,
+  options: ReviewOptions,
+  notice: (line: string) => void,
+  until?: Observable<unknown>,
+): Promise<ReviewInput> {
   if (inputs.length === 1 && isTimelineJsonl(inputs[0]!)) {
     const card = model instanceof ModelSession ? model.card : model;
     return readTimelineGroups(inputs[0]!, labelsOf(card));
@@ -68,6 +76,7 @@ async function collect(inputs: string[], model: ModelSession | ModelCard, crop: 
     crop,
     batch: options.batch,
     grouping: { hashBits: options.hashBits, minCosine: options.minCosine },
+    ...(until ? { until } : {}),
     onProgress: (frames) => {
       if (options.quiet || Date.now() - last < 5000) return;
       last = Date.now();
@@ -164,25 +173,45 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
     }
   }
 
-  // The lock first: a second reviewer is refused before minutes of classification.
-  const labelsPath = resolve(options.labels);
-  const created = !existsSync(labelsPath);
-  const writer = ManifestWriter.open(labelsPath);
-  let model: ModelSession | undefined;
-  let server: ReviewServer | undefined;
   let interrupted = false;
+  let stopRequested = false;
+  let stopNow!: () => void;
+  const stopped = new Promise<void>((r) => (stopNow = () => ((stopRequested = true), r())));
   const onSignal = () => {
     interrupted = true;
     stopNow();
   };
-  let stopNow!: () => void;
-  const stopped = new Promise<void>((r) => (stopNow = r));
+  // Listening before the labels file is touched: Ctrl-C at any point from here on stops the decoders,
+  // releases the lock and never cuts a write short.
+  if (hooks.handleSignals !== false) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  void hooks.stop?.then(() => stopNow());
+  // The lock first: a second reviewer is refused before minutes of classification.
+  const labelsPath = resolve(options.labels);
+  const created = !existsSync(labelsPath);
+  let writer: ManifestWriter;
+  try {
+    writer = ManifestWriter.open(labelsPath);
+  } catch (error) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    throw error;
+  }
+  let model: ModelSession | undefined;
+  let server: ReviewServer | undefined;
   try {
     model = await openWithCams(modelPath, { device: options.device, notice });
     const card = model.card;
     const crop = options.crop ?? card.crop;
     const started = performance.now();
-    const { groups, frames } = await collect(inputs, model, crop, options, notice);
+    const { groups, frames } = await collect(inputs, model, crop, options, notice, from(stopped));
+    if (stopRequested) {
+      notice('rovlens review: stopped before the page opened; nothing was reviewed');
+      if (created && writer.rows().length === 0) rmSync(labelsPath, { force: true });
+      return interrupted ? ExitCode.interrupted : ExitCode.ok;
+    }
     const items = reviewOrder(groups);
     const labels = labelsOf(card);
     const session = new ReviewSession(items, groups, writer, {
@@ -216,11 +245,6 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
     );
     notice(`rovlens review: page at ${server.url}${options.token ? '?token=<token>' : ''}; labels saved to ${options.labels} as you go; Ctrl-C stops`);
     hooks.onListening?.(server);
-    if (hooks.handleSignals !== false) {
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-    }
-    void hooks.stop?.then(() => stopNow());
     await stopped;
     const p = session.progress();
     notice(`rovlens review: ${p.groupsReviewed} of ${p.groups} groups reviewed (${p.framesCovered} of ${p.frames} frames) in ${options.labels}`);

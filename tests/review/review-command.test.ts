@@ -207,6 +207,31 @@ describe('rovlens review server', () => {
   });
 });
 
+describe('rovlens review stopped while it classifies', () => {
+  it('stops the decoder on Ctrl-C, exits 130 and leaves neither a labels file nor a lock', async () => {
+    const long = makeClip('review-long', { width: 160, height: 120, seconds: 30, fps: 25, codec: CODECS.h264, ext: 'mp4' });
+    const labels = join(dir, 'stopped.csv');
+    const result = runCli(['review', long, '--model', model, '--labels', labels, '--every', '0', '--port', '0'], {
+      onSpawn: (child) => {
+        // The lock appears once the review owns the labels file; Ctrl-C then lands mid-classification.
+        const poll = setInterval(() => {
+          if (existsSync(`${labels}.lock`)) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    const { code, stderr } = await result;
+    expect(code, stderr).toBe(ExitCode.interrupted);
+    expect(stderr).toMatch(/stopped before the page opened; nothing was reviewed/);
+    expect(stderr).not.toMatch(/page at/);
+    expect(existsSync(labels)).toBe(false);
+    expect(existsSync(`${labels}.lock`)).toBe(false);
+  });
+});
+
 describe('rovlens review refuses bad input in one line', () => {
   const refused = async (args: string[], code: number, message: RegExp) => {
     const result = await runCli(['review', ...args]);
