@@ -172,22 +172,30 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
   };
 
   const order: ReviewItem[] = [];
-  const remaining = [...candidates];
+  // Most uncertain first: a priority never exceeds its group's uncertainty (coverage is at most 1),
+  // so the scan stops at the first group too certain to beat the best found, and a long dive's queue
+  // costs far less than comparing every pair.
+  const remaining = candidates.map((c, index) => ({ c, index })).sort((a, b) => b.c.item.uncertainty - a.c.item.uncertainty || a.index - b.index);
+  const EPSILON = 1e-12;
   while (remaining.length > 0) {
-    // Strictly greater: on equal priority the earlier group (input order) goes first.
     let bestAt = 0;
     let bestPriority = -Infinity;
-    remaining.forEach((c, i) => {
+    for (let i = 0; i < remaining.length; i++) {
+      const { c, index } = remaining[i]!;
+      if (c.item.uncertainty < bestPriority - EPSILON) break;
       const priority = c.item.uncertainty * (1 - coverageWeight + coverageWeight * coverage(c));
-      if (priority > bestPriority + 1e-12) {
-        bestPriority = priority;
+      // On equal priority the earlier group (input order) goes first.
+      if (priority > bestPriority + EPSILON || (priority >= bestPriority - EPSILON && index < remaining[bestAt]!.index)) {
+        bestPriority = Math.max(priority, bestPriority);
         bestAt = i;
       }
-    });
-    const picked = remaining.splice(bestAt, 1)[0]!;
-    if (picked.track !== undefined) tracks.get(picked.track)!.queued++;
-    for (const c of remaining) {
-      if (picked.track !== undefined && c.track === picked.track) c.nearestQueued = Math.min(c.nearestQueued, Math.abs(c.position - picked.position));
+    }
+    const picked = remaining.splice(bestAt, 1)[0]!.c;
+    if (picked.track !== undefined) {
+      tracks.get(picked.track)!.queued++;
+      for (const { c } of remaining) {
+        if (c.track === picked.track) c.nearestQueued = Math.min(c.nearestQueued, Math.abs(c.position - picked.position));
+      }
     }
     order.push(picked.item);
   }
