@@ -12,9 +12,9 @@
  * (undo, a changed decision) replaces the file atomically (temporary file + rename). A lock file
  * beside the manifest keeps two reviewers from writing one file.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, fsyncSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError, OutputError } from '../errors.js';
 import { csvRow } from '../sinks/csv.js';
 
@@ -297,6 +297,7 @@ export class ManifestWriter {
     ManifestWriter.lock(absolute, lockPath);
     const writer = new ManifestWriter(absolute, lockPath);
     try {
+      ManifestWriter.removeStaleTemporaries(absolute);
       if (existsSync(absolute)) {
         const text = readFileSync(absolute, 'utf8');
         const parsed = parseManifest(text, path);
@@ -334,6 +335,15 @@ export class ManifestWriter {
       rmSync(lockPath, { force: true });
     }
     throw new OutputError(`cannot lock ${manifestPath}: ${lockPath} keeps reappearing`);
+  }
+
+  /** A replacement a killed review never renamed into place: the manifest itself is whole, the rest goes. */
+  private static removeStaleTemporaries(manifestPath: string): void {
+    const prefix = `${basename(manifestPath)}.`;
+    for (const name of readdirSync(dirname(manifestPath))) {
+      const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -'.tmp'.length)) : NaN;
+      if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) rmSync(join(dirname(manifestPath), name), { force: true });
+    }
   }
 
   /** The rows held now, in the order they were decided. */

@@ -195,14 +195,19 @@ describe('ManifestWriter', () => {
     expect(second).toThrow(/being reviewed by another process \(pid \d+\)/);
   });
 
-  it('takes over a lock left by a process that died', async () => {
+  it('takes over a lock left by a process that died, and drops the replacement it never renamed', async () => {
     const manifest = join(dir, 'labels.csv');
     const child = spawn(process.execPath, ['-e', '']);
     const deadPid = child.pid!;
     await new Promise((done) => child.on('exit', done));
     writeFileSync(`${manifest}.lock`, `${deadPid}\n`);
+    writeFileSync(`${manifest}.${deadPid}.tmp`, 'half a replacement');
+    // The test runner's parent is alive: its file is not ours to remove.
+    writeFileSync(`${manifest}.${process.ppid}.tmp`, 'a live process');
     writer = ManifestWriter.open(manifest);
     expect(readFileSync(`${manifest}.lock`, 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+    expect(existsSync(`${manifest}.${deadPid}.tmp`)).toBe(false);
+    expect(existsSync(`${manifest}.${process.ppid}.tmp`)).toBe(true);
   });
 
   it('refuses a file that is not a manifest without touching it', () => {
