@@ -80,8 +80,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
     expect(queue.reduce((n, q) => n + q.size, 0)).toBe(12);
 
     const common = [clip, '--model', model, '--labels', labels, '--port', '0', '--reviewer', 'tester', '--display-width', '200'];
-    let server = await startReview(common);
-    await page.goto(server.url);
+    // The first session needs a token (the page passes it on to every API call and picture); the
+    // second, after the crash, runs without one.
+    let server = await startReview([...common, '--token', 'page-test-token']);
+    await page.goto(`${server.url}?token=page-test-token`);
     await page.waitForSelector('body[data-ready="true"]');
     expect(await page.textContent('#progress')).toBe(`0 / ${total} groups reviewed`);
     expect(await page.textContent('#frames-covered')).toBe('0 / 12 frames covered');
@@ -142,6 +144,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
     await page.keyboard.press('h');
     await page.waitForFunction(() => (document.getElementById('frame') as HTMLImageElement).complete);
     expect(await page.getAttribute('#frame', 'src')).toBe(plainSrc!.replace('heat=0', 'heat=1'));
+    expect(plainSrc).toContain('token=page-test-token');
     // The whole 320-pixel frame, scaled down to the display width.
     expect(await page.evaluate(() => (document.getElementById('frame') as HTMLImageElement).naturalWidth)).toBe(200);
 
