@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCliSync } from '../helpers/cli.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
-import { writeFolderDataset } from './fixtures.js';
+import { writeFolderDataset } from '../training/fixtures.js';
 
 const rovlens = runCliSync;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { liveFlagsSchema, liveOptionsFromFlags } from '../../src/config/live.js';
-import { optionsTable } from '../../src/config/markdown.js';
-import { register } from '../../src/commands/live.js';
+import { liveFlagsSchema } from '../../src/config/live.js';
+import { optionsTable } from '../../scripts/markdown.js';
+import { liveOptionsFromFlags, register } from '../../src/commands/live.js';
 import { UsageError } from '../../src/errors.js';
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -27,26 +27,30 @@ describe('rovlens live flags', () => {
   });
 
   it('maps flags to the options runLive takes, filling defaults', () => {
-    const o = liveOptionsFromFlags(
-      { stallTimeout: 2, inputOptions: '-f v4l2  -input_format mjpeg', frames: false, token: 'a-long-secret', host: '0.0.0.0' },
-      '/m.onnx',
-    );
+    const o = liveOptionsFromFlags({
+      model: '/m.onnx',
+      stallTimeout: 2,
+      inputOptions: '-f v4l2  -input_format mjpeg',
+      frames: false,
+      token: 'a-long-secret',
+      host: '0.0.0.0',
+    });
     expect(o.source).toMatchObject({ stallTimeoutSeconds: 2, inputOptions: ['-f', 'v4l2', '-input_format', 'mjpeg'] });
     expect(o.pipeline).toMatchObject({ model: '/m.onnx', sendFrames: false });
     expect(o.server).toMatchObject({ host: '0.0.0.0', token: 'a-long-secret', port: 8620 });
   });
 
   it('names the flag in a validation error', () => {
-    expect(() => liveOptionsFromFlags({ jpegQuality: 0 }, '/m.onnx')).toThrow(UsageError);
-    expect(() => liveOptionsFromFlags({ jpegQuality: 0 }, '/m.onnx')).toThrow(/^--jpeg-quality: /);
-    expect(() => liveOptionsFromFlags({ overlay: 'both' }, '/m.onnx')).toThrow(/^--overlay: /);
-    expect(() => liveOptionsFromFlags({ displayWidth: 159 }, '/m.onnx')).toThrow(/^--display-width: /);
-    expect(() => liveOptionsFromFlags({ displayWidth: 3841 }, '/m.onnx')).toThrow(/^--display-width: /);
+    expect(() => liveOptionsFromFlags({ model: '/m.onnx', jpegQuality: 0 })).toThrow(UsageError);
+    expect(() => liveOptionsFromFlags({ model: '/m.onnx', jpegQuality: 0 })).toThrow(/^--jpeg-quality: /);
+    expect(() => liveOptionsFromFlags({ model: '/m.onnx', overlay: 'both' })).toThrow(/^--overlay: /);
+    expect(() => liveOptionsFromFlags({ model: '/m.onnx', displayWidth: 159 })).toThrow(/^--display-width: /);
+    expect(() => liveOptionsFromFlags({ model: '/m.onnx', displayWidth: 3841 })).toThrow(/^--display-width: /);
   });
 
   it('decodes a 960-pixel-wide picture for viewers by default, and the width given', () => {
-    expect(liveOptionsFromFlags({}, '/m.onnx').pipeline.displayWidth).toBe(960);
-    expect(liveOptionsFromFlags({ displayWidth: 1920 }, '/m.onnx').pipeline.displayWidth).toBe(1920);
+    expect(liveOptionsFromFlags({ model: '/m.onnx' }).pipeline.displayWidth).toBe(960);
+    expect(liveOptionsFromFlags({ model: '/m.onnx', displayWidth: 1920 }).pipeline.displayWidth).toBe(1920);
     expect(optionsTable(liveFlagsSchema)).toContain('| `--display-width` | `960` |');
   });
 });

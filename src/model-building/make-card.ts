@@ -8,7 +8,7 @@
 import { basename } from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
 import { findPooledFeatures, findPoolingHead } from './add-cam-outputs.js';
-import { modelCardSchema, type ModelCard } from './card.js';
+import { modelCardSchema, type ModelCard } from '../model/card.js';
 import { node, valueInfo, type ModelProto } from './onnx-graph.js';
 
 /** Pixel scalings people export with: value = pixel * scale + offset, or torchvision's mean/std. */

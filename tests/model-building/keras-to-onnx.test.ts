@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ELEMENT_LABELS, FLOOR_LABELS, backboneOptionsSchema } from '../../src/config/backbone.js';
+import { backboneOptionsSchema } from '../../src/config/backbone.js';
+import { ELEMENT_LABELS, FLOOR_LABELS } from '../../src/model-building/default-labels.js';
 import { ExitCode, ModelError, UsageError } from '../../src/errors.js';
 import { loadModelCard } from '../../src/model/card.js';
 import {
@@ -14,8 +15,8 @@ import {
   describeLayersModel,
   foldBatchNorm,
   padAttributes,
-} from '../../src/model/keras-to-onnx.js';
-import { writeModel } from '../../src/model/onnx-graph.js';
+} from '../../src/model-building/keras-to-onnx.js';
+import { writeModel } from '../../src/model-building/onnx-graph.js';
 import { ModelSession } from '../../src/model/session.js';
 import {
   compareArrays,

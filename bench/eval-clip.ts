@@ -9,8 +9,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
-import { mulberry32 } from '../../src/similarity/group-images.js';
-import { ffmpegPath } from '../../src/sources/binaries.js';
+import { seededRandom } from '../src/random.js';
+import { ffmpegPath } from '../src/sources/binaries.js';
 
 export interface EvalClipOptions {
   /** Distinct images (one per manifest group, so no two are near-duplicates by construction). */
@@ -48,7 +48,7 @@ export function pickImages(dataDir: string, count: number, seed: number): { id: 
   const byGroup = new Map<string, Record<string, string>>();
   for (const r of rows) if (Number(r.width) >= 200 && !byGroup.has(r.group!)) byGroup.set(r.group!, r);
   const pool = [...byGroup.values()];
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   for (let i = pool.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
@@ -64,7 +64,7 @@ export async function writeEvalClip(dataDir: string, folder: string, o: EvalClip
   const zoom = o.zoom ?? 1.06;
   const noise = o.noiseLevels ?? 8;
   const drift = o.brightnessDrift ?? 0.1;
-  const random = mulberry32(o.seed + 1000);
+  const random = seededRandom(o.seed + 1000);
   const images = pickImages(dataDir, o.images, o.seed);
   // Every image once, in order, then revisits inserted at random places, never next to the same image.
   const order = images.map((_, i) => i);
@@ -87,7 +87,7 @@ export async function writeEvalClip(dataDir: string, folder: string, o: EvalClip
   const baseW = Math.round(width * margin);
   const baseH = Math.round(height * margin);
   let n = 0;
-  const noiseRandom = mulberry32(o.seed + 2000);
+  const noiseRandom = seededRandom(o.seed + 2000);
   for (const imageIndex of order) {
     const base = await sharp(images[imageIndex]!.path).rotate().resize(baseW, baseH, { fit: 'cover' }).removeAlpha().raw().toBuffer();
     const [dx0, dy0, dx1, dy1] = [random(), random(), random(), random()].map((v) => (v - 0.5) * 2 * pan);

@@ -134,7 +134,7 @@ describe('rovlens live (command line)', () => {
     it('refuses a port out of range (exit 2)', async () => {
       const r = await runCli(['live', 'udp://127.0.0.1:5000', '--port', '70000']);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(/--port must be an integer in 0\.\.65535, got '70000'/);
+      expect(r.stderr.trim()).toBe("rovlens: --port: must be an integer in 0..65535, got '70000'");
     });
 
     it('refuses a --nav-udp that is not a port or host:port, and one it cannot listen on (exit 2 / 8, one line)', async () => {
@@ -154,7 +154,7 @@ describe('rovlens live (command line)', () => {
       for (const [i, r] of runs.entries()) {
         const bad = bads[i]!;
         expect(r.code, r.stderr).toBe(2);
-        expect(r.stderr.split('\n')[0]).toContain(`--display-width must be an integer in 160..3840, got '${bad}'`);
+        expect(r.stderr.trim()).toBe(`rovlens: --display-width: must be an integer in 160..3840, got '${bad}'`);
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
     });

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { parseLiveOptions } from '../../src/config/live.js';
 import type { ResultMessage, ServerMessage } from '../../src/live/protocol.js';
-import { runLive } from '../../src/live/run.js';
+import { runLive } from '../../src/runners/live.js';
 import { nmeaChecksum } from '../../src/telemetry/nmea.js';
 import { CODECS, makeClip } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';

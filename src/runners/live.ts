@@ -7,8 +7,8 @@ import { Observable, defer, map, takeUntil, tap, timer, type MonoTypeOperatorFun
 import type { LiveOptions } from '../config/live.js';
 import { ExitCode } from '../errors.js';
 import { ModelSession } from '../model/session.js';
-import { withCamOutputs } from '../model/add-cam-outputs.js';
-import { LiveServer } from '../sinks/websocket-server.js';
+import { withCamOutputs } from '../model-building/add-cam-outputs.js';
+import { LiveServer } from '../live/server.js';
 import { writeTimeline } from '../sinks/timeline.js';
 import { sourceKind, type LiveStatus } from '../sources/live.js';
 import { checkInputFile } from '../sources/probe.js';
@@ -16,8 +16,8 @@ import { NmeaFeed } from '../telemetry/nmea-feed.js';
 import { NMEA_FIELDS } from '../telemetry/nmea.js';
 import type { FrameResult } from '../types.js';
 import { livePipeline, type LiveItem } from '../../pipelines/live.js';
-import { PROTOCOL_VERSION, redactSource, resultMessage, type HistoryEntry, type ServerMessage, type StatusMessage } from './protocol.js';
-import { LiveStats, type TotalStats } from './stats.js';
+import { PROTOCOL_VERSION, redactSource, resultMessage, type HistoryEntry, type ServerMessage, type StatusMessage } from '../live/protocol.js';
+import { LiveStats, type TotalStats } from '../live/stats.js';
 
 export interface LiveHooks {
   /** Status lines (server address, source state, stats). Default: stderr. */

@@ -169,7 +169,7 @@ describe('rovlens annotate', () => {
     expect(badOut.stderr).toMatch(/is neither a video \(\.mp4, \.mkv, \.mov\) nor a folder/);
     const badThreshold = rovlens('annotate', clip, '-o', join(dir, 'y.mp4'), '--threshold', '2');
     expect(badThreshold.code).toBe(2);
-    expect(badThreshold.stderr.trim().split('\n')).toEqual(['rovlens: --threshold: Too big: expected number to be <=1']);
+    expect(badThreshold.stderr.trim().split('\n')).toEqual(["rovlens: --threshold: must be a number above 0 and at most 1, got '2'"]);
   });
 
   it('refuses an unknown class with the list of the head’s classes and exit code 2', () => {

@@ -3,7 +3,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { liveServerSchema, type LiveServerOptions } from '../../src/config/live.js';
-import { LiveServer } from '../../src/sinks/websocket-server.js';
+import { LiveServer } from '../../src/live/server.js';
 import { decodeFrame, PROTOCOL_VERSION, type ServerMessage } from '../../src/live/protocol.js';
 import { OutputError } from '../../src/errors.js';
 

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { WebSocket } from 'ws';
 import { parseLiveOptions } from '../../src/config/live.js';
-import { runLive, type LiveSummary } from '../../src/live/run.js';
+import { runLive, type LiveSummary } from '../../src/runners/live.js';
 import { decodeFrame, type ResultMessage, type ServerMessage, type StatusMessage, type StatsMessage } from '../../src/live/protocol.js';
 import { jpegSize } from '../../src/live/jpeg-size.js';
 import { relativeCenterCrop } from '../../src/geometry.js';
 import { timelineColumns } from '../../src/sinks/timeline.js';
 import { writeTinyModel, type TinyModel } from '../helpers/tiny-model.js';
-import { freeUdpPort, udpSender, type UdpSender } from './udp-sender.js';
+import { freeUdpPort, udpSender, type UdpSender } from '../live/udp-sender.js';
 
 interface Transcript {
   texts: ServerMessage[];

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ModelError } from '../errors.js';
-import { loadModelCard, type ModelCard } from './card.js';
+import { loadModelCard, type ModelCard } from '../model/card.js';
 import {
   encodeModel,
   floatTensor,
@@ -27,7 +27,7 @@ import {
   type NodeProto,
   type TensorProto,
 } from './onnx-graph.js';
-import { ModelSession, type SessionOptions } from './session.js';
+import { ModelSession, type SessionOptions } from '../model/session.js';
 
 export interface PoolingHead {
   /** The tensor the head was found from (the card's logits output). */

@@ -1,5 +1,5 @@
 /** The option tables the README carries, each generated from the schema its command validates with. */
-import { optionsTable } from '../src/config/markdown.js';
+import { optionsTable } from './markdown.js';
 import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';

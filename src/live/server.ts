@@ -16,8 +16,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { isLoopbackHost, type LiveServerOptions } from '../config/live.js';
 import { OutputError } from '../errors.js';
-import { encodeFrame, parseClientMessage, WS_PATH, type ServerMessage } from '../live/protocol.js';
-import { loadViewerFiles, type StaticFile } from '../live/viewer-files.js';
+import { encodeFrame, parseClientMessage, WS_PATH, type ServerMessage } from './protocol.js';
+import { loadViewerFiles, type StaticFile } from './viewer-files.js';
 
 export interface LiveServerHooks {
   /** Messages a new client gets first (hello, history, the current status). */

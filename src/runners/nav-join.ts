@@ -6,7 +6,8 @@ import type { NavOptions } from '../config/nav.js';
 import { UsageError } from '../errors.js';
 import type { JoinNavOptions } from '../operators/join-nav.js';
 import type { VideoInfo } from '../sources/probe.js';
-import { formatInstant, parseInstant, readNavLog, type NavLog } from './nav-log.js';
+import { readNavLog, type NavLog } from '../telemetry/nav-log.js';
+import { formatInstant, parseInstant } from '../timecode.js';
 
 export class NavJoin {
   /** A log and a video start on different kinds of clock (zoned or not) is said once per run. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { OutputError } from '../errors.js';
-import { writeOutputFile } from '../sinks/row-file.js';
+import { writeOutputFile } from './row-file.js';
 import { fluent } from '../sources/binaries.js';
 
 export interface AnnotatedWriter {

@@ -1,6 +1,7 @@
 /**
- * A small seeded generator (mulberry32), so splits, augmentation views and training are
- * reproducible under `--seed` on every machine and Node version (Math.random cannot be seeded).
+ * The one seeded generator (mulberry32): splits, augmentation views, training, shuffles and
+ * k-means++ seeding are reproducible under `--seed` on every machine and Node version
+ * (Math.random cannot be seeded).
  */
 export type Random = () => number;
 

@@ -3,7 +3,7 @@ import { firstValueFrom, filter, take, toArray, lastValueFrom, takeWhile } from 
 import { liveSourceSchema, type LiveSourceOptions } from '../../src/config/live.js';
 import { backoffSeconds, inputOptionsFor, liveSource, sourceKind, type LiveEvent } from '../../src/sources/live.js';
 import { InputError, SourceError } from '../../src/errors.js';
-import { freeUdpPort, udpSender, type UdpSender } from './udp-sender.js';
+import { freeUdpPort, udpSender, type UdpSender } from '../live/udp-sender.js';
 import { CODECS, makeClip } from '../helpers/clips.js';
 
 const senders: UdpSender[] = [];
