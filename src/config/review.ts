@@ -5,6 +5,7 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { defaultGrouping, groupingSchema } from './grouping.js';
+import { deviceSchema } from './hardware.js';
 import { cropSchema } from './timeline.js';
 import { isLoopbackHost, liveServerSchema } from './live.js';
 
@@ -15,7 +16,7 @@ export const reviewOptionsSchema = z
     json: z.boolean().default(false).describe('with --list: a JSON array instead of CSV'),
     reviewer: z.string().min(1).max(200).optional().describe('who reviews, written on every row (default: the login name)'),
     model: z.string().optional().describe('model (.onnx with its card, or the card); default: the bundled model'),
-    device: z.enum(['cpu', 'cuda']).default('cpu').describe('cuda falls back to cpu with one line when it cannot load'),
+    device: deviceSchema,
     every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between sampled video frames; 0 = every frame'),
     crop: cropSchema.optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),
     batch: z.coerce.number().int().min(1).max(64).default(4).describe('frames per inference run'),

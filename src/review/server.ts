@@ -1,6 +1,6 @@
 /**
  * The review page's server: one port, the page's three files and a small JSON API, with the
- * conventions of `rovlens live` (src/sinks/websocket-server.ts): loopback by default, a token
+ * conventions of `rovlens live` (src/live/server.ts): loopback by default, a token
  * required to bind anything else (`?token=` or `Authorization: Bearer`), on loopback only loopback
  * Host names (defeats DNS rebinding), browsers only from the page's own origin or an allowed one.
  * Writes are POSTs of JSON (a cross-site form cannot send that), bodies capped in size.
@@ -19,7 +19,7 @@ import { basename, resolve } from 'node:path';
 import { isLoopbackHost } from '../config/live.js';
 import { OutputError, RovlensError, oneLine } from '../errors.js';
 import type { ManifestBox } from './manifest.js';
-import type { ReviewPictures } from './pictures.js';
+import type { ReviewFrame } from './order.js';
 import { MANIFEST_HEADS, type Decision, type ManifestHead, type ReviewSession } from './session.js';
 
 export interface ReviewServerOptions {
@@ -32,6 +32,11 @@ export interface ReviewServerOptions {
   manifestName: string;
   reviewer: string;
   notice?: (line: string) => void;
+}
+
+/** Makes the JPEG of a frame, plain or with the element heatmap (pipelines/review.ts has the one in use). */
+export interface ReviewPictureSource {
+  picture(frame: ReviewFrame, heat: boolean): Promise<Buffer>;
 }
 
 const MAX_BODY_BYTES = 16_384;
@@ -68,11 +73,11 @@ export class ReviewServer {
     private readonly http: Server,
     private readonly options: ReviewServerOptions,
     private readonly session: ReviewSession,
-    private readonly pictures: ReviewPictures,
+    private readonly pictures: ReviewPictureSource,
     private readonly files: Map<string, { body: Buffer; contentType: string }>,
   ) {}
 
-  static async start(options: ReviewServerOptions, session: ReviewSession, pictures: ReviewPictures): Promise<ReviewServer> {
+  static async start(options: ReviewServerOptions, session: ReviewSession, pictures: ReviewPictureSource): Promise<ReviewServer> {
     const dir = pageDirectory();
     const files = new Map(Object.entries(PAGE_FILES).map(([path, f]) => [path, { body: readFileSync(resolve(dir, f.name)), contentType: f.contentType }]));
     const http = createServer();

@@ -13,7 +13,7 @@ import { parseManifest, type ManifestRow } from '../../src/review/manifest.js';
 import { runCli } from '../helpers/cli.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { ELEMENT_LABELS, FLOOR_LABELS, writeTinyModel } from '../helpers/tiny-model.js';
-import { startReview } from './start-review.js';
+import { startReview } from '../helpers/review-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM))

@@ -1,25 +1,37 @@
 /**
- * What a review is made of: the near-duplicate groups of recordings and image folders with each
- * frame's predictions, from a run of the model (recordings: sampled, near-duplicates reuse inference,
- * consecutive grouping; images: all-pairs linking), or read back from a `rovlens timeline --format
- * jsonl` file (no model run).
+ * The review pipeline: what a review is made of, and the pictures its page shows.
+ *
+ *   recordings:  decode (ffmpeg: sample + crop + resize) -> skipDuplicates(infer) -> groupFrames
+ *                -> each frame's predictions, by near-duplicate group
+ *   images:      read (sharp: crop + resize) -> infer -> all-pairs linking (groupImages) -> groups
+ *   timeline:    the JSON lines of `rovlens timeline --format jsonl` read back (no model run)
+ *   a picture:   one frame (ffmpeg seek, or the image), whole, scaled to the display width; with the
+ *                heatmap: crop-resize -> infer -> gradCam -> rendered over the part the model sees
+ *
+ * Group ids count up over all inputs. Pictures are made on demand and kept in a small cache, so a long
+ * dive costs no memory up front.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
-import { concatMap, lastValueFrom, map, NEVER, takeUntil, type Observable } from 'rxjs';
-import { defaultGrouping, defaultSkip, type GroupingOptions } from '../config/grouping.js';
-import { InputError } from '../errors.js';
-import type { RelativeCrop } from '../geometry.js';
-import type { ModelSession } from '../model/session.js';
-import { groupFrames } from '../operators/group.js';
-import { infer } from '../operators/infer.js';
-import { frameHash, skipDuplicates } from '../operators/skip-duplicates.js';
-import { groupImages } from '../similarity/group-images.js';
-import { decodeVideo } from '../sources/ffmpeg.js';
-import { IMAGE_EXTENSIONS, listImages, readImages } from '../sources/images.js';
-import { checkInputFile } from '../sources/probe.js';
-import type { FrameResult } from '../types.js';
-import type { ReviewFrame, ReviewGroup, ReviewPrediction } from './order.js';
+import { concatMap, lastValueFrom, map, NEVER, of, take, takeUntil, type Observable } from 'rxjs';
+import sharp from 'sharp';
+import { defaultGrouping, defaultSkip, type GroupingOptions } from '../src/config/grouping.js';
+import { InputError } from '../src/errors.js';
+import { renderAnnotated } from '../src/explain/render.js';
+import type { RelativeCrop } from '../src/geometry.js';
+import type { ModelSession } from '../src/model/session.js';
+import { cropResizeFrame } from '../src/operators/crop-resize.js';
+import { gradCam } from '../src/operators/grad-cam.js';
+import { groupFrames } from '../src/operators/group.js';
+import { infer } from '../src/operators/infer.js';
+import { frameHash, skipDuplicates } from '../src/operators/skip-duplicates.js';
+import type { ReviewFrame, ReviewGroup, ReviewPrediction } from '../src/review/order.js';
+import { groupImages } from '../src/similarity/group-images.js';
+import { frameToJpeg } from '../src/sinks/contact-sheet.js';
+import { decodeVideo } from '../src/sources/ffmpeg.js';
+import { IMAGE_EXTENSIONS, listImages, readImageFrame, readImages } from '../src/sources/images.js';
+import { checkInputFile } from '../src/sources/probe.js';
+import type { Frame, FrameResult } from '../src/types.js';
 
 export interface CollectOptions {
   /** Seconds between sampled video frames (0: every frame). */
@@ -176,4 +188,71 @@ export function readTimelineGroups(path: string, labels: Record<string, readonly
   });
   if (frames === 0) throw new InputError(`${path} holds no frames`);
   return { groups: [...byGroup.entries()].map(([group, members]) => ({ group, frames: members })), frames };
+}
+
+export interface PictureOptions {
+  model: ModelSession;
+  crop: RelativeCrop;
+  displayWidth: number;
+  jpegQuality: number;
+  /** Pictures kept (plain and heatmap count separately). */
+  cacheSize?: number;
+}
+
+export class ReviewPictures {
+  private readonly cache = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly options: PictureOptions) {}
+
+  /** JPEG of the frame; with `heat`, the element heatmap (Grad-CAM) blended over the model's crop. */
+  picture(frame: ReviewFrame, heat: boolean): Promise<Buffer> {
+    const key = `${heat ? 'heat' : 'plain'}:${frame.source}@${frame.ptsSeconds ?? ''}`;
+    let cached = this.cache.get(key);
+    if (cached) {
+      // Most recently used last, so the oldest goes first.
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached;
+    }
+    cached = this.render(frame, heat);
+    // A failure is not cached: the next request tries again.
+    cached.catch(() => this.cache.delete(key));
+    this.cache.set(key, cached);
+    while (this.cache.size > (this.options.cacheSize ?? 24)) this.cache.delete(this.cache.keys().next().value!);
+    return cached;
+  }
+
+  private async render(frame: ReviewFrame, heat: boolean): Promise<Buffer> {
+    const display = await this.displayFrame(frame);
+    if (!heat) return frameToJpeg(display, this.options.jpegQuality);
+    const { model, crop } = this.options;
+    const size = { width: model.card.input.width, height: model.card.input.height };
+    const result = await lastValueFrom(
+      of(await cropResizeFrame(display, crop, size)).pipe(infer(model, { batchSize: 1 }), gradCam({ fallback: 'none' })),
+    );
+    return renderAnnotated(display, result, {
+      jpegQuality: this.options.jpegQuality,
+      minWidthPixels: display.width,
+      maxWidthPixels: Math.max(64, display.width),
+    });
+  }
+
+  /** The whole frame, scaled down to the display width (never up). */
+  private async displayFrame(frame: ReviewFrame): Promise<Frame> {
+    const width = this.options.displayWidth;
+    if (frame.ptsSeconds !== undefined) {
+      // Times are kept to the millisecond: seeking half a millisecond early lands on the frame itself,
+      // not the one after it, when rounding moved its time up.
+      const startSeconds = Math.max(0, frame.ptsSeconds - 0.0005);
+      return lastValueFrom(decodeVideo(frame.source, { startSeconds, fitWidth: width }).pipe(take(1)));
+    }
+    const full = await readImageFrame(frame.source, 0);
+    if (full.width <= width) return full;
+    const height = Math.max(1, Math.round((full.height * width) / full.width));
+    const { data } = await sharp(full.pixels, { raw: { width: full.width, height: full.height, channels: 3 } })
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { ...full, width, height, pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  }
 }

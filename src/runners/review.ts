@@ -9,17 +9,16 @@ import { resolve } from 'node:path';
 import { defaultReviewer, type ReviewOptions } from '../config/review.js';
 import { ExitCode, ModelError, UsageError } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
-import { openWithCams } from '../model/add-cam-outputs.js';
+import { openWithCams } from '../model-building/add-cam-outputs.js';
 import { loadModelCard, type ModelCard } from '../model/card.js';
 import { ModelSession } from '../model/session.js';
-import { DEFAULT_MODEL } from '../paths.js';
+import { modelOrBundled } from '../model/bundled.js';
 import { csvRow } from '../sinks/csv.js';
-import { formatCrop, frameKey, ManifestWriter, parseManifest, readManifest } from './manifest.js';
-import { reviewOrder, type ReviewGroup, type ReviewItem } from './order.js';
-import { ReviewPictures } from './pictures.js';
-import { collectReviewGroups, isTimelineJsonl, readTimelineGroups, type ReviewInput } from './queue.js';
-import { ReviewServer } from './server.js';
-import { MANIFEST_HEADS, ReviewSession } from './session.js';
+import { formatCrop, frameKey, ManifestWriter, parseManifest, readManifest } from '../review/manifest.js';
+import { reviewOrder, type ReviewGroup, type ReviewItem } from '../review/order.js';
+import { collectReviewGroups, isTimelineJsonl, readTimelineGroups, ReviewPictures, type ReviewInput } from '../../pipelines/review.js';
+import { ReviewServer } from '../review/server.js';
+import { MANIFEST_HEADS, ReviewSession } from '../review/session.js';
 
 export interface ReviewHooks {
   /** Status lines. Default: stderr. */
@@ -31,12 +30,6 @@ export interface ReviewHooks {
   stop?: Promise<void>;
   /** Stop on SIGINT/SIGTERM (default true). */
   handleSignals?: boolean;
-}
-
-function modelPathOf(options: ReviewOptions): string {
-  if (options.model) return options.model;
-  if (!existsSync(DEFAULT_MODEL)) throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
-  return DEFAULT_MODEL;
 }
 
 const labelsOf = (card: ModelCard): Record<string, readonly string[]> =>
@@ -151,7 +144,7 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
   const notice = hooks.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const print = hooks.print ?? ((text: string) => process.stdout.write(text));
   const { inputs, crop: manifestCrop, manifest: listedManifest } = inputsOf(rawInputs, options);
-  const modelPath = modelPathOf(options);
+  const modelPath = modelOrBundled(options.model);
   const onlyTimeline = inputs.length === 1 && isTimelineJsonl(inputs[0]!);
   const { card: modelCard } = loadModelCard(modelPath);
   if (!MANIFEST_HEADS.some((h) => modelCard.heads[h])) {

@@ -14,7 +14,7 @@ import { formatManifestRow, manifestHeader, type ManifestRow } from '../../src/r
 import { runCli } from '../helpers/cli.js';
 import { CODECS, makeClip } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
-import { startReview, type RunningReview } from './start-review.js';
+import { startReview, type RunningReview } from '../helpers/review-server.js';
 
 interface Listed {
   rank: number;
