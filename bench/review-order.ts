@@ -63,7 +63,9 @@ await model.close();
 console.log(`${results.length} images classified in ${((performance.now() - started) / 1000).toFixed(1)} s (${args.model})`);
 
 const predictions = results.map((r) =>
-  Object.fromEntries(Object.entries(r.heads).map(([h, p]) => [h, { label: p.labels[p.topIndex]!, confidence: p.probabilities[p.topIndex]! }])),
+  Object.fromEntries(
+    Object.entries(r.heads).map(([h, p]) => [h, { label: p.labels[p.topIndex]!, confidence: p.probabilities[p.topIndex]! }]),
+  ),
 );
 
 /** Seeded shuffle (mulberry32), so a run is repeatable. */

@@ -11,27 +11,27 @@
  * Group ids count up over all inputs. Pictures are made on demand and kept in a small cache, so a long
  * dive costs no memory up front.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { concatMap, lastValueFrom, map, NEVER, of, take, takeUntil, type Observable } from 'rxjs';
 import sharp from 'sharp';
-import { defaultGrouping, defaultSkip, type GroupingOptions } from '../src/config/grouping.js';
+import { defaultGrouping, type GroupingOptions } from '../src/config/grouping.js';
 import { InputError } from '../src/errors.js';
 import { renderAnnotated } from '../src/explain/render.js';
 import type { RelativeCrop } from '../src/geometry.js';
 import type { ModelSession } from '../src/model/session.js';
 import { cropResizeFrame } from '../src/operators/crop-resize.js';
 import { gradCam } from '../src/operators/grad-cam.js';
-import { groupFrames } from '../src/operators/group.js';
 import { infer } from '../src/operators/infer.js';
-import { frameHash, skipDuplicates } from '../src/operators/skip-duplicates.js';
+import { frameHash } from '../src/operators/skip-duplicates.js';
 import type { ReviewFrame, ReviewGroup, ReviewPrediction } from '../src/review/order.js';
 import { groupImages } from '../src/similarity/group-images.js';
 import { frameToJpeg } from '../src/sinks/contact-sheet.js';
 import { decodeVideo } from '../src/sources/ffmpeg.js';
-import { IMAGE_EXTENSIONS, listImages, readImageFrame, readImages } from '../src/sources/images.js';
+import { listImages, readImageFrame, readImages } from '../src/sources/images.js';
 import { checkInputFile } from '../src/sources/probe.js';
 import type { Frame, FrameResult } from '../src/types.js';
+import { defaultGroupPipelineOptions, isImageInput, videoResults } from './group.js';
 
 export interface CollectOptions {
   /** Seconds between sampled video frames (0: every frame). */
@@ -50,12 +50,6 @@ export interface ReviewInput {
   groups: ReviewGroup[];
   /** Frames over all groups. */
   frames: number;
-}
-
-/** Folders and image files are read as images; everything else goes to ffmpeg. */
-export function isImageInput(path: string): boolean {
-  if (existsSync(path) && statSync(path).isDirectory()) return true;
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(extname(path).slice(1).toLowerCase());
 }
 
 export function isTimelineJsonl(path: string): boolean {
@@ -79,17 +73,27 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
   const images = inputs.filter(isImageInput);
   const videos = inputs.filter((i) => !isImageInput(i));
   for (const video of videos) checkInputFile(video);
+  const skipStats = { frames: 0, inferred: 0, reused: 0 };
 
   for (const video of videos) {
     const source = resolve(video);
     const byRunGroup = new Map<number, ReviewFrame[]>();
     await lastValueFrom(
-      decodeVideo(video, { everySeconds: options.everySeconds, crop: options.crop, outputSize: size }).pipe(
-        skipDuplicates(
-          { hash: defaultGrouping.hash, enabled: true, duplicateBits: defaultSkip.duplicateBits },
-          infer(model, { batchSize: options.batch, cams: false }),
-        ),
-        groupFrames({ ...grouping, useEmbeddings: true }),
+      // The consecutive runs of `rovlens group` (and the timeline's group ids), before revisits are merged.
+      videoResults(
+        video,
+        {
+          model,
+          options: defaultGroupPipelineOptions({
+            ...grouping,
+            every: options.everySeconds,
+            crop: options.crop,
+            size,
+            batch: options.batch,
+          }),
+        },
+        skipStats,
+      ).pipe(
         map((result) => {
           const id = result.group!.groupId;
           const members = byRunGroup.get(id) ?? [];
@@ -152,7 +156,8 @@ export function readTimelineGroups(path: string, labels: Record<string, readonly
   let frames = 0;
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
-    const bad = (what: string) => new InputError(`${path}: line ${i + 1}: ${what} (expected the JSON lines of rovlens timeline --format jsonl)`);
+    const bad = (what: string) =>
+      new InputError(`${path}: line ${i + 1}: ${what} (expected the JSON lines of rovlens timeline --format jsonl)`);
     let record: TimelineRecord;
     try {
       record = JSON.parse(line) as TimelineRecord;
@@ -165,7 +170,8 @@ export function readTimelineGroups(path: string, labels: Record<string, readonly
     if (!source) {
       const candidates = [resolve(record.source), resolve(dirname(path), record.source)];
       source = candidates.find((c) => existsSync(c));
-      if (!source) throw new InputError(`${path}: its recording ${record.source} is not found (looked in ${candidates.join(', ')})`, 'missing');
+      if (!source)
+        throw new InputError(`${path}: its recording ${record.source} is not found (looked in ${candidates.join(', ')})`, 'missing');
       located.set(record.source, source);
     }
     const predictions: Record<string, ReviewPrediction> = {};
@@ -176,7 +182,9 @@ export function readTimelineGroups(path: string, labels: Record<string, readonly
       const top = probabilities.sort((a, b) => b[1] - a[1])[0];
       if (!top) throw bad(`head ${head} has no probabilities`);
       if (!labels[head]!.includes(top[0])) {
-        throw new InputError(`${path}: line ${i + 1}: ${head} '${top[0]}' is not a label of the model card (${labels[head]!.join(', ')}): was the timeline made with another model? pass it with --model`);
+        throw new InputError(
+          `${path}: line ${i + 1}: ${head} '${top[0]}' is not a label of the model card (${labels[head]!.join(', ')}): was the timeline made with another model? pass it with --model`,
+        );
       }
       predictions[head] = { label: top[0], confidence: top[1] };
     }

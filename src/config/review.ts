@@ -37,7 +37,13 @@ export const reviewOptionsSchema = z
     port: z.coerce.number().int().min(0).max(65_535).default(8621).describe('port of the review page (0: any free port)'),
     token: liveServerSchema.shape.token.describe('secret the page must present (`?token=`); also read from ROVLENS_REVIEW_TOKEN'),
     allowOrigin: liveServerSchema.shape.allowOrigins.describe("extra browser origins allowed to call the page's API"),
-    displayWidth: z.coerce.number().int().min(160).max(3840).default(960).describe('width of the pictures shown, in pixels (scaled down only)'),
+    displayWidth: z.coerce
+      .number()
+      .int()
+      .min(160)
+      .max(3840)
+      .default(960)
+      .describe('width of the pictures shown, in pixels (scaled down only)'),
     jpegQuality: z.coerce.number().int().min(1).max(100).default(85).describe('quality of the pictures shown, 1..100'),
     quiet: z.boolean().default(false).describe('no progress lines'),
   })

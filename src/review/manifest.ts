@@ -12,7 +12,19 @@
  * (undo, a changed decision) replaces the file atomically (temporary file + rename). A lock file
  * beside the manifest keeps two reviewers from writing one file.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, fsyncSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  ftruncateSync,
+  fsyncSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError, OutputError } from '../errors.js';
@@ -91,7 +103,9 @@ export function parseCrop(text: string): ManifestCrop | undefined {
 export function manifestSource(manifestPath: string, source: string): string {
   const absolute = resolve(source);
   const fromManifest = relative(dirname(resolve(manifestPath)), absolute);
-  return fromManifest && !fromManifest.startsWith(`..${sep}`) && fromManifest !== '..' && !isAbsolute(fromManifest) ? fromManifest : absolute;
+  return fromManifest && !fromManifest.startsWith(`..${sep}`) && fromManifest !== '..' && !isAbsolute(fromManifest)
+    ? fromManifest
+    : absolute;
 }
 
 const round4 = (v: number) => String(Math.round(v * 1e4) / 1e4);
@@ -196,7 +210,9 @@ export function parseManifest(text: string, manifestPath: string): ParsedManifes
   const header = records[0]!.fields.map((f) => f.trim());
   const missing = MANIFEST_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length > 0) {
-    throw new InputError(`${where}: not a labels manifest: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected ${MANIFEST_COLUMNS.join(',')})`);
+    throw new InputError(
+      `${where}: not a labels manifest: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected ${MANIFEST_COLUMNS.join(',')})`,
+    );
   }
   const at = Object.fromEntries(MANIFEST_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<(typeof MANIFEST_COLUMNS)[number], number>;
   const folder = dirname(resolve(manifestPath));
@@ -403,7 +419,11 @@ export class ManifestWriter {
   }
 
   private rewrite(): void {
-    const text = manifestHeader() + this.rows().map((r) => formatManifestRow(this.path, r)).join('');
+    const text =
+      manifestHeader() +
+      this.rows()
+        .map((r) => formatManifestRow(this.path, r))
+        .join('');
     const temporary = `${this.path}.${process.pid}.tmp`;
     try {
       const fd = openSync(temporary, 'w');

@@ -175,7 +175,9 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
   // Most uncertain first: a priority never exceeds its group's uncertainty (coverage is at most 1),
   // so the scan stops at the first group too certain to beat the best found, and a long dive's queue
   // costs far less than comparing every pair.
-  const remaining = candidates.map((c, index) => ({ c, index })).sort((a, b) => b.c.item.uncertainty - a.c.item.uncertainty || a.index - b.index);
+  const remaining = candidates
+    .map((c, index) => ({ c, index }))
+    .sort((a, b) => b.c.item.uncertainty - a.c.item.uncertainty || a.index - b.index);
   const EPSILON = 1e-12;
   while (remaining.length > 0) {
     let bestAt = 0;

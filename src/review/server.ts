@@ -79,7 +79,9 @@ export class ReviewServer {
 
   static async start(options: ReviewServerOptions, session: ReviewSession, pictures: ReviewPictureSource): Promise<ReviewServer> {
     const dir = pageDirectory();
-    const files = new Map(Object.entries(PAGE_FILES).map(([path, f]) => [path, { body: readFileSync(resolve(dir, f.name)), contentType: f.contentType }]));
+    const files = new Map(
+      Object.entries(PAGE_FILES).map(([path, f]) => [path, { body: readFileSync(resolve(dir, f.name)), contentType: f.contentType }]),
+    );
     const http = createServer();
     const server = new ReviewServer(http, options, session, pictures, files);
     http.on('request', (req, res) => void server.handle(req, res));
@@ -174,13 +176,20 @@ export class ReviewServer {
       if (req.method === 'POST' && url.pathname === '/api/decision') {
         const decision = parseDecision(await readJson(req));
         const frames = this.session.decide(decision);
-        this.options.notice?.(`rovlens review: group ${decision.group}: ${describeDecision(decision)} (labels ${frames} frame${frames === 1 ? '' : 's'})`);
+        this.options.notice?.(
+          `rovlens review: group ${decision.group}: ${describeDecision(decision)} (labels ${frames} frame${frames === 1 ? '' : 's'})`,
+        );
         return json(200, { frames, progress: this.session.progress(), canUndo: this.session.canUndo });
       }
       if (req.method === 'POST' && url.pathname === '/api/undo') {
         const group = this.session.undo();
         if (group !== undefined) this.options.notice?.(`rovlens review: undid group ${group}`);
-        return json(200, { group: group ?? null, decision: group === undefined ? null : (this.session.decision(group) ?? null), progress: this.session.progress(), canUndo: this.session.canUndo });
+        return json(200, {
+          group: group ?? null,
+          decision: group === undefined ? null : (this.session.decision(group) ?? null),
+          progress: this.session.progress(),
+          canUndo: this.session.canUndo,
+        });
       }
       throw new HttpError(404, 'no such API');
     } catch (error) {
@@ -193,7 +202,10 @@ export class ReviewServer {
   private state() {
     const { session, options } = this;
     return {
-      model: { name: options.modelName, heads: Object.fromEntries(MANIFEST_HEADS.filter((h) => options.labels[h]).map((h) => [h, options.labels[h]])) },
+      model: {
+        name: options.modelName,
+        heads: Object.fromEntries(MANIFEST_HEADS.filter((h) => options.labels[h]).map((h) => [h, options.labels[h]])),
+      },
       manifest: options.manifestName,
       reviewer: options.reviewer,
       start: session.firstOpen(),
@@ -207,7 +219,11 @@ export class ReviewServer {
         predictions: Object.fromEntries(
           Object.entries(item.consensus).map(([head, c]) => [
             head,
-            { label: c.label, confidence: round(item.representative.predictions[head]?.confidence ?? c.meanConfidence), agreement: round(c.agreement) },
+            {
+              label: c.label,
+              confidence: round(item.representative.predictions[head]?.confidence ?? c.meanConfidence),
+              agreement: round(c.agreement),
+            },
           ]),
         ),
         decision: session.decision(item.group) ?? null,

@@ -38,7 +38,8 @@ const labelsOf = (card: ModelCard): Record<string, readonly string[]> =>
 /** `--list manifest.csv`: the manifest's recordings and images are the inputs, its crop the crop. */
 function inputsOf(inputs: readonly string[], options: ReviewOptions): { inputs: string[]; crop?: RelativeCrop; manifest?: string } {
   if (inputs.length === 1 && /\.csv$/i.test(inputs[0]!)) {
-    if (!options.list) throw new UsageError(`${inputs[0]} is a labels manifest: review its recordings (pass them), or list its queue with --list`);
+    if (!options.list)
+      throw new UsageError(`${inputs[0]} is a labels manifest: review its recordings (pass them), or list its queue with --list`);
     const rows = readManifest(inputs[0]!);
     if (!rows.length) throw new UsageError(`${inputs[0]} holds no labelled frames, so it names no recordings to list`);
     const sources = [...new Set(rows.map((r) => r.source))];
@@ -100,8 +101,22 @@ export function formatQueue(items: readonly ReviewItem[], heads: readonly string
     ),
     reviewed: reviewed.has(item.group),
   });
-  if (json) return `${JSON.stringify(items.map((item, i) => record(item, i + 1)), null, 1)}\n`;
-  const header = ['rank', 'group', 'size', 'path', 'pts_seconds', ...heads.flatMap((h) => [`predicted_${h}`, `${h}_confidence`, `${h}_agreement`]), 'uncertainty', 'reviewed'];
+  if (json)
+    return `${JSON.stringify(
+      items.map((item, i) => record(item, i + 1)),
+      null,
+      1,
+    )}\n`;
+  const header = [
+    'rank',
+    'group',
+    'size',
+    'path',
+    'pts_seconds',
+    ...heads.flatMap((h) => [`predicted_${h}`, `${h}_confidence`, `${h}_agreement`]),
+    'uncertainty',
+    'reviewed',
+  ];
   return (
     csvRow(header) +
     items
@@ -148,7 +163,9 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
   const onlyTimeline = inputs.length === 1 && isTimelineJsonl(inputs[0]!);
   const { card: modelCard } = loadModelCard(modelPath);
   if (!MANIFEST_HEADS.some((h) => modelCard.heads[h])) {
-    throw new ModelError(`the model card has no ${MANIFEST_HEADS.join(' or ')} head (it has ${Object.keys(modelCard.heads).join(', ')}): review labels those heads`);
+    throw new ModelError(
+      `the model card has no ${MANIFEST_HEADS.join(' or ')} head (it has ${Object.keys(modelCard.heads).join(', ')}): review labels those heads`,
+    );
   }
 
   if (options.list) {
@@ -159,7 +176,9 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
       const { groups } = await collect(inputs, model, crop, options, notice);
       const items = reviewOrder(groups);
       const heads = Object.keys(card.heads);
-      print(formatQueue(items, heads, options.json, reviewedGroups(listedManifest ?? options.labels, groups, listedManifest !== undefined)));
+      print(
+        formatQueue(items, heads, options.json, reviewedGroups(listedManifest ?? options.labels, groups, listedManifest !== undefined)),
+      );
       return ExitCode.ok;
     } finally {
       if (model instanceof ModelSession) await model.close();
@@ -217,7 +236,9 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
     if (!options.quiet) {
       notice(
         `rovlens review: ${frames} frames in ${items.length} groups (${((performance.now() - started) / 1000).toFixed(1)} s); crop ${formatCrop(crop)}` +
-          (resumed.groupsReviewed ? `; resuming: ${resumed.groupsReviewed} groups (${resumed.framesCovered} frames) already reviewed in ${options.labels}` : ''),
+          (resumed.groupsReviewed
+            ? `; resuming: ${resumed.groupsReviewed} groups (${resumed.framesCovered} frames) already reviewed in ${options.labels}`
+            : ''),
       );
     }
     const pictures = new ReviewPictures({ model, crop, displayWidth: options.displayWidth, jpegQuality: options.jpegQuality });
@@ -236,11 +257,15 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
       session,
       pictures,
     );
-    notice(`rovlens review: page at ${server.url}${options.token ? '?token=<token>' : ''}; labels saved to ${options.labels} as you go; Ctrl-C stops`);
+    notice(
+      `rovlens review: page at ${server.url}${options.token ? '?token=<token>' : ''}; labels saved to ${options.labels} as you go; Ctrl-C stops`,
+    );
     hooks.onListening?.(server);
     await stopped;
     const p = session.progress();
-    notice(`rovlens review: ${p.groupsReviewed} of ${p.groups} groups reviewed (${p.framesCovered} of ${p.frames} frames) in ${options.labels}`);
+    notice(
+      `rovlens review: ${p.groupsReviewed} of ${p.groups} groups reviewed (${p.framesCovered} of ${p.frames} frames) in ${options.labels}`,
+    );
     return interrupted ? ExitCode.interrupted : ExitCode.ok;
   } catch (error) {
     // A manifest this run created and never wrote to goes again, so a failed start leaves nothing behind.

@@ -98,7 +98,18 @@ describe('rovlens review --list', () => {
 
   it('takes its group thresholds from --hash-bits and --min-cosine: loosest, one group; strictest, one per frame', async () => {
     const sizes = async (hashBits: string, minCosine: string) => {
-      const result = await runCli(['review', clip, '--model', model, '--list', '--json', '--hash-bits', hashBits, '--min-cosine', minCosine]);
+      const result = await runCli([
+        'review',
+        clip,
+        '--model',
+        model,
+        '--list',
+        '--json',
+        '--hash-bits',
+        hashBits,
+        '--min-cosine',
+        minCosine,
+      ]);
       expect(result.code, result.stderr).toBe(0);
       return (JSON.parse(result.stdout) as Listed[]).map((q) => q.size);
     };
@@ -121,7 +132,10 @@ describe('rovlens review --list', () => {
     const timeline = join(dir, 'dive.jsonl');
     const made = await runCli(['timeline', clip, '--model', model, '--format', 'jsonl', '-o', timeline, '-q']);
     expect(made.code, made.stderr).toBe(0);
-    const records = readFileSync(timeline, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { group: { groupId: number } });
+    const records = readFileSync(timeline, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { group: { groupId: number } });
     const result = await runCli(['review', timeline, '--model', model, '--list', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const queue = JSON.parse(result.stdout) as Listed[];
@@ -178,12 +192,16 @@ describe('rovlens review server', () => {
     expect(await statusWithHost(server.url, 'rebound.example:80')).toBe(403);
     expect((await fetch(api)).status).toBe(401);
     expect((await fetch(`${api}?token=wrong-secret`)).status).toBe(401);
-    const state = (await (await fetch(api, { headers: { Authorization: 'Bearer a-review-secret' } })).json()) as { items: { group: string }[] };
+    const state = (await (await fetch(api, { headers: { Authorization: 'Bearer a-review-secret' } })).json()) as {
+      items: { group: string }[];
+    };
     const group = state.items[0]!.group;
     const post = (headers: Record<string, string>, body: unknown) =>
       fetch(`${server.url}api/decision?token=a-review-secret`, { method: 'POST', headers, body: JSON.stringify(body) });
     expect((await post({ 'Content-Type': 'text/plain' }, { group, labels: { floor: 'sandy' } })).status).toBe(415);
-    expect((await post({ 'Content-Type': 'application/json', Origin: 'http://evil.example' }, { group, labels: { floor: 'sandy' } })).status).toBe(403);
+    expect(
+      (await post({ 'Content-Type': 'application/json', Origin: 'http://evil.example' }, { group, labels: { floor: 'sandy' } })).status,
+    ).toBe(403);
     const badLabel = await post({ 'Content-Type': 'application/json' }, { group, labels: { floor: 'gravel' } });
     expect(badLabel.status).toBe(400);
     expect(((await badLabel.json()) as { error: string }).error).toMatch(/floor 'gravel' is not a label of the model card/);
@@ -243,7 +261,11 @@ describe('rovlens review refuses bad input in one line', () => {
     const labels = join(dir, 'other-recording.csv');
     const text = manifestHeader() + row({ source: join(dir, 'another-dive.mp4') }, labels);
     writeFileSync(labels, text);
-    await refused([clip, '--model', model, '--labels', labels, '--port', '0'], ExitCode.inputInvalid, /holds labels for .*another-dive\.mp4, which is not among the inputs/);
+    await refused(
+      [clip, '--model', model, '--labels', labels, '--port', '0'],
+      ExitCode.inputInvalid,
+      /holds labels for .*another-dive\.mp4, which is not among the inputs/,
+    );
     expect(readFileSync(labels, 'utf8')).toBe(text);
     expect(existsSync(`${labels}.lock`)).toBe(false);
   });
@@ -251,13 +273,21 @@ describe('rovlens review refuses bad input in one line', () => {
   it('a label that is not in the model card (exit 4)', async () => {
     const labels = join(dir, 'gravel.csv');
     writeFileSync(labels, manifestHeader() + row({ floor: 'gravel' }, labels));
-    await refused([clip, '--model', model, '--labels', labels, '--port', '0'], ExitCode.inputInvalid, /floor 'gravel' is not a label of the model card \(sandy, muddy, muddy-sand, reef\)/);
+    await refused(
+      [clip, '--model', model, '--labels', labels, '--port', '0'],
+      ExitCode.inputInvalid,
+      /floor 'gravel' is not a label of the model card \(sandy, muddy, muddy-sand, reef\)/,
+    );
   });
 
   it('a labels file that is not a labels manifest (exit 4)', async () => {
     const labels = join(dir, 'timeline.csv');
     writeFileSync(labels, 'source,frame_index,pts_seconds\r\nx.mp4,0,0\r\n');
-    await refused([clip, '--model', model, '--labels', labels, '--port', '0'], ExitCode.inputInvalid, /not a labels manifest: missing columns/);
+    await refused(
+      [clip, '--model', model, '--labels', labels, '--port', '0'],
+      ExitCode.inputInvalid,
+      /not a labels manifest: missing columns/,
+    );
   });
 
   it('a missing input (exit 3), without creating a labels file', async () => {
@@ -267,7 +297,11 @@ describe('rovlens review refuses bad input in one line', () => {
   });
 
   it('binding beyond loopback without a token (exit 2)', async () => {
-    await refused([clip, '--model', model, '--host', '0.0.0.0'], ExitCode.usage, /^rovlens: --token: binding 0\.0\.0\.0 exposes the review/);
+    await refused(
+      [clip, '--model', model, '--host', '0.0.0.0'],
+      ExitCode.usage,
+      /^rovlens: --token: binding 0\.0\.0\.0 exposes the review/,
+    );
   });
 
   it('a labels manifest given to review without --list (exit 2)', async () => {

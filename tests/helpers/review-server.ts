@@ -11,7 +11,10 @@ export interface RunningReview {
 
 export function startReview(args: string[]): Promise<RunningReview> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, 'review', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROVLENS_DEBUG: '' } });
+    const child = spawn(process.execPath, [BIN, 'review', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ROVLENS_DEBUG: '' },
+    });
     let stderr = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {

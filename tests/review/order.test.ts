@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { groupConsensus, groupUncertainty, representativeFrame, reviewOrder, type ReviewFrame, type ReviewGroup } from '../../src/review/order.js';
+import {
+  groupConsensus,
+  groupUncertainty,
+  representativeFrame,
+  reviewOrder,
+  type ReviewFrame,
+  type ReviewGroup,
+} from '../../src/review/order.js';
 
 const frame = (ptsSeconds: number | undefined, floor: [string, number], element: [string, number], source = 'dive.mp4'): ReviewFrame => ({
   source,
@@ -72,7 +79,11 @@ describe('reviewOrder', () => {
   it('puts a group whose frames disagree ahead of a unanimous one of the same confidence', () => {
     const disagreeing: ReviewGroup = {
       group: 'mixed',
-      frames: [frame(20, ['sandy', 0.8], ['fauna', 0.8]), frame(21, ['sandy', 0.8], ['waste', 0.8]), frame(22, ['sandy', 0.8], ['rocks', 0.8])],
+      frames: [
+        frame(20, ['sandy', 0.8], ['fauna', 0.8]),
+        frame(21, ['sandy', 0.8], ['waste', 0.8]),
+        frame(22, ['sandy', 0.8], ['rocks', 0.8]),
+      ],
     };
     const order = reviewOrder([steady('calm', 0, 3, 0.8), disagreeing], { coverageWeight: 0 });
     expect(order[0]!.group).toBe('mixed');
@@ -92,7 +103,12 @@ describe('reviewOrder', () => {
   });
 
   it('treats recordings as separate tracks, so a group of another recording is never near', () => {
-    const groups = [steady('a0', 0, 2, 0.5, 'a.mp4'), steady('a1', 2, 2, 0.5, 'a.mp4'), steady('a2', 300, 2, 0.5, 'a.mp4'), steady('b0', 0, 2, 0.5, 'b.mp4')];
+    const groups = [
+      steady('a0', 0, 2, 0.5, 'a.mp4'),
+      steady('a1', 2, 2, 0.5, 'a.mp4'),
+      steady('a2', 300, 2, 0.5, 'a.mp4'),
+      steady('b0', 0, 2, 0.5, 'b.mp4'),
+    ];
     const order = reviewOrder(groups).map((i) => i.group);
     // b0 sits at the same time as a0 but on its own recording: it waits for nothing; a1 is next to a0.
     expect(order.indexOf('b0')).toBeLessThan(order.indexOf('a1'));

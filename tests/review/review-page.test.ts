@@ -17,7 +17,9 @@ import { startReview } from '../helpers/review-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM))
-  console.warn(`[rovlens tests] skipping the review page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`);
+  console.warn(
+    `[rovlens tests] skipping the review page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`,
+  );
 
 const rowsOf = (path: string): ManifestRow[] => parseManifest(readFileSync(path, 'utf8'), path).rows;
 const byGroup = (rows: ManifestRow[]) => {
@@ -49,7 +51,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
     model = writeTinyModel(join(dir, 'model')).modelPath;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on('pageerror', (e) => consoleErrors.push(e.message));

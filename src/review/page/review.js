@@ -272,7 +272,10 @@ let dragFrom = null;
 const stage = $('stage');
 const pointAt = (event) => {
   const r = $('frame').getBoundingClientRect();
-  return { x: Math.min(1, Math.max(0, (event.clientX - r.left) / r.width)), y: Math.min(1, Math.max(0, (event.clientY - r.top) / r.height)) };
+  return {
+    x: Math.min(1, Math.max(0, (event.clientX - r.left) / r.width)),
+    y: Math.min(1, Math.max(0, (event.clientY - r.top) / r.height)),
+  };
 };
 stage.addEventListener('pointerdown', (event) => {
   dragFrom = pointAt(event);
@@ -281,7 +284,12 @@ stage.addEventListener('pointerdown', (event) => {
 stage.addEventListener('pointermove', (event) => {
   if (!dragFrom) return;
   const to = pointAt(event);
-  state.box = { x0: Math.min(dragFrom.x, to.x), y0: Math.min(dragFrom.y, to.y), x1: Math.max(dragFrom.x, to.x), y1: Math.max(dragFrom.y, to.y) };
+  state.box = {
+    x0: Math.min(dragFrom.x, to.x),
+    y0: Math.min(dragFrom.y, to.y),
+    x1: Math.max(dragFrom.x, to.x),
+    y1: Math.max(dragFrom.y, to.y),
+  };
   renderBox();
 });
 stage.addEventListener('pointerup', () => {
