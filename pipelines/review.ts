@@ -164,6 +164,8 @@ export function readTimelineGroups(path: string, labels: Record<string, readonly
     } catch {
       throw bad('not JSON');
     }
+    // The first line describes the run (`{"rovlensRun": ...}`), not a frame.
+    if (i === 0 && 'rovlensRun' in record) return;
     if (typeof record.source !== 'string' || typeof record.ptsSeconds !== 'number') throw bad('no source or ptsSeconds');
     if (!record.group || typeof record.group.groupId !== 'number') throw bad('no group (was the timeline written with grouping on?)');
     let source = located.get(record.source);

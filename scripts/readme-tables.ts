@@ -3,6 +3,8 @@ import { optionsTable } from './markdown.js';
 import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
+import { exportOptionsSchema } from '../src/config/export.js';
+import { reportOptionsSchema } from '../src/config/report.js';
 import { reviewOptionsSchema } from '../src/config/review.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 import { trainingOptionsSchema } from '../src/config/training.js';
@@ -15,4 +17,6 @@ export const README_TABLES: Record<string, () => string> = {
   clusters: () => optionsTable(clustersCommandSchema),
   review: () => optionsTable(reviewOptionsSchema),
   train: () => optionsTable(trainingOptionsSchema),
+  export: () => optionsTable(exportOptionsSchema),
+  report: () => optionsTable(reportOptionsSchema),
 };

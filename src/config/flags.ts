@@ -32,6 +32,11 @@ export function choicesOf(type: z.ZodType): string[] | undefined {
   return inner instanceof z.ZodEnum ? (inner.options as string[]).map(String) : undefined;
 }
 
+/** The field takes a list (a flag given several times, or one with several values). */
+export function isList(type: z.ZodType): boolean {
+  return innerType(type) instanceof z.ZodArray;
+}
+
 export function isNumeric(type: z.ZodType): boolean {
   const inner = innerType(type);
   return inner instanceof z.ZodNumber || (inner instanceof z.ZodArray && innerType(inner.element as z.ZodType) instanceof z.ZodNumber);

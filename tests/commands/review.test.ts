@@ -135,7 +135,10 @@ describe('rovlens review --list', () => {
     const records = readFileSync(timeline, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { group: { groupId: number } });
+      .map((l) => JSON.parse(l) as { frameIndex?: number; group: { groupId: number } })
+      // The first line describes the run; frames have a frameIndex.
+      .filter((r) => r.frameIndex !== undefined);
+    expect(records.length).toBeGreaterThan(0);
     const result = await runCli(['review', timeline, '--model', model, '--list', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const queue = JSON.parse(result.stdout) as Listed[];
