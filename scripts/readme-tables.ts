@@ -5,6 +5,7 @@ import { clustersCommandSchema, groupCommandSchema } from '../src/config/groupin
 import { liveFlagsSchema } from '../src/config/live.js';
 import { exportOptionsSchema } from '../src/config/export.js';
 import { reportOptionsSchema } from '../src/config/report.js';
+import { reviewOptionsSchema } from '../src/config/review.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 import { trainingOptionsSchema } from '../src/config/training.js';
 
@@ -14,6 +15,7 @@ export const README_TABLES: Record<string, () => string> = {
   annotate: () => optionsTable(annotateSchema),
   group: () => optionsTable(groupCommandSchema),
   clusters: () => optionsTable(clustersCommandSchema),
+  review: () => optionsTable(reviewOptionsSchema),
   train: () => optionsTable(trainingOptionsSchema),
   export: () => optionsTable(exportOptionsSchema),
   report: () => optionsTable(reportOptionsSchema),

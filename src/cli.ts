@@ -13,6 +13,7 @@ import { register as clusters } from './commands/clusters.js';
 import { register as live } from './commands/live.js';
 import { register as exportRun } from './commands/export.js';
 import { register as report } from './commands/report.js';
+import { register as review } from './commands/review.js';
 
 const program = new Command('rovlens')
   .description('Underwater ROV video to knowledge: seafloor type, main element, where and when.')
@@ -27,7 +28,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.kill(process.pid, 'SIGTERM');
 });
 
-for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate, card, exportRun, report]) register(program);
+for (const register of [timeline, probe, live, annotate, group, clusters, review, train, evaluate, card, exportRun, report]) register(program);
 
 try {
   await program.parseAsync(process.argv);
