@@ -127,6 +127,7 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
       ...(options.nav !== undefined ? [{ flag: '--nav', path: options.nav }] : []),
       ...modelInputs(options.model ?? DEFAULT_MODEL),
       ...(options.pipeline !== undefined ? [{ flag: '--pipeline', path: options.pipeline }] : []),
+      ...(options.ifdoHeader !== undefined ? [{ flag: '--ifdo-header', path: options.ifdoHeader }] : []),
     ],
     [
       ...(options.output === undefined
@@ -136,6 +137,7 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
           : [{ flag: '-o', path: options.output, kind: 'folder' as const, files: inputs.flatMap((i) => [plan.timeline(i)!, plan.segments(i)!]) }]),
       ...(options.segments !== undefined ? [{ flag: '--segments', path: options.segments, kind: 'file' as const }] : []),
       ...(options.geojson !== undefined ? [{ flag: '--geojson', path: options.geojson, kind: 'file' as const }] : []),
+      ...(options.export ?? []).map((target) => ({ flag: '--export', path: target.path, kind: 'file' as const })),
     ],
   );
   // A --cam-also head or class the model lacks is said from its card, before the model loads.

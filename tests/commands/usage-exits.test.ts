@@ -72,6 +72,9 @@ describe('a usage error exits within 2 s (after start-up) with no ffmpeg left', 
     ['train, an unknown flag', () => ['train', '--bogus']],
     ['evaluate, an unknown flag', () => ['evaluate', '--bogus']],
     ['card, an unknown flag', () => ['card', model, '--bogus']],
+    ['export, an unknown format', () => ['export', join(dir, 'run.jsonl'), '--to', 'bogus', '-o', join(dir, 'e.csv')]],
+    ['report, an unknown flag', () => ['report', join(dir, 'run.jsonl'), '--bogus']],
+    ['review, an unknown flag', () => ['review', video, '--bogus']],
   ])('%s', async (_what, args) => {
     const result = await run(args());
     expect(result.code, result.stderr).toBe(2);

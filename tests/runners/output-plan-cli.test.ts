@@ -50,6 +50,25 @@ describe('an output that is an input is refused before anything is written (exit
   });
 });
 
+describe('the run file of export and report, and the recordings of review, are never an output (exit 2)', () => {
+  it('refuses export -o, report -o and review --labels onto their inputs, leaving them unchanged', async () => {
+    const run = join(dir, 'run.jsonl');
+    const made = await runCli(['timeline', video, '--model', model, '-q', '--format', 'jsonl', '-o', run]);
+    expect(made.code, made.stderr).toBe(0);
+    const before = [sum(run), sum(video)];
+    for (const [args, message] of [
+      [['export', run, '--to', 'viame', '-o', run], /^rovlens: -o: .*run\.jsonl is the run file .*run\.jsonl; writing it would destroy it/],
+      [['report', run, '-o', run], /^rovlens: -o: .*run\.jsonl is the run file/],
+      [['review', video, '--model', model, '--labels', video, '--port', '0'], /^rovlens: --labels: .*dive\.mp4 is the input/],
+    ] as const) {
+      const refused = await runCli([...args]);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr.trim()).toMatch(message);
+    }
+    expect([sum(run), sum(video)]).toEqual(before);
+  });
+});
+
 describe('an output that cannot be written is said before decoding (exit 6)', () => {
   it.each([
     ['--segments into a folder', () => ['timeline', video, '--segments', dir], /^rovlens: --segments: cannot write .*: it is a folder; name a file$/],
