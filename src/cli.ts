@@ -11,6 +11,7 @@ import { register as annotate } from './commands/annotate.js';
 import { register as group } from './commands/group.js';
 import { register as clusters } from './commands/clusters.js';
 import { register as live } from './commands/live.js';
+import { register as queue } from './commands/queue.js';
 
 const program = new Command('rovlens')
   .description('Underwater ROV video to knowledge: seafloor type, main element, where and when.')
@@ -25,7 +26,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.kill(process.pid, 'SIGTERM');
 });
 
-for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate, card]) register(program);
+// The queue takes over timeline's flags, so it registers after timeline.
+for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate, card, queue]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -72,7 +72,11 @@ export function filterChain(source: Size, options: DecodeOptions): { filters: st
   if (every > 0) {
     // First frame of each slot [k*every, (k+1)*every): no drift over hours, unlike "every N s since the last".
     // The epsilon keeps a frame that sits exactly on a slot boundary (0.6 s / 0.2 s) in its own slot.
-    filters.push(`select='isnan(prev_selected_t)+gt(floor(t/${every}+1e-6),floor(prev_selected_t/${every}+1e-6))'`);
+    // Timestamps are the input's own (see decodeVideo): slots count from the start time asked for.
+    const origin = options.startSeconds ? `-${options.startSeconds}` : '';
+    filters.push(
+      `select='isnan(prev_selected_t)+gt(floor((t${origin})/${every}+1e-6),floor((prev_selected_t${origin})/${every}+1e-6))'`,
+    );
   }
   if (region.width !== source.width || region.height !== source.height || region.x || region.y) {
     filters.push(`crop=${region.width}:${region.height}:${region.x}:${region.y}`);
@@ -102,11 +106,18 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       const inputOptions = ['-hide_banner'];
       if (!isPipe(input)) inputOptions.push('-nostdin');
       if (options.keyframesOnly) inputOptions.push('-skip_frame', 'nokey');
-      if (startSeconds > 0) inputOptions.push('-ss', String(startSeconds));
+      // From a start time, frames keep the input's own timestamps (-copyts, counted from the input's
+      // first frame as without a seek): a run from 20 s gives its frames the very pts_time a run from
+      // 0 gives them, so time chunks of a recording add up to the whole run exactly.
+      if (startSeconds > 0) inputOptions.push('-ss', String(startSeconds), '-copyts', '-start_at_zero');
       if (options.realtime) inputOptions.push('-re');
       inputOptions.push(...(options.inputOptions ?? []));
       const outputOptions = ['-an', '-sn', '-dn', '-vsync', '0', '-pix_fmt', 'rgb24'];
-      if (options.endSeconds !== undefined) outputOptions.push('-t', String(Math.max(0, options.endSeconds - startSeconds)));
+      if (options.endSeconds !== undefined) {
+        // With -copyts the end is a position on the input's clock; ffmpeg stops at the same frame either way.
+        if (startSeconds > 0) outputOptions.push('-to', String(options.endSeconds));
+        else outputOptions.push('-t', String(Math.max(0, options.endSeconds - startSeconds)));
+      }
 
       // Each delivered frame's number (showinfo's count) and pts, in delivery order.
       const delivered: { n: number; pts: string }[] = [];
@@ -122,7 +133,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         while (pendingPixels.length && delivered.length) {
           const pixels = pendingPixels.shift()!;
           const { n, pts } = delivered.shift()!;
-          const ptsSeconds = startSeconds + Number(pts);
+          const ptsSeconds = Number(pts);
           const frame: Frame = {
             sourceId: input,
             index: exactNumbers ? n : Math.round(ptsSeconds * info.fps),
