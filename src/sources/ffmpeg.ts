@@ -73,10 +73,8 @@ export function filterChain(source: Size, options: DecodeOptions): { filters: st
     // First frame of each slot [k*every, (k+1)*every): no drift over hours, unlike "every N s since the last".
     // The epsilon keeps a frame that sits exactly on a slot boundary (0.6 s / 0.2 s) in its own slot.
     // Timestamps are the input's own (see decodeVideo): slots count from the start time asked for.
-    const origin = options.startSeconds ? `-${options.startSeconds}` : '';
-    filters.push(
-      `select='isnan(prev_selected_t)+gt(floor((t${origin})/${every}+1e-6),floor((prev_selected_t${origin})/${every}+1e-6))'`,
-    );
+    const since = (t: string) => (options.startSeconds ? `(${t}-${options.startSeconds})` : t);
+    filters.push(`select='isnan(prev_selected_t)+gt(floor(${since('t')}/${every}+1e-6),floor(${since('prev_selected_t')}/${every}+1e-6))'`);
   }
   if (region.width !== source.width || region.height !== source.height || region.x || region.y) {
     filters.push(`crop=${region.width}:${region.height}:${region.x}:${region.y}`);
