@@ -3,6 +3,7 @@ import { optionsTable } from '../src/config/markdown.js';
 import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
+import { queueAddSchema, workerSchema } from '../src/config/queue.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 import { trainingOptionsSchema } from '../src/config/training.js';
 
@@ -13,4 +14,6 @@ export const README_TABLES: Record<string, () => string> = {
   group: () => optionsTable(groupCommandSchema),
   clusters: () => optionsTable(clustersCommandSchema),
   train: () => optionsTable(trainingOptionsSchema),
+  'queue-add': () => optionsTable(queueAddSchema),
+  worker: () => optionsTable(workerSchema),
 };

@@ -11,7 +11,7 @@ export const redisShape = {
     .string()
     .regex(/^rediss?:\/\//, 'the Redis URL must start with redis:// or rediss:// (TLS)')
     .default('redis://127.0.0.1:6379')
-    .describe('Redis URL, with password and TLS (rediss://) as needed; default $ROVLENS_REDIS or redis://127.0.0.1:6379'),
+    .describe('Redis URL, with a password and rediss:// for TLS as needed; $ROVLENS_REDIS when not given'),
   redisCa: z.string().optional().describe('CA certificate (PEM) for a rediss:// server signed by a private authority'),
   queue: z
     .string()
