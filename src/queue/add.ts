@@ -71,8 +71,9 @@ export async function addRecordings(patterns: string[], options: QueueAddOptions
       }
       const existing = await Job.fromId(queue, mergeJobId(key));
       if (existing) {
-        if ((await existing.getState()) !== 'failed') {
-          process.stderr.write(`rovlens: ${sourceId}: already queued\n`);
+        const state = await existing.getState();
+        if (state !== 'failed') {
+          process.stderr.write(`rovlens: ${sourceId}: already ${state === 'completed' ? 'done' : 'queued'}\n`);
           summary.skipped++;
           continue;
         }

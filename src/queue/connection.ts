@@ -44,11 +44,19 @@ export function connect(target: RedisTarget, { persistent }: { persistent: boole
 }
 
 /** Waits for the first connection, or says in one line why there is none. */
-export async function reachable(redis: Redis, target: RedisTarget): Promise<void> {
+export async function reachable(redis: Redis, target: RedisTarget, timeoutMs = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await redis.ping();
+    await Promise.race([
+      redis.ping(),
+      new Promise((_, fail) => {
+        timer = setTimeout(() => fail(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
   } catch (error) {
     redis.disconnect();
     throw new SourceError(`cannot reach Redis at ${redactUrl(target.redis)}: ${(error as Error).message.split('\n')[0]}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
