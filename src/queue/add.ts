@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import fg from 'fast-glob';
@@ -28,7 +28,6 @@ import {
   type TimelineFlags,
 } from './jobs.js';
 import { planChunks } from './plan.js';
-import { join } from 'node:path';
 
 const run = promisify(execFile);
 
@@ -82,7 +81,7 @@ export async function addRecordings(patterns: string[], options: QueueAddOptions
       const info = await probeVideo(input, { keyframes: false }).catch(() => undefined);
       const fps = info?.fps || 25;
       const chunkSeconds = options.chunkMinutes * 60;
-      const cutTimes = [];
+      const cutTimes: number[] = [];
       for (let t = chunkSeconds; info?.durationSeconds !== undefined && t < info.durationSeconds; t += chunkSeconds) cutTimes.push(t);
       const chunks = planChunks(info?.durationSeconds, {
         chunkSeconds,
