@@ -119,6 +119,9 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
 
       // Each delivered frame's number (showinfo's count) and pts, in delivery order.
       const delivered: { n: number; pts: string }[] = [];
+      // showinfo prints pts_time with 6 significant digits (1234.57 for 1234.5678): past 1000 s the
+      // time comes from the integer pts and the time base it states at the start instead.
+      let timeBase: { num: number; den: number } | undefined;
       // When every decoded frame from the start reaches us, showinfo's count is the frame number;
       // otherwise (sampling, keyframes, a start time) it is estimated from time: exact at constant rate.
       const exactNumbers = !(options.everySeconds ?? 0) && !options.keyframesOnly && !startSeconds;
@@ -178,12 +181,15 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
           if (subscriber.closed) command?.kill('SIGKILL');
         })
         .on('stderr', (line: string) => {
-          const m = /^\[Parsed_showinfo_\d+ @[^\]]*\] n:\s*(\d+) pts:\s*-?\d+\s+pts_time:(\S+)/.exec(line);
+          const m = /^\[Parsed_showinfo_\d+ @[^\]]*\] n:\s*(\d+) pts:\s*(-?\d+)\s+pts_time:(\S+)/.exec(line);
           if (m) {
-            delivered.push({ n: Number(m[1]), pts: m[2]! });
+            const exact = timeBase ? String((Number(m[2]) * timeBase.num) / timeBase.den) : m[3]!;
+            delivered.push({ n: Number(m[1]), pts: exact });
             emitReady();
             return;
           }
+          const base = /^\[Parsed_showinfo_\d+ @[^\]]*\] config in time_base: (\d+)\/(\d+)/.exec(line);
+          if (base && Number(base[2]) > 0) timeBase = { num: Number(base[1]), den: Number(base[2]) };
           if (CORRUPT.test(line)) {
             stats.corruptPackets++;
             stats.lastError = line.replace(/^\[[^\]]*\]\s*/, '').trim();
