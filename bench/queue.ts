@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ffmpegPath } from '../src/sources/binaries.js';
+import { ffmpegPath, ffprobePath } from '../src/sources/binaries.js';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin/rovlens.js');
@@ -94,7 +94,7 @@ function sameFiles(a: string, b: string, names: string[]): boolean {
 
 const probe = (path: string) =>
   JSON.parse(
-    spawnSync(ffmpegPath().replace(/ffmpeg$/, 'ffprobe'), ['-v', 'error', '-show_format', '-print_format', 'json', path], {
+    spawnSync(ffprobePath(), ['-v', 'error', '-show_format', '-print_format', 'json', path], {
       encoding: 'utf8',
     }).stdout || '{}',
   ) as { format?: { bit_rate?: string } };

@@ -1,16 +1,17 @@
 /**
  * The merge job of a recording: chunk files in, the files `rovlens timeline -o <out>/` writes out
- * (timeline and segments), through the same sinks. Where a chunk's warm-up found no frame to join at
- * (a scene held still longer than the warm-up), the chunk is run again from the last frame where the
- * run so far started afresh, which joins by construction.
+ * (timeline and segments), through the same grouping stage and sinks. Where a chunk's warm-up found
+ * no frame to join at (a still scene where reuse never lined up), the chunk is run again from the
+ * last frame the run so far sent to the model, which joins by construction, until it meets the chunk.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { from, lastValueFrom, defaultIfEmpty } from 'rxjs';
+import { defaultIfEmpty, from, lastValueFrom } from 'rxjs';
 import { defaultGrouping } from '../config/grouping.js';
 import { parseTimelineOptions, type TimelineOptions } from '../config/timeline.js';
-import { RovlensError, ExitCode } from '../errors.js';
+import { ExitCode, RovlensError } from '../errors.js';
 import { loadModelCard } from '../model/card.js';
+import { frameHash, rememberFrameHash } from '../operators/skip-duplicates.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { writeSegments } from '../sinks/segments.js';
 import { writeTimeline } from '../sinks/timeline.js';
@@ -18,9 +19,9 @@ import { NavJoin } from '../telemetry/nav-join.js';
 import type { FrameResult } from '../types.js';
 import { readChunk } from './chunk-file.js';
 import { doneMarker, workFolder, type ChunkReturn, type RecordingData } from './jobs.js';
-import { applyJoin, findJoin, lastFreshStart } from './merge.js';
+import { applyJoin, findJoin, inferred, lastInferred, regroup } from './merge.js';
 import { slotStart } from './plan.js';
-import { runChunk } from './run-chunk.js';
+import { ChunkInterrupted, runChunk } from './run-chunk.js';
 
 export interface MergeReport {
   rows: number;
@@ -30,9 +31,6 @@ export interface MergeReport {
   rerun: number;
 }
 
-/** The grouping decides a frame at most this many frames later: the last ones of a cut chunk are not final. */
-const UNDECIDED_AT_CUT = defaultGrouping.confirmFrames - 1;
-
 export async function mergeRecording(data: RecordingData, chunks: readonly ChunkReturn[], signal?: AbortSignal): Promise<MergeReport> {
   const options = parseTimelineOptions(data.flags);
   const ordered = [...chunks].sort((a, b) => a.index - b.index);
@@ -41,23 +39,24 @@ export async function mergeRecording(data: RecordingData, chunks: readonly Chunk
   }
   let rerun = 0;
   let merged = readChunk(ordered[0]!.file);
-  let trusted = trustedRows(merged, data.chunks[0]!.decodeToSeconds);
   for (let k = 1; k < ordered.length; k++) {
     const plan = data.chunks[k]!;
-    let next = readChunk(ordered[k]!.file);
-    let join = findJoin(merged, trusted, next);
+    const next = readChunk(ordered[k]!.file);
+    let join = findJoin(merged, next);
     if (!join) {
-      const fresh = lastFreshStart(merged, trusted);
-      if (!fresh) throw new RovlensError(`${data.sourceId}: chunk ${k} has nothing to join`, ExitCode.internal);
-      next = await rerunFrom(data, options, fresh, plan.decodeToSeconds, signal);
-      join = findJoin(merged, trusted, next);
-      if (!join) throw new RovlensError(`${data.sourceId}: chunk ${k} run again still does not join`, ExitCode.internal);
+      const start = lastInferred(merged);
+      if (!start) throw new RovlensError(`${data.sourceId}: chunk ${k} has nothing to join`, ExitCode.internal);
+      const bridge = await rerunFrom(data, options, start, plan.decodeToSeconds, next, signal);
+      const bridgeJoin = findJoin(merged, bridge);
+      if (!bridgeJoin) throw new RovlensError(`${data.sourceId}: chunk ${k} run again does not join`, ExitCode.internal);
+      merged = applyJoin(merged, bridge, bridgeJoin);
+      // The bridge ran to the chunk's end when it never met the chunk: nothing of the chunk is left to add.
+      join = findJoin(merged, next) ?? { keep: merged.length, from: next.length };
       rerun++;
     }
     merged = applyJoin(merged, next, join);
-    trusted = trustedRows(merged, plan.decodeToSeconds);
   }
-  const named = merged.map((r) => ({ ...r, frame: { ...r.frame, sourceId: data.sourceId } }));
+  const named = (await regroup(merged)).map((r) => ({ ...r, frame: { ...r.frame, sourceId: data.sourceId } }));
   const paths = await writeOutputs(data, options, named);
   mkdirSync(join(data.out, '.rovlens-queue'), { recursive: true });
   const report = { rows: named.length, ...paths, rerun };
@@ -66,29 +65,50 @@ export async function mergeRecording(data: RecordingData, chunks: readonly Chunk
   return report;
 }
 
-function trustedRows(rows: readonly FrameResult[], decodeTo: number | undefined): number {
-  return decodeTo === undefined ? rows.length : Math.max(0, rows.length - UNDECIDED_AT_CUT);
-}
-
-/** Decodes from exactly `fresh`: the first frame then goes to the model and opens a group, as in the run. */
+/**
+ * Decodes from exactly `start` (its first frame goes to the model, as it did in the run), up to the
+ * first frame that it and `next` both send to the model: from there `next` is right.
+ */
 async function rerunFrom(
   data: RecordingData,
   options: TimelineOptions,
-  fresh: FrameResult,
+  start: FrameResult,
   toSeconds: number | undefined,
+  next: readonly FrameResult[],
   signal: AbortSignal | undefined,
 ): Promise<FrameResult[]> {
   const halfFrame = 0.5 / Math.max(1, data.fps);
-  const fromSeconds =
-    options.every > 0 ? slotStart(fresh.frame.ptsSeconds, options.every) : Math.max(0, fresh.frame.ptsSeconds - halfFrame);
+  const pts = start.frame.ptsSeconds;
+  const fromSeconds = options.every > 0 ? slotStart(pts, options.every) : Math.max(0, pts - halfFrame);
+  const nextInferred = new Map(next.filter(inferred).map((r) => [r.frame.index, r.frame.ptsSeconds]));
+  const met = new AbortController();
+  const stop = () => met.abort();
+  signal?.addEventListener('abort', stop);
   const rows: FrameResult[] = [];
-  await runChunk(data.input, options, { fromSeconds, toSeconds }, (r) => rows.push(stripPixels(r)), signal);
+  try {
+    await runChunk(
+      data.input,
+      options,
+      { fromSeconds, toSeconds },
+      (r) => {
+        rows.push(stripPixels(r));
+        if (rows.length > 1 && inferred(r) && nextInferred.get(r.frame.index) === r.frame.ptsSeconds) met.abort();
+      },
+      met.signal,
+    );
+  } catch (error) {
+    if (!(error instanceof ChunkInterrupted) || signal?.aborted) throw error;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
   return rows;
 }
 
 function stripPixels(result: FrameResult): FrameResult {
-  const { embedding: _embedding, cams: _cams, ...rest } = result;
-  return { ...rest, frame: { ...result.frame, pixels: new Uint8Array(0) } };
+  const { cams: _cams, ...rest } = result;
+  const frame = { ...result.frame, pixels: new Uint8Array(0) };
+  rememberFrameHash(frame, defaultGrouping.hash, frameHash(result.frame, defaultGrouping.hash));
+  return { ...rest, frame };
 }
 
 /** The files and names `rovlens timeline -o <out>/` gives this recording. */

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { applyJoin, findJoin, lastFreshStart, startsAfresh } from '../../src/queue/merge.js';
+import { defaultGrouping } from '../../src/config/grouping.js';
+import { rememberFrameHash } from '../../src/operators/skip-duplicates.js';
+import { applyJoin, findJoin, lastInferred, regroup } from '../../src/queue/merge.js';
 import type { FrameResult } from '../../src/types.js';
 
-/** A row as the pipeline leaves it: frame index = second, group as grouping assigns it. */
-function row(index: number, groupId: number, how: 'opens' | 'member' | 'reused', first = index): FrameResult {
-  return {
+/** A row as a chunk leaves it: frame index = second; `reusedFrom` when skipDuplicates copied a result. */
+function row(index: number, groupId: number, hash: string, reusedFrom?: number): FrameResult {
+  const result: FrameResult = {
     frame: {
       sourceId: 'dive.mp4',
       index,
@@ -16,62 +18,50 @@ function row(index: number, groupId: number, how: 'opens' | 'member' | 'reused',
       region: { x: 0, y: 0, width: 1, height: 1 },
     },
     heads: {},
-    group: { groupId, reused: how === 'reused', ...(how === 'opens' ? {} : { duplicateOf: first }) },
+    group: { groupId, reused: reusedFrom !== undefined, hash, ...(reusedFrom !== undefined ? { duplicateOf: reusedFrom } : {}) },
   };
+  rememberFrameHash(result.frame, defaultGrouping.hash, BigInt(`0x${hash}`));
+  return result;
 }
 
+const SCENE_A = '0000000000000000';
+const SCENE_B = 'ffffffffffffffff';
+
 describe('joining a chunk to the rows so far', () => {
-  // The run so far: groups open at 0, 3 and 6; rows 0..9.
-  const run = [
-    row(0, 0, 'opens'),
-    row(1, 0, 'member', 0),
-    row(2, 0, 'reused', 0),
-    row(3, 1, 'opens'),
-    row(4, 1, 'member', 3),
-    row(5, 1, 'member', 3),
-    row(6, 2, 'opens'),
-    row(7, 2, 'member', 6),
-    row(8, 2, 'member', 6),
-    row(9, 3, 'opens'),
-  ];
+  // The run so far: frames 0..9; 2 and 5 reused the result of the frame before them.
+  const run = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => row(i, 0, i < 6 ? SCENE_A : SCENE_B, i === 2 || i === 5 ? i - 1 : undefined));
 
-  it('joins at the first shared frame that went to the model and opened a group in both, renumbering groups', () => {
-    // The chunk decoded from 4: its first frame opens its group 0, but the run had 4 inside group 1.
-    const chunk = [
-      row(4, 0, 'opens'),
-      row(5, 0, 'member', 4),
-      row(6, 1, 'opens'),
-      row(7, 1, 'member', 6),
-      row(8, 1, 'member', 6),
-      row(9, 2, 'opens'),
-      row(10, 2, 'member', 9),
+  it('joins at the first shared frame that both sent to the model', () => {
+    // The chunk decoded from 5: its first frame went to the model, where the run reused frame 4's result.
+    const chunk = [5, 6, 7, 8, 9, 10].map((i) => row(i, 0, i < 6 ? SCENE_A : SCENE_B));
+    const join = findJoin(run, chunk)!;
+    expect(join).toEqual({ keep: 6, from: 1 });
+    expect(applyJoin(run, chunk, join).map((r) => r.frame.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('finds no join where one side only reused results, and then the last frame the run sent to the model', () => {
+    expect(findJoin(run.slice(0, 6), [row(5, 0, SCENE_A)])).toBeUndefined();
+    expect(lastInferred(run.slice(0, 6))!.frame.index).toBe(4);
+  });
+
+  it('regroups joined rows as one run: group ids go on, duplicate_of points at the group start, reuse keeps its source', async () => {
+    // Each chunk numbered its groups from 0; the joined rows must read as one run's.
+    const joined = [
+      row(0, 0, SCENE_A),
+      row(1, 0, SCENE_A),
+      row(2, 0, SCENE_A, 1),
+      row(3, 0, SCENE_B),
+      row(4, 0, SCENE_B),
+      row(5, 0, SCENE_B),
     ];
-    const join = findJoin(run, run.length, chunk)!;
-    expect(join).toEqual({ keep: 6, from: 2, groupIdOffset: 1 });
-    const merged = applyJoin(run, chunk, join);
-    expect(merged.map((r) => [r.frame.index, r.group!.groupId])).toEqual([
-      [0, 0],
-      [1, 0],
-      [2, 0],
-      [3, 1],
-      [4, 1],
-      [5, 1],
-      [6, 2],
-      [7, 2],
-      [8, 2],
-      [9, 3],
-      [10, 3],
+    const grouped = await regroup(joined);
+    expect(grouped.map((r) => [r.group!.groupId, r.group!.duplicateOf, r.group!.reused])).toEqual([
+      [0, undefined, false],
+      [0, 0, false],
+      [0, 1, true],
+      [1, undefined, false],
+      [1, 3, false],
+      [1, 3, false],
     ]);
-  });
-
-  it('does not join on rows the run so far has not decided (the end of a cut chunk) or on reused results', () => {
-    const chunk = [row(9, 0, 'opens'), row(10, 0, 'member', 9)];
-    expect(findJoin(run, run.length - 1, chunk)).toBeUndefined();
-    expect(findJoin([row(0, 0, 'opens'), row(1, 0, 'reused', 0)], 2, [row(1, 0, 'opens')])).toBeUndefined();
-    expect(startsAfresh(row(2, 0, 'reused', 0))).toBe(false);
-  });
-
-  it('finds the last fresh start to run a chunk again from when its warm-up held none', () => {
-    expect(lastFreshStart(run, 9)!.frame.index).toBe(6);
   });
 });
