@@ -8,8 +8,8 @@ import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { cropSchema } from '../config/timeline.js';
 import { InputError, ModelError, OutputError, UsageError } from '../errors.js';
-import { makeCard, SCALINGS, type ScalingName } from '../model/make-card.js';
-import { encodeModel, readModel } from '../model/onnx-graph.js';
+import { makeCard, SCALINGS, type ScalingName } from '../model-building/make-card.js';
+import { encodeModel, readModel } from '../model-building/onnx-graph.js';
 import { ModelSession } from '../model/session.js';
 import { numberOption, runAction } from './action.js';
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { defaultGrouping } from '../config/grouping.js';
-import { frameHash, rememberFrameHash } from '../operators/skip-duplicates.js';
+import { frameHash, rememberFrameHash } from '../similarity/frame-hash.js';
 import { RowFile } from '../sinks/row-file.js';
 import type { FrameResult } from '../types.js';
 

@@ -4,7 +4,7 @@
  * instead of the timeline sinks.
  */
 import { devNull } from 'node:os';
-import { runTimeline } from '../commands/timeline.js';
+import { runTimeline } from '../runners/timeline.js';
 import type { TimelineOptions } from '../config/timeline.js';
 import { ExitCode, RovlensError } from '../errors.js';
 import type { FrameResult } from '../types.js';

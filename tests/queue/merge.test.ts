@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultGrouping } from '../../src/config/grouping.js';
-import { rememberFrameHash } from '../../src/operators/skip-duplicates.js';
+import { rememberFrameHash } from '../../src/similarity/frame-hash.js';
 import { applyJoin, findJoin, lastInferred, regroup } from '../../src/queue/merge.js';
 import type { FrameResult } from '../../src/types.js';
 
