@@ -62,7 +62,8 @@ export async function addRecordings(patterns: string[], options: QueueAddOptions
       checkInputFile(sourceId);
       const input = resolve(sourceId);
       const stem = stems.get(sourceId)!;
-      const key = recordingKey(input, flags, out, stem);
+      // Flags as the run sees them (defaults filled in, values parsed): `--every 1` is the default's key.
+      const key = recordingKey(input, { ...timeline, quiet: undefined }, out, stem);
       if (existsSync(doneMarker(out, key))) {
         process.stderr.write(`rovlens: ${sourceId}: already done (${join(options.out, stem)}.*)\n`);
         summary.skipped++;
