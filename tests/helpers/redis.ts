@@ -30,21 +30,24 @@ export class TestRedis {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    readonly password?: string,
   ) {}
 
-  static async start(dir: string): Promise<TestRedis> {
+  /** With a password, clients must give it (redis://:password@host:port). */
+  static async start(dir: string, password?: string): Promise<TestRedis> {
     mkdirSync(dir, { recursive: true });
-    const redis = new TestRedis(await freePort(), dir);
+    const redis = new TestRedis(await freePort(), dir, password);
     await redis.launch();
     return redis;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password ? `:${this.password}@` : ''}127.0.0.1:${this.port}`;
   }
 
   private async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', ''];
+    if (this.password) args.push('--requirepass', this.password);
     const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     await new Promise<void>((ready, fail) => {

@@ -118,7 +118,8 @@ describe.skipIf(!hasRedis)('rovlens queue and worker (real Redis, spawned as use
   beforeAll(async () => {
     rmSync(ROOT, { recursive: true, force: true });
     mkdirSync(ROOT, { recursive: true });
-    redis = await TestRedis.start(join(ROOT, 'redis'));
+    // A password, as a shared Redis has: every command passes it through from the URL.
+    redis = await TestRedis.start(join(ROOT, 'redis'), 'reef-survey-secret');
     model = writeTinyModel(join(ROOT, 'model')).modelPath;
     mixed = join(ROOT, 'mixed.mp4');
     small = join(ROOT, 'small.mp4');
@@ -175,6 +176,11 @@ describe.skipIf(!hasRedis)('rovlens queue and worker (real Redis, spawned as use
     expect(existsSync(join(out, '.rovlens-queue', mixedKey!))).toBe(false);
     const again = await add('main', out, [mixed, small], ['--attempts', '2']);
     expect(again.stderr).toMatch(/0 recordings queued \(0 chunks\), 2 already there/);
+    // A wrong password is one line, exit 8, and the password is not shown.
+    const denied = await runCli(['queue', 'status', '--redis', redis.url.replace('reef-survey-secret', 'wrong-secret'), '--queue', 'main']);
+    expect(denied.code).toBe(8);
+    expect(denied.stderr).toMatch(/^rovlens: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: .*\n$/);
+    expect(denied.stderr).not.toMatch(/wrong-secret/);
   });
 
   it('finishes with no row lost or doubled when a worker is SIGKILLed mid-chunk and Redis restarts mid-run', async () => {
