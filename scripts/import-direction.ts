@@ -20,7 +20,8 @@ export const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   'src/kernel': [],
   'src/config': [],
   'src/sources': ['src/config'],
-  'src/telemetry': ['src/config'],
+  // Telemetry subtitles are read out of a video's subtitle track with the ffmpeg binding.
+  'src/telemetry': ['src/config', 'src/sources'],
   'src/model': ['src/config'],
   'src/similarity': ['src/config'],
   'src/explain': ['src/config', 'src/model'],
@@ -28,12 +29,16 @@ export const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   'src/operators': ['src/config', 'src/telemetry', 'src/model', 'src/explain', 'src/similarity'],
   'src/sinks': ['src/config', 'src/sources', 'src/model'],
   'src/live': ['src/config', 'src/sources', 'src/model', 'src/explain', 'src/sinks'],
+  // Run files in, other tools' formats out (VIAME, DIVE, COCO, iFDO, BIIGLE).
+  'src/exports': ['src/config', 'src/sources', 'src/telemetry', 'src/model', 'src/sinks'],
+  // Run files in, one self-contained page and a summary CSV out.
+  'src/report': ['src/config', 'src/sources', 'src/model', 'src/sinks', 'src/exports'],
   'src/training': ['src/config', 'src/sources', 'src/model', 'src/model-building', 'src/similarity', 'src/explain'],
   pipelines: ['src/config', ...STAGES],
-  'src/runners': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'pipelines'],
+  'src/runners': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'src/exports', 'src/report', 'pipelines'],
   // The archive queue runs the timeline runner on chunks of recordings, on many machines.
-  'src/queue': ['src/config', ...STAGES, 'src/runners'],
-  'src/commands': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'pipelines', 'src/runners', 'src/queue'],
+  'src/queue': ['src/config', ...STAGES, 'src/exports', 'src/runners'],
+  'src/commands': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'src/exports', 'src/report', 'pipelines', 'src/runners', 'src/queue'],
   'src/cli.ts': ['src/commands'],
   // Tools around the product: anything in it, never the tests.
   scripts: ['src/*', 'pipelines'],

@@ -4,6 +4,8 @@ import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
 import { queueAddSchema, workerSchema } from '../src/config/queue.js';
+import { exportOptionsSchema } from '../src/config/export.js';
+import { reportOptionsSchema } from '../src/config/report.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 import { trainingOptionsSchema } from '../src/config/training.js';
 
@@ -16,4 +18,6 @@ export const README_TABLES: Record<string, () => string> = {
   train: () => optionsTable(trainingOptionsSchema),
   'queue-add': () => optionsTable(queueAddSchema),
   worker: () => optionsTable(workerSchema),
+  export: () => optionsTable(exportOptionsSchema),
+  report: () => optionsTable(reportOptionsSchema),
 };

@@ -38,7 +38,7 @@ const STATUS_FLAGS: FlagTable<typeof queueStatusSchema> = { ...REDIS_FLAGS, json
 const WAIT_FLAGS: FlagTable<typeof queueWaitSchema> = { ...REDIS_FLAGS, quiet: '-q, --quiet' };
 
 /** Timeline flags the queue does not take: each recording gets its files in --out. */
-const TIMELINE_ONLY = new Set(['--output', '--segments', '--geojson', '--start', '--end', '--quiet']);
+const TIMELINE_ONLY = new Set(['--output', '--segments', '--geojson', '--export', '--ifdo-header', '--start', '--end', '--quiet']);
 
 export function register(program: Command): void {
   const queue = program.command('queue').description('an archive of recordings run by workers on many machines (BullMQ on Redis)');

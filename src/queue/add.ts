@@ -32,7 +32,7 @@ import { planChunks } from './plan.js';
 const run = promisify(execFile);
 
 /** Timeline flags that name one output for a single run; the queue writes per recording into --out. */
-const NOT_FOR_THE_QUEUE = ['output', 'segments', 'geojson', 'start', 'end'] as const;
+const NOT_FOR_THE_QUEUE = ['output', 'segments', 'geojson', 'export', 'ifdoHeader', 'start', 'end'] as const;
 /** Timeline flags that are paths: every worker must find them, so they travel absolute. */
 const PATH_FLAGS = ['model', 'nav', 'pipeline'] as const;
 
@@ -92,7 +92,18 @@ export async function addRecordings(patterns: string[], options: QueueAddOptions
         confirmFrames: defaultGrouping.confirmFrames,
         keyframes: cutTimes.length ? await keyframesBefore(input, cutTimes, options.warmup) : undefined,
       });
-      const recording: RecordingData = { input, sourceId, out, stem, flags, chunks, durationSeconds: info?.durationSeconds, fps, key };
+      const recording: RecordingData = {
+        input,
+        sourceId,
+        out,
+        stem,
+        flags,
+        chunks,
+        durationSeconds: info?.durationSeconds,
+        fps,
+        key,
+        command: process.argv.slice(2),
+      };
       await flows.add({
         name: MERGE_JOB,
         queueName: options.queue,

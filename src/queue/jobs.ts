@@ -27,6 +27,8 @@ export interface RecordingData {
   durationSeconds?: number;
   fps: number;
   key: string;
+  /** The `queue add` command line, for the run header of JSON lines output. */
+  command: string[];
 }
 
 export interface ChunkData {

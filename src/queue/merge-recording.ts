@@ -15,7 +15,9 @@ import { frameHash, rememberFrameHash } from '../similarity/frame-hash.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { writeSegments } from '../sinks/segments.js';
 import { writeTimeline } from '../sinks/timeline.js';
+import { runHeaderLine } from '../exports/run-file.js';
 import { NavJoin } from '../runners/nav-join.js';
+import { timelineRunHeader } from '../runners/timeline-header.js';
 import type { FrameResult } from '../types.js';
 import { readChunk } from './chunk-file.js';
 import { doneMarker, workFolder, type ChunkReturn, type RecordingData } from './jobs.js';
@@ -114,13 +116,17 @@ function stripPixels(result: FrameResult): FrameResult {
 /** The files and names `rovlens timeline -o <out>/` gives this recording. */
 async function writeOutputs(data: RecordingData, options: TimelineOptions, results: FrameResult[]) {
   const card = loadModelCard(options.model ?? DEFAULT_MODEL).card;
-  const navFields = NavJoin.open(options, () => true)?.fields;
+  const nav = NavJoin.open(options, () => true);
+  const navFields = nav?.fields;
+  // JSON lines open with the run header (what `rovlens export` and `report` read), as a timeline run's do.
+  const runHeader =
+    options.format === 'jsonl' ? runHeaderLine(await timelineRunHeader([data.input], options, card, nav, data.command)) : undefined;
   const ext = options.format === 'csv' ? '.csv' : '.jsonl';
   const timeline = join(data.out, `${data.stem}.timeline${ext}`);
   const segments = join(data.out, `${data.stem}.segments.csv`);
   await lastValueFrom(
     from(results).pipe(
-      writeTimeline(timeline, card, options.format, { camAlso: options.camAlso, navFields }),
+      writeTimeline(timeline, card, options.format, { camAlso: options.camAlso, navFields, runHeader }),
       writeSegments(segments, Object.keys(card.heads), { minSegmentSeconds: options.minSegment, navFields }),
       defaultIfEmpty(undefined),
     ),
