@@ -14,7 +14,7 @@ import { defaultGrouping } from '../config/grouping.js';
 import { InputError, UsageError } from '../errors.js';
 import { ffprobePath } from '../sources/binaries.js';
 import { checkInputFile, isUrl, probeVideo } from '../sources/probe.js';
-import { connect, reachable } from './connection.js';
+import { connect, reachable, redactUrl } from './connection.js';
 import {
   CHUNK_JOB,
   MERGE_JOB,
@@ -102,7 +102,8 @@ export async function addRecordings(patterns: string[], options: QueueAddOptions
         durationSeconds: info?.durationSeconds,
         fps,
         key,
-        command: process.argv.slice(2),
+        // Written into JSON lines headers: a Redis password stays out of the files.
+        command: process.argv.slice(2).map((arg) => (/^rediss?:\/\//.test(arg) ? redactUrl(arg) : arg)),
       };
       await flows.add({
         name: MERGE_JOB,
