@@ -6,6 +6,7 @@ import { liveFlagsSchema } from '../src/config/live.js';
 import { queueAddSchema, workerSchema } from '../src/config/queue.js';
 import { exportOptionsSchema } from '../src/config/export.js';
 import { reportOptionsSchema } from '../src/config/report.js';
+import { reviewOptionsSchema } from '../src/config/review.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 import { trainingOptionsSchema } from '../src/config/training.js';
 
@@ -15,6 +16,7 @@ export const README_TABLES: Record<string, () => string> = {
   annotate: () => optionsTable(annotateSchema),
   group: () => optionsTable(groupCommandSchema),
   clusters: () => optionsTable(clustersCommandSchema),
+  review: () => optionsTable(reviewOptionsSchema),
   train: () => optionsTable(trainingOptionsSchema),
   'queue-add': () => optionsTable(queueAddSchema),
   worker: () => optionsTable(workerSchema),

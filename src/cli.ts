@@ -14,6 +14,7 @@ import { register as live } from './commands/live.js';
 import { register as queue } from './commands/queue.js';
 import { register as exportRun } from './commands/export.js';
 import { register as report } from './commands/report.js';
+import { register as review } from './commands/review.js';
 
 const program = new Command('rovlens')
   .description('Underwater ROV video to knowledge: seafloor type, main element, where and when.')
@@ -29,7 +30,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 // The queue takes over timeline's flags, so it registers after timeline.
-for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate, card, exportRun, report, queue]) register(program);
+for (const register of [timeline, probe, live, annotate, group, clusters, review, train, evaluate, card, exportRun, report, queue]) register(program);
 
 try {
   await program.parseAsync(process.argv);
