@@ -75,6 +75,7 @@ describe('a usage error exits within 2 s (after start-up) with no ffmpeg left', 
     ['export, an unknown format', () => ['export', join(dir, 'run.jsonl'), '--to', 'bogus', '-o', join(dir, 'e.csv')]],
     ['report, an unknown flag', () => ['report', join(dir, 'run.jsonl'), '--bogus']],
     ['review, an unknown flag', () => ['review', video, '--bogus']],
+    ['queue add, an unknown flag', () => ['queue', 'add', video, '--bogus']],
   ])('%s', async (_what, args) => {
     const result = await run(args());
     expect(result.code, result.stderr).toBe(2);
