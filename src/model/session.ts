@@ -36,6 +36,10 @@ export class ModelSession {
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      // Idle ONNX Runtime threads sleep instead of spinning: they share the cores with ffmpeg's decoder.
+      // On a 30 s 4K timeline, spinning took 8.5 s of user CPU time against 6.6-7.3 s without it
+      // (decoding alone: 5.7-6.0 s); bench/timeline.ts measures what that does to the wall time.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     };
     let device: Device = options.device ?? 'cpu';
     let session: ort.InferenceSession;
