@@ -32,6 +32,7 @@ const FLAGS: FlagTable<typeof annotateSchema> = {
   crop: '--crop <WxH>',
   model: '--model <path>',
   device: '--device <device>',
+  hwaccel: '--hwaccel <method>',
   batch: '--batch <n>',
   sheetColumns: '--sheet-columns <n>',
   sheetTiles: '--sheet-tiles <n>',

@@ -14,6 +14,7 @@ import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 const FLAGS: FlagTable<typeof liveFlagsSchema> = {
   model: '--model <path>',
   device: '--device <device>',
+  hwaccel: '--hwaccel <method>',
   realtime: '--realtime',
   record: '--record <file.csv>',
   host: '--host <address>',
@@ -87,6 +88,7 @@ export function liveOptionsFromFlags(raw: Record<string, unknown>): LiveOptions 
     pipeline: {
       model: modelOrBundled(f.model),
       device: f.device,
+      hwaccel: f.hwaccel,
       ...(f.record ? { record: f.record } : {}),
       sendFrames: f.frames,
       overlay: f.overlay,

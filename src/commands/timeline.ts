@@ -22,6 +22,7 @@ const FLAGS: FlagTable<typeof timelineOptionsSchema> = {
   crop: '--crop <WxH>',
   model: '--model <path>',
   device: '--device <device>',
+  hwaccel: '--hwaccel <method>',
   batch: '--batch <n>',
   format: '--format <format>',
   segments: '--segments <file>',

@@ -68,7 +68,14 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     checkInputFile(input);
     const info = await probeVideo(input, { keyframes: false });
     nav = NavJoin.open(options)?.forVideo(info);
-    frames = decodeVideo(input, { info, everySeconds: options.every, startSeconds: options.start, endSeconds: options.end, flow });
+    frames = decodeVideo(input, {
+      info,
+      everySeconds: options.every,
+      startSeconds: options.start,
+      endSeconds: options.end,
+      flow,
+      hwaccel: options.hwaccel,
+    });
   }
   const modelPath = modelOrBundled(options.model);
   const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });

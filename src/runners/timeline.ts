@@ -34,6 +34,7 @@ export function timelineStages(options: TimelineOptions): TimelineStages {
       keyframesOnly: options.keyframes,
       startSeconds: options.start,
       endSeconds: options.end,
+      hwaccel: options.hwaccel,
       pushdown: options.pushdown,
       ...(options.crop ? { crop: options.crop } : {}),
     },
