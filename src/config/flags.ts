@@ -65,6 +65,10 @@ export function usageError(error: z.ZodError, raw: Record<string, unknown> = {},
   const key = String(issue.path[0]);
   const field = shape?.[key];
   const given = raw[key];
+  if (given === undefined && issue.path.length === 1 && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
+    const expected = field && expectedValue(field);
+    return new UsageError(`${flagName(key)}: required${expected ? `: ${expected}` : ''}`);
+  }
   const expected = field && issue.path.length === 1 && given !== undefined ? expectedValue(field) : undefined;
   const message = expected && ['too_big', 'too_small', 'invalid_type', 'invalid_value', 'not_multiple_of'].includes(issue.code)
     ? `must be ${expected}, got '${Array.isArray(given) ? given.join(' ') : String(given)}'`
