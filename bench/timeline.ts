@@ -7,7 +7,8 @@
  * and the peak RSS of the whole process tree (node + ffmpeg), for the default sampling, every frame and
  * keyframes only. The clip is the bundled 2 s 4K sample looped without re-encoding (bench/out/), 30 s and
  * 10 minutes by default; the target is a speed ratio of at least 0.9 for the default sampling. The
- * machine's load average is printed with the table: on a busy machine the ratios mean little.
+ * machine's load average is printed with the table: on a busy machine the wall-time ratios mean little,
+ * and the CPU time of each process tree (user + system, from GNU time) is the steadier comparison.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -80,6 +81,8 @@ function treeRssMb(pid: number): number {
 
 interface Measured {
   seconds: number;
+  /** User + system CPU time of the whole process tree: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   peakRssMb: number;
   stdout: string;
 }
@@ -87,7 +90,8 @@ interface Measured {
 function measure(command: string, args: string[]): Promise<Measured> {
   return new Promise((done, fail) => {
     const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // GNU time reports the tree's CPU time (children the command waited for included) on its last line.
+    const child = spawn('/usr/bin/time', ['-f', 'cpu %U %S', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -97,7 +101,8 @@ function measure(command: string, args: string[]): Promise<Measured> {
     child.on('close', (code) => {
       clearInterval(poll);
       if (code !== 0) return fail(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
-      done({ seconds: (performance.now() - started) / 1000, peakRssMb: peak, stdout });
+      const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+      done({ seconds: (performance.now() - started) / 1000, cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN, peakRssMb: peak, stdout });
     });
   });
 }
@@ -120,6 +125,8 @@ for (const minutes of values.minutes.split(',').map(Number)) {
     decode.seconds.toFixed(1),
     (frames / decode.seconds).toFixed(1),
     '1.00',
+    decode.cpuSeconds.toFixed(1),
+    '1.00',
     decode.peakRssMb.toFixed(0),
     '-',
   ]);
@@ -132,13 +139,15 @@ for (const minutes of values.minutes.split(',').map(Number)) {
       run.seconds.toFixed(1),
       (frames / run.seconds).toFixed(1),
       (decode.seconds / run.seconds).toFixed(2),
+      run.cpuSeconds.toFixed(1),
+      (decode.cpuSeconds / run.cpuSeconds).toFixed(2),
       run.peakRssMb.toFixed(0),
       String(outRows),
     ]);
   }
 }
 
-const header = ['input', 'run', 'wall s', 'source fr/s', 'speed vs decode', 'peak RSS MB', 'rows'];
+const header = ['input', 'run', 'wall s', 'source fr/s', 'speed vs decode', 'CPU s', 'CPU: decode / run', 'peak RSS MB', 'rows'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 console.log(`clip: bundled 4K sample looped (3840x2160 H.264, 25 fps); model: ${model.replace(root + '/', '')}`);
