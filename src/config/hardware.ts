@@ -1,9 +1,11 @@
 /** Where the model runs and how video is decoded: one definition for every command that has the flags. */
 import { z } from 'zod';
 
-/** The model's devices and the decoders' hardware, as the flags name them (config sits below both users). */
+/** Execution providers a run may ask for; auto tries the GPU ones first. */
 export const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
 export type DeviceRequest = (typeof DEVICES)[number];
+
+/** Hardware decoding methods: cuda is NVIDIA's NVDEC. */
 export const HWACCELS = ['auto', 'none', 'cuda'] as const;
 export type HwaccelRequest = (typeof HWACCELS)[number];
 

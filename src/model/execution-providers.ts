@@ -11,8 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { DeviceRequest } from '../config/hardware.js';
 
-export { DEVICES, type DeviceRequest } from '../config/hardware.js';
-
+export type { DeviceRequest } from '../config/hardware.js';
 /** Where a session actually runs. */
 export type Device = Exclude<DeviceRequest, 'auto'>;
 

@@ -9,11 +9,11 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { HwaccelRequest } from '../config/hardware.js';
 import type { Rect, Size } from '../types.js';
 import { ffmpegPath } from './binaries.js';
-import type { HwaccelRequest } from '../config/hardware.js';
 
-export { HWACCELS, type HwaccelRequest } from '../config/hardware.js';
+export type { HwaccelRequest } from '../config/hardware.js';
 
 export interface HwaccelChoice {
   /** The NVDEC decoder to use, or undefined for software decoding. */
