@@ -15,8 +15,8 @@ export { runCard };
 
 /** Each option's flag; its help, default, choices and check come from cardOptionsSchema. */
 const FLAGS: FlagTable<typeof cardOptionsSchema> = {
-  head: { flag: '--head <name=labels>', repeatable: true },
-  logits: { flag: '--logits <name=output>', repeatable: true },
+  head: '--head <name=labels>',
+  logits: '--logits <name=output>',
   embedding: '--embedding <output>',
   scaling: '--scaling <kind>',
   channelOrder: '--channel-order <order>',

@@ -6,10 +6,10 @@
  */
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
-import { choicesOf, defaultOf } from '../config/flags.js';
+import { choicesOf, defaultOf, isList } from '../config/flags.js';
 
 /** How a field is spelled on the command line: '--every <seconds>', '-o, --output <path>', '--no-frames'. */
-export type FlagSpelling = string | { flag: string; help?: string; repeatable?: boolean };
+export type FlagSpelling = string | { flag: string; help?: string };
 
 /** One spelling per field of the schema: a field without a flag does not compile. */
 export type FlagTable<S extends z.ZodObject> = { [K in keyof S['shape']]: FlagSpelling };
@@ -18,10 +18,8 @@ export type FlagTable<S extends z.ZodObject> = { [K in keyof S['shape']]: FlagSp
 export function schemaOptions<S extends z.ZodObject>(schema: S, flags: FlagTable<S>): Option[] {
   return Object.entries(flags as Record<string, FlagSpelling>).map(([key, spelling]) => {
     const field = schema.shape[key] as z.ZodType;
-    const { flag, help, repeatable } = typeof spelling === 'string' ? { flag: spelling, help: undefined, repeatable: false } : spelling;
+    const { flag, help } = typeof spelling === 'string' ? { flag: spelling, help: undefined } : spelling;
     const option = new Option(flag, help ?? field.description ?? '');
-    // Given more than once, a repeatable flag's values are collected in order.
-    if (repeatable) option.argParser((value: string, previous: unknown) => [...(Array.isArray(previous) ? previous : []), value]);
     // Shown in help as commander shows defaults; the value itself comes from the schema (flags left
     // at their default are dropped before parsing: see `givenFlags`), so it is stated once.
     const fallback = defaultOf(field);
@@ -29,6 +27,10 @@ export function schemaOptions<S extends z.ZodObject>(schema: S, flags: FlagTable
     // Listed in help; checked by the schema, so a bad choice reads like any other bad value.
     const choices = choicesOf(field);
     if (choices) option.argChoices = choices;
+    // A list given as a repeatable flag (`--export a --export b`) rather than one with several values.
+    if (isList(field) && !option.variadic && !option.isBoolean()) {
+      option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    }
     return option;
   });
 }

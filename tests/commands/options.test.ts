@@ -8,6 +8,7 @@ import { register as clusters } from '../../src/commands/clusters.js';
 import { register as evaluate } from '../../src/commands/evaluate.js';
 import { register as group } from '../../src/commands/group.js';
 import { register as live } from '../../src/commands/live.js';
+import { register as review } from '../../src/commands/review.js';
 import { givenFlags } from '../../src/commands/options.js';
 import { register as timeline } from '../../src/commands/timeline.js';
 import { register as train } from '../../src/commands/train.js';
@@ -16,6 +17,7 @@ import { annotateSchema } from '../../src/config/explain.js';
 import { choicesOf, defaultOf, parseFlags } from '../../src/config/flags.js';
 import { clustersCommandSchema, groupCommandSchema } from '../../src/config/grouping.js';
 import { liveFlagsSchema } from '../../src/config/live.js';
+import { reviewOptionsSchema } from '../../src/config/review.js';
 import { timelineOptionsSchema } from '../../src/config/timeline.js';
 import { evaluateOptionsSchema, trainingOptionsSchema } from '../../src/config/training.js';
 import { UsageError } from '../../src/errors.js';
@@ -26,6 +28,7 @@ const COMMANDS = [
   ['annotate', annotate, annotateSchema],
   ['group', group, groupCommandSchema],
   ['clusters', clusters, clustersCommandSchema],
+  ['review', review, reviewOptionsSchema],
   ['train', train, trainingOptionsSchema],
   ['evaluate', evaluate, evaluateOptionsSchema],
   ['card', card, cardOptionsSchema],
@@ -107,7 +110,7 @@ describe('the one parse path', () => {
 
   it('names a required flag that was left out, with what it takes', () => {
     expect(() => parseFlags(cardOptionsSchema, { scaling: 'unit' })).toThrow(/^--head: required$/);
-    expect(() => parseFlags(cardOptionsSchema, { head: ['a=b,c'] })).toThrow(/^--scaling: required: one of unit, symmetric, imagenet, caffe$/);
+    expect(() => parseFlags(cardOptionsSchema, { head: ['a=b,c'] })).toThrow(/^--scaling: required \(one of unit, symmetric, imagenet, caffe\)$/);
   });
 
   it('says which flag a rule across flags is about', () => {
