@@ -19,20 +19,6 @@ export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<numbe
   };
 }
 
-/** Parses a number option with a range, for commander's argParser. */
-export function numberOption(name: string, { min = -Infinity, max = Infinity, integer = false } = {}) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      const range = `${Number.isFinite(min) ? min : '-inf'}..${Number.isFinite(max) ? max : 'inf'}`;
-      throw new (class extends Error {
-        code = 'commander.invalidArgument';
-      })(`${name} must be ${integer ? 'an integer' : 'a number'} in ${range}, got '${value}'`);
-    }
-    return n;
-  };
-}
-
 /**
  * The reader of standard output went away (`rovlens timeline dive.mp4 | head`): stop as Ctrl-C does
  * (ffmpeg stopped, other outputs closed whole, exit 130) instead of dying on an unhandled EPIPE.

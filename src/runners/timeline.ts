@@ -7,7 +7,20 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fg from 'fast-glob';
-import { catchError, concatMap, defer, EMPTY, finalize, from, switchMap, tap, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
+import {
+  catchError,
+  concatMap,
+  defer,
+  EMPTY,
+  finalize,
+  from,
+  Observable,
+  switchMap,
+  tap,
+  type MonoTypeOperatorFunction,
+  type ObservableNotification,
+  type Subscriber,
+} from 'rxjs';
 import type { TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, UsageError } from '../errors.js';
 import { DEFAULT_MODEL } from '../paths.js';
@@ -157,13 +170,15 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
   if (options.geojson !== undefined && !position) {
     throw new UsageError(`--geojson: ${options.nav} has no latitude and longitude columns among those joined (${nav!.fields.join(', ')})`);
   }
-  // Start-up overlapped: the first input is probed while the model loads (and each next input while
-  // the one before it runs). Models exported without CAM outputs but with a pooling-plus-linear head
+  // Start-up overlapped: the first input is probed while the model's card is read and its graph
+  // checked (each next input while the one before it runs); the session is created once ffmpeg
+  // decodes the first input. Models exported without CAM outputs but with a pooling-plus-linear head
   // get them added (exact Grad-CAM); other pooling heads get their feature map as an output (Score-CAM).
   const probes = new ProbeAhead(inputs);
   const model = await openWithCams(modelOrBundled(options.model), {
     device: options.device,
     features: options.camFallback === 'score-cam',
+    deferLoad: true,
   });
   try {
     checkCamTargets(model.card, options.camAlso ?? []);
@@ -180,8 +195,11 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
   const exports = options.export?.length ? new TimelineExports(options.export, options.ifdoHeader) : undefined;
   const run = new TimelineRun(options, model, { pipeline, sink, probes }, nav, map, exports, hooks);
   try {
-    if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
-    else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
+    // A model that cannot load stops the run here, before any output is opened.
+    await run.startFirst(inputs[0]!);
+    if (plan.shared) {
+      if (!run.interrupted) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
+    } else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
     if (map) map.write(options.geojson!);
     if (exports) {
       const written = await exports.write();
@@ -226,6 +244,58 @@ class TimelineRun {
     this.hooks.signal?.removeEventListener('abort', this.onSignal);
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
+    this.started?.cancel();
+    this.started = undefined;
+  }
+
+  /** The first input, already decoding while the model's session is created. */
+  private started: (Begun & { cancel: () => void }) | undefined;
+
+  /**
+   * Starts decoding the first input, then creates the model's session once ffmpeg runs (or the
+   * pipeline asks for the model, or the input ends first): session creation holds the event loop,
+   * and ffmpeg decodes meanwhile. Its results wait until `into` takes them.
+   */
+  async startFirst(input: string): Promise<void> {
+    const begun = this.begin(input);
+    const early = startNow(begun.source);
+    this.started = { ...begun, source: early.output, cancel: early.cancel };
+    await Promise.race([begun.decodeStarted, this.model.loadRequested, early.settled]);
+    try {
+      await this.model.load();
+    } catch (error) {
+      this.started.cancel();
+      this.started = undefined;
+      throw error;
+    }
+  }
+
+  /** One input's pipeline, not yet subscribed: its flow control and what it reports. */
+  private begin(input: string): Begun {
+    const { options, model } = this;
+    const flow = new FlowControl(Math.max(8, options.batch * 2));
+    const state: Begun['state'] = {};
+    let decodeStarted!: () => void;
+    const started = new Promise<void>((resolve) => (decodeStarted = resolve));
+    const source = from(this.stages.probes.info(input)).pipe(
+      switchMap((info) => {
+        state.info = info;
+        state.onInfo?.(info);
+        const nav = this.nav?.forVideo(info);
+        const stages = timelineStages(options);
+        return this.stages.pipeline({
+          input,
+          info,
+          model,
+          stages,
+          flow,
+          nav,
+          onDecodeStart: decodeStarted,
+          onDecodeEnd: (s) => (state.decodeStats = s),
+        });
+      }),
+    );
+    return { input, flow, state, source, decodeStarted: started };
   }
 
   private fail(error: unknown): void {
@@ -235,24 +305,24 @@ class TimelineRun {
 
   /** One input's results, with progress and a summary line; errors are reported, not thrown. */
   private results(input: string): Observable<FrameResult> {
-    const { options, model } = this;
+    const { options } = this;
     return defer(() => {
       const progress = new Progress(input, options.quiet);
-      const flow = new FlowControl(Math.max(8, options.batch * 2));
-      let decodeStats: DecodeStats | undefined;
+      const begun = this.started?.input === input ? this.started : this.begin(input);
+      if (begun === this.started) this.started = undefined;
+      const { flow, state } = begun;
       let frames = 0;
       let reused = 0;
       let offLog = 0;
       const started = performance.now();
       const offset = options.start ?? 0;
-      return from(this.stages.probes.info(input)).pipe(
-        switchMap((info) => {
-          const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
-          progress.start(Number.isFinite(end) ? end - offset : undefined);
-          const nav = this.nav?.forVideo(info);
-          const stages = timelineStages(options);
-          return this.stages.pipeline({ input, info, model, stages, flow, nav, onDecodeEnd: (s) => (decodeStats = s) });
-        }),
+      const startProgress = (info: VideoInfo) => {
+        const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
+        progress.start(Number.isFinite(end) ? end - offset : undefined);
+      };
+      if (state.info) startProgress(state.info);
+      else state.onInfo = startProgress;
+      return begun.source.pipe(
         tap((result) => {
           flow.done();
           frames++;
@@ -268,6 +338,7 @@ class TimelineRun {
             const saved = reused
               ? `, ${reused} near-duplicates reused (${Math.round((100 * reused) / Math.max(1, frames))} % of inference saved)`
               : '';
+            const decodeStats = state.decodeStats;
             const corrupt = decodeStats?.corruptPackets
               ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
               : '';
@@ -356,3 +427,40 @@ class ProbeAhead {
   }
 }
 
+interface Begun {
+  input: string;
+  flow: FlowControl;
+  state: { info?: VideoInfo; onInfo?: (info: VideoInfo) => void; decodeStats?: DecodeStats };
+  source: Observable<FrameResult>;
+  /** Settles when ffmpeg runs. */
+  decodeStarted: Promise<void>;
+}
+
+/**
+ * Subscribes now and keeps what arrives until the one subscriber of `output` takes it (flow control
+ * bounds how much that can be); unsubscribing from `output`, or `cancel`, stops the source.
+ */
+function startNow<T>(source: Observable<T>): { output: Observable<T>; cancel: () => void; settled: Promise<void> } {
+  const queue: ObservableNotification<T>[] = [];
+  let consumer: Subscriber<T> | undefined;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const deliver = (n: ObservableNotification<T>) => (consumer ? observeNotification(n, consumer) : queue.push(n));
+  const upstream = source.subscribe({
+    next: (value) => deliver({ kind: 'N', value }),
+    error: (error: unknown) => (settle(), deliver({ kind: 'E', error })),
+    complete: () => (settle(), deliver({ kind: 'C' })),
+  });
+  const output = new Observable<T>((subscriber) => {
+    consumer = subscriber;
+    for (const n of queue.splice(0)) observeNotification(n, subscriber);
+    return () => upstream.unsubscribe();
+  });
+  return { output, cancel: () => upstream.unsubscribe(), settled };
+}
+
+function observeNotification<T>(n: ObservableNotification<T>, subscriber: Subscriber<T>): void {
+  if (n.kind === 'N') subscriber.next(n.value);
+  else if (n.kind === 'E') subscriber.error(n.error);
+  else subscriber.complete();
+}

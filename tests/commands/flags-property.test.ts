@@ -1,9 +1,9 @@
 /** Property-based tests (fast-check) of flag parsing: any value of any flag is either accepted within its range or refused in one line naming the flag. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { numberOption } from '../../src/commands/action.js';
 import { annotateSchema } from '../../src/config/explain.js';
 import { parseFlags } from '../../src/config/flags.js';
+import { liveFlagsSchema } from '../../src/config/live.js';
 import { timelineOptionsSchema } from '../../src/config/timeline.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -40,19 +40,21 @@ describe.each([
   });
 });
 
-describe('numberOption', () => {
-  it('returns a number within the range or refuses with the range in the message', () => {
+describe('numeric flags from the command line', () => {
+  it('are accepted within their range, or refused with the range and what arrived', () => {
     fc.assert(
-      fc.property(typed, fc.integer({ min: -100, max: 100 }), fc.integer({ min: 0, max: 100 }), fc.boolean(), (value, min, span, integer) => {
-        const parse = numberOption('--n', { min, max: min + span, integer });
+      fc.property(typed, (value) => {
+        const n = Number(value);
         try {
-          const n = parse(value);
-          expect(n >= min && n <= min + span).toBe(true);
-          if (integer) expect(Number.isInteger(n)).toBe(true);
+          const parsed = parseFlags(liveFlagsSchema, { port: value });
+          expect(Number.isInteger(parsed.port) && parsed.port >= 0 && parsed.port <= 65_535).toBe(true);
         } catch (error) {
-          expect((error as Error).message).toMatch(new RegExp(`^--n must be ${integer ? 'an integer' : 'a number'} in ${min}\\.\\.${min + span}, got '`));
+          expect(error).toBeInstanceOf(UsageError);
+          expect((error as Error).message).toMatch(/^--port: /);
+          if (value.trim() !== '' && Number.isFinite(n)) expect((error as Error).message).toMatch(/^--port: must be an integer in 0\.\.65535, got '[^']+'$/);
         }
       }),
+      { numRuns: 300 },
     );
   });
 });
