@@ -7,7 +7,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import fg from 'fast-glob';
-import { catchError, concatMap, defer, EMPTY, finalize, from, switchMap, tap, type Observable } from 'rxjs';
+import { catchError, concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, switchMap, tap, type Observable } from 'rxjs';
 import { parseTimelineOptions, timelineOptionsSchema, type TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
@@ -17,6 +17,8 @@ import { DEFAULT_MODEL } from '../paths.js';
 import { writeSegments } from '../sinks/segments.js';
 import { TrackMap } from '../sinks/geojson.js';
 import { writeTimeline } from '../sinks/timeline.js';
+import { DEFAULT_WINDOW_FRAMES, overlaySummary, type OverlayMasker } from '../overlay/masker.js';
+import { isFolderPath, overlayMaskers, overlayMaskPath, writeOverlayMask } from '../overlay/mask-file.js';
 import type { DecodeStats } from '../sources/ffmpeg.js';
 import { FlowControl } from '../sources/flow-control.js';
 import { checkInputFile, isUrl, probeVideo } from '../sources/probe.js';
@@ -53,7 +55,9 @@ export function register(program: Command): void {
     .addOption(
       new Option('--cam-fallback <method>', describe('camFallback')).choices(['auto', 'score-cam', 'occlusion', 'none']).default('auto'),
     )
-    .option('--cam-also <targets>', describe('camAlso'));
+    .option('--cam-also <targets>', describe('camAlso'))
+    .option('--overlay-mask <auto|off|mask.png>', describe('overlayMask'), 'auto')
+    .option('--save-overlay-mask <file.png|folder/>', describe('saveOverlayMask'));
   for (const flag of navFlags(describe, true)) command.addOption(flag);
   command
     .option('--no-skip-duplicates', 'run the model on every sampled frame, even near-duplicates')
@@ -144,6 +148,13 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
   if (options.videoStart && inputs.length > 1) {
     throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
   }
+  if (options.saveOverlayMask !== undefined) {
+    if (options.overlayMask === 'off') throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
+    if (inputs.length > 1 && !isFolderPath(options.saveOverlayMask)) {
+      throw new UsageError('--save-overlay-mask: several inputs, one mask each; give a folder (ending in /)');
+    }
+  }
+  const overlay = await overlayMaskers(options.overlayMask, { refresh: 'once' });
   const nav = NavJoin.open(options);
   const position = nav?.position;
   if (options.geojson !== undefined && !position) {
@@ -171,7 +182,7 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     options.geojson !== undefined
       ? new TrackMap(Object.keys(model.card.heads), { ...position!, minSegmentSeconds: options.minSegment })
       : undefined;
-  const run = new TimelineRun(options, model, pipeline, nav, map);
+  const run = new TimelineRun(options, model, pipeline, nav, map, overlay);
   try {
     if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
     else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
@@ -199,6 +210,7 @@ class TimelineRun {
     private readonly pipeline: Pipeline,
     private readonly nav: NavJoin | undefined,
     private readonly map: TrackMap | undefined,
+    private readonly overlay: (() => OverlayMasker) | undefined,
   ) {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
@@ -218,7 +230,9 @@ class TimelineRun {
     const { options, model } = this;
     return defer(() => {
       const progress = new Progress(input, options.quiet);
-      const flow = new FlowControl(Math.max(8, options.batch * 2));
+      // The overlay masker holds a window of frames back for its first estimate: room for them too.
+      const flow = new FlowControl(Math.max(8, options.batch * 2) + (this.overlay ? DEFAULT_WINDOW_FRAMES : 0));
+      const overlay = this.overlay?.();
       let decodeStats: DecodeStats | undefined;
       let frames = 0;
       let reused = 0;
@@ -230,7 +244,7 @@ class TimelineRun {
           const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
           progress.start(Number.isFinite(end) ? end - offset : undefined);
           const nav = this.nav?.forVideo(info);
-          return this.pipeline({ input, info, model, options, flow, nav, onDecodeEnd: (s) => (decodeStats = s) });
+          return this.pipeline({ input, info, model, options, flow, nav, overlay, onDecodeEnd: (s) => (decodeStats = s) });
         }),
         tap((result) => {
           flow.done();
@@ -240,6 +254,7 @@ class TimelineRun {
           progress.update(result.frame.ptsSeconds - offset, frames);
         }),
         finalize(() => progress.stop()),
+        (results) => concat(results, defer(() => this.saveOverlayMask(input, overlay)).pipe(ignoreElements())),
         tap({
           complete: () => {
             if (options.quiet) return;
@@ -251,7 +266,8 @@ class TimelineRun {
               ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
               : '';
             const nav = offLog ? `, ${offLog} with no navigation values (outside the log or in its gaps)` : '';
-            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}${nav}\n`);
+            const masked = overlay ? `, ${overlaySummary(overlay, options.overlayMask)}` : '';
+            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}${nav}${masked}\n`);
           },
         }),
         catchError((error) => {
@@ -260,6 +276,14 @@ class TimelineRun {
         }),
       );
     });
+  }
+
+  /** --save-overlay-mask: the mask this input's frames were masked with, at the source's size. */
+  private async saveOverlayMask(input: string, overlay: OverlayMasker | undefined): Promise<void> {
+    const save = this.options.saveOverlayMask;
+    const estimate = overlay?.current;
+    if (save === undefined || !overlay?.sourceSize || !estimate) return;
+    await writeOverlayMask(overlayMaskPath(save, input), estimate.mask, overlay.sourceSize);
   }
 
   async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { camTargetsSchema } from './cam-targets.js';
 import { navOptionsShape, refineNavOptions } from './nav.js';
+import { overlayOptionsShape } from './overlay.js';
 import { parseFlags } from './flags.js';
 
 /** "0.67x1" -> { widthFraction: 0.67, heightFraction: 1 } */
@@ -55,6 +56,7 @@ export const timelineOptionsSchema = z
       .describe(
         "more heatmaps per frame as '<head>:<class>' pairs (class: a label or 'predicted'), e.g. element:waste; each adds <head>_<class>_box, _peak_x, _peak_y and _area columns",
       ),
+    ...overlayOptionsShape,
     ...navOptionsShape,
     skipDuplicates: z
       .boolean()
