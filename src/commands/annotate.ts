@@ -27,6 +27,9 @@ import { IMAGE_EXTENSIONS, listImages, readImages } from '../sources/images.js';
 import { checkInputFile, probeVideo } from '../sources/probe.js';
 import type { Frame, FrameResult } from '../types.js';
 import { joinNav } from '../operators/join-nav.js';
+import { maskOverlays } from '../operators/mask-overlays.js';
+import { overlayMaskers, writeOverlayMask } from '../overlay/mask-file.js';
+import { overlaySummary } from '../overlay/masker.js';
 import { NavJoin } from '../telemetry/nav-join.js';
 import { runAction } from './action.js';
 import { navFlags } from './nav-flags.js';
@@ -63,7 +66,9 @@ export function register(program: Command): void {
     .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']))
     .option('--batch <n>', describe('batch'))
     .option('--sheet-columns <n>', describe('sheetColumns'))
-    .option('--sheet-tiles <n>', describe('sheetTiles'));
+    .option('--sheet-tiles <n>', describe('sheetTiles'))
+    .option('--overlay-mask <auto|off|mask.png>', describe('overlayMask'))
+    .option('--save-overlay-mask <file.png>', describe('saveOverlayMask'));
   for (const flag of navFlags(describe, false)) command.addOption(flag);
   command
     .option('-q, --quiet', describe('quiet'))
@@ -102,9 +107,13 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     throw new UsageError('--contact-sheet: the sheet is a JPEG; name it .jpg');
   if (options.nav !== undefined && imagesIn)
     throw new UsageError('--nav: pictures have no timeline to join a navigation log to; give a video');
+  if (options.saveOverlayMask !== undefined && options.overlayMask === 'off')
+    throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
+  const overlay = (await overlayMaskers(options.overlayMask, { refresh: 'once' }))?.();
   let frames: Observable<Frame>;
   let withNav: MonoTypeOperatorFunction<FrameResult> = (results) => results;
-  const flow = new FlowControl(Math.max(8, options.batch * 2));
+  // The overlay masker holds a window of frames back for its first estimate: room for them too.
+  const flow = new FlowControl(Math.max(8, options.batch * 2) + (overlay ? overlay.windowFrames : 0));
   if (imagesIn) {
     frames = readImages(await listImages(input));
   } else {
@@ -135,6 +144,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
       fullFrames.set(key(full), full);
       return cropResizeFrame(full, crop, size);
     }),
+    overlay ? maskOverlays(overlay) : (same) => same,
     infer(model, { batchSize: options.batch }),
     gradCam({
       model,
@@ -195,13 +205,16 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     const sheet = await contactSheet(picked, { columns: options.sheetColumns, tileWidth: 480 });
     writeOutputFile(options.contactSheet, sheet);
   }
+  if (options.saveOverlayMask !== undefined && overlay?.current && overlay.sourceSize)
+    await writeOverlayMask(options.saveOverlayMask, overlay.current.mask, overlay.sourceSize);
   const count = writer?.written ?? tiles.length;
   if (count === 0 && !interrupted) throw new InputError(`${input}: no frames to annotate (check --start/--end)`);
   if (!options.quiet) {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const where = [options.output, options.contactSheet].filter(Boolean).join(' and ');
+    const masked = overlay ? `; ${overlaySummary(overlay, options.overlayMask)}` : '';
     process.stderr.write(
-      `rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'}) -> ${where}\n`,
+      `rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'}${masked}) -> ${where}\n`,
     );
   }
   return interrupted ? ExitCode.interrupted : ExitCode.ok;

@@ -32,6 +32,8 @@ export function register(program: Command): void {
     .option('--no-frames', 'send results only, no pictures')
     .addOption(numeric('displayWidth', '--display-width <pixels>', { min: 160, max: 3840, integer: true }).default(defaults.displayWidth))
     .addOption(numeric('jpegQuality', '--jpeg-quality <q>', { min: 1, max: 100, integer: true }).default(defaults.jpegQuality))
+    .option('--overlay-mask <auto|off|mask.png>', describe('overlayMask'), defaults.overlayMask)
+    .option('--save-overlay-mask <file.png>', describe('saveOverlayMask'))
     .addOption(numeric('stallTimeout', '--stall-timeout <seconds>', { min: 0.2, max: 600 }).default(defaults.stallTimeout))
     .addOption(numeric('connectTimeout', '--connect-timeout <seconds>', { min: 0.5, max: 600 }).default(defaults.connectTimeout))
     .addOption(numeric('reconnectMax', '--reconnect-max <seconds>', { min: 0.05, max: 600 }).default(defaults.reconnectMax))

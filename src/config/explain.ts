@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { navOptionsShape, refineNavOptions } from './nav.js';
+import { overlayOptionsShape } from './overlay.js';
 import { cropSchema, timeSchema } from './timeline.js';
 
 /** Defaults shared by the library schemas below and the string-typed CLI schema at the end. */
@@ -105,6 +106,7 @@ export const annotateSchema = z
     width: z.coerce.number().int().min(64).max(8192).default(MAX_WIDTH_PIXELS).describe('widest picture written, in pixels'),
     sheetColumns: z.coerce.number().int().min(1).max(16).default(4).describe('contact sheet columns'),
     sheetTiles: z.coerce.number().int().min(1).max(400).default(24).describe('most frames on the contact sheet (evenly spread)'),
+    ...overlayOptionsShape,
     ...navOptionsShape,
     quiet: z.boolean().default(false).describe('no summary line'),
   })

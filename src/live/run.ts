@@ -5,7 +5,7 @@
  */
 import { Observable, defer, map, takeUntil, tap, timer, type MonoTypeOperatorFunction } from 'rxjs';
 import type { LiveOptions } from '../config/live.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { ModelSession } from '../model/session.js';
 import { withCamOutputs } from '../model/add-cam-outputs.js';
 import { LiveServer } from '../sinks/websocket-server.js';
@@ -16,6 +16,8 @@ import { NmeaFeed } from '../telemetry/nmea-feed.js';
 import { NMEA_FIELDS } from '../telemetry/nmea.js';
 import type { FrameResult } from '../types.js';
 import { livePipeline, type LiveItem } from '../../pipelines/live.js';
+import { overlayMaskers, writeOverlayMask } from '../overlay/mask-file.js';
+import { overlaySummary } from '../overlay/masker.js';
 import { PROTOCOL_VERSION, redactSource, resultMessage, type HistoryEntry, type ServerMessage, type StatusMessage } from './protocol.js';
 import { LiveStats, type TotalStats } from './stats.js';
 
@@ -48,6 +50,10 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   const { pipeline } = options;
   // A missing file is reported before the model loads and the port opens.
   if (sourceKind(input) === 'file') checkInputFile(input);
+  // A bad mask picture fails here too, before the port opens.
+  if (pipeline.saveOverlayMask !== undefined && pipeline.overlayMask === 'off')
+    throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
+  const overlay = (await overlayMaskers(pipeline.overlayMask, { refresh: 'sliding' }))?.();
   // As timeline and annotate: a pooling-plus-linear head exported without CAM output gets it added
   // (exact and free). Gradient-free maps cost tens of passes per frame: not on a live feed.
   const edit = withCamOutputs(pipeline.model);
@@ -171,6 +177,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
         onStatus,
         onFrameReceived: () => stats.frameReceived(),
         onFrameDropped: () => stats.frameDropped(),
+        ...(overlay ? { overlay } : {}),
         ...(nav ? { navValues: () => nav.values(pipeline.navMaxAgeSeconds * 1000) } : {}),
       });
       const navFields = nav ? [...NMEA_FIELDS] : undefined;
@@ -192,6 +199,12 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     await model.close();
   }
   if (failure) throw failure;
+  if (overlay) {
+    notice(`rovlens live: ${overlaySummary(overlay, pipeline.overlayMask)}`);
+    const estimate = overlay.current;
+    if (pipeline.saveOverlayMask !== undefined && estimate && overlay.sourceSize)
+      await writeOverlayMask(pipeline.saveOverlayMask, estimate.mask, overlay.sourceSize);
+  }
   const totals = stats.totals();
   if (nav) notice(`rovlens live: navigation: ${nav.counts.used} NMEA sentences used, ${nav.counts.ignored} lines ignored`);
   notice(
