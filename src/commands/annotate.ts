@@ -109,7 +109,10 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     throw new UsageError('--nav: pictures have no timeline to join a navigation log to; give a video');
   if (options.saveOverlayMask !== undefined && options.overlayMask === 'off')
     throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
-  const overlay = (await overlayMaskers(options.overlayMask, { refresh: 'once' }))?.();
+  // Pictures in a folder are not one recording: nothing stays still across them while a scene moves,
+  // so 'auto' estimates nothing there; a mask picture still applies.
+  const overlaySetting = imagesIn && options.overlayMask === 'auto' ? 'off' : options.overlayMask;
+  const overlay = (await overlayMaskers(overlaySetting, { refresh: 'once' }))?.();
   let frames: Observable<Frame>;
   let withNav: MonoTypeOperatorFunction<FrameResult> = (results) => results;
   // The overlay masker holds a window of frames back for its first estimate: room for them too.
