@@ -1,5 +1,5 @@
 import { firstValueFrom, from, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { maskOverlays } from '../../src/operators/mask-overlays.js';
 import { OverlayMasker } from '../../src/overlay/masker.js';
 import { maskImage } from '../../src/overlay/overlay-mask.js';
