@@ -15,6 +15,7 @@ import { writeOutputFile } from '../sinks/row-file.js';
 import { folderWriter, isVideoPath, videoWriter, type AnnotatedWriter } from '../explain/annotated-output.js';
 import { renderAnnotated } from '../explain/render.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
+import { heatmapReliability, heatmapsOn, reliabilityMark } from '../model/heatmap-reliability.js';
 import { cropResizeFrame } from '../operators/crop-resize.js';
 import { gradCam } from '../operators/grad-cam.js';
 import { infer } from '../operators/infer.js';
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option('--max-boxes <n>', describe('maxBoxes'))
     .addOption(new Option('--fallback <method>', describe('fallback')).choices(['auto', 'score-cam', 'occlusion', 'none']))
     .addOption(new Option('--colormap <name>', describe('colormap')).choices(['turbo', 'viridis']))
+    .option('--heatmap', describe('heatmap'))
     .option('--width <pixels>', describe('width'))
     .option('--fps <n>', describe('fps'))
     .option('--crop <WxH>', describe('crop'))
@@ -131,6 +133,10 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     throw new UsageError(`the bundled model is missing (${DEFAULT_MODEL}); pass --model <file.onnx>`);
   const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });
   const writer = outputWriter(options.output, imagesIn, options.fps);
+  // The element heatmap is drawn only where the card does not say it points worse than the centre.
+  const reliability = (options.head ?? 'element') === 'element' ? heatmapReliability(model.card) : undefined;
+  const drawHeatmap = heatmapsOn(options.heatmap, reliability);
+  const heatmapNote = reliability && !reliability.reliable ? reliabilityMark(reliability) : undefined;
   const crop = options.crop ?? model.card.crop;
   const size = { width: model.card.input.width, height: model.card.input.height };
   const stem = basename(input, extname(input)) || 'frames';
@@ -142,6 +148,15 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   const started = performance.now();
   let interrupted = false;
 
+  const localise = gradCam({
+    model,
+    head: options.head,
+    className: options.class,
+    threshold: options.threshold,
+    thresholdMethod: options.otsu ? 'otsu' : 'relative',
+    maxBoxes: options.maxBoxes,
+    fallback: options.fallback,
+  });
   const results = frames.pipe(
     concatMap(async (full) => {
       fullFrames.set(key(full), full);
@@ -149,20 +164,12 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     }),
     overlay ? maskOverlays(overlay) : (same) => same,
     infer(model, { batchSize: options.batch }),
-    gradCam({
-      model,
-      head: options.head,
-      className: options.class,
-      threshold: options.threshold,
-      thresholdMethod: options.otsu ? 'otsu' : 'relative',
-      maxBoxes: options.maxBoxes,
-      fallback: options.fallback,
-    }),
+    drawHeatmap ? localise : (same: Observable<FrameResult>) => same,
     withNav,
     concatMap(async (result: FrameResult) => {
       const full = fullFrames.get(key(result.frame)) ?? result.frame;
       fullFrames.delete(key(result.frame));
-      const jpeg = await renderAnnotated(full, result, { colormap: options.colormap, maxWidthPixels: options.width });
+      const jpeg = await renderAnnotated(full, result, { colormap: options.colormap, maxWidthPixels: options.width, heatmapNote });
       if (result.localisation) methods.add(result.localisation.method);
       const name = imagesIn
         ? `${String(result.frame.index).padStart(4, '0')}_${basename(result.frame.sourceId, extname(result.frame.sourceId))}.jpg`
@@ -216,9 +223,10 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const where = [options.output, options.contactSheet].filter(Boolean).join(' and ');
     const masked = overlay ? `; ${overlaySummary(overlay, options.overlayMask)}` : '';
-    process.stderr.write(
-      `rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'}${masked}) -> ${where}\n`,
-    );
+    const heatmap = drawHeatmap
+      ? `${[...methods].join(', ') || 'none'}${heatmapNote ? `, ${heatmapNote}` : ''}`
+      : `off, ${heatmapNote}; --heatmap draws it`;
+    process.stderr.write(`rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${heatmap}${masked}) -> ${where}\n`);
   }
   return interrupted ? ExitCode.interrupted : ExitCode.ok;
 }
