@@ -41,6 +41,10 @@ export interface LiveContext {
   onStatus: (status: LiveStatus) => void;
   onFrameReceived: () => void;
   onFrameDropped: () => void;
+  /** Element heatmaps (default true); off, results carry no CAM maps and no localisation. */
+  heatmap?: boolean;
+  /** Said under the heatmap on server-rendered pictures ('unreliable: x % vs centre y %'). */
+  heatmapNote?: string;
   /** The feed's overlay masker (--overlay-mask auto or a mask picture); none with off. */
   overlay?: OverlayMasker;
   /** With a navigation feed (--nav-udp): its newest values, asked for at each processed frame. */
@@ -63,7 +67,12 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
   const card = model.card;
   const { sendFrames, overlay, jpegQuality, displayWidth } = options.pipeline;
   const modelSize = { width: card.input.width, height: card.input.height };
-  const localise = card.heads.element ? gradCam({ fallback: 'none' }) : (results: Observable<FrameResult>) => results;
+  const localise =
+    ctx.heatmap === false
+      ? map(({ cams: _cams, ...result }: FrameResult): FrameResult => result)
+      : card.heads.element
+        ? gradCam({ fallback: 'none' })
+        : (results: Observable<FrameResult>) => results;
   // Pictures travel beside the results, keyed by the model frame: grouping spreads results into new
   // objects but keeps `frame`.
   const pictures = new WeakMap<Frame, { jpeg?: Buffer; image?: Size; imageRegion: Rect }>();
@@ -79,7 +88,12 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
     const width = Math.max(16, Math.min(8192, display.width));
     const jpeg =
       overlay === 'server'
-        ? await renderAnnotated(display, result, { jpegQuality, minWidthPixels: width, maxWidthPixels: Math.max(64, width) })
+        ? await renderAnnotated(display, result, {
+            jpegQuality,
+            minWidthPixels: width,
+            maxWidthPixels: Math.max(64, width),
+            ...(ctx.heatmapNote ? { heatmapNote: ctx.heatmapNote } : {}),
+          })
         : await frameToJpeg(display, jpegQuality);
     pictures.set(result.frame, {
       jpeg,

@@ -34,6 +34,7 @@ export function register(program: Command): void {
     .addOption(numeric('jpegQuality', '--jpeg-quality <q>', { min: 1, max: 100, integer: true }).default(defaults.jpegQuality))
     .option('--overlay-mask <auto|off|mask.png>', describe('overlayMask'), defaults.overlayMask)
     .option('--save-overlay-mask <file.png>', describe('saveOverlayMask'))
+    .option('--heatmap', describe('heatmap'))
     .addOption(numeric('stallTimeout', '--stall-timeout <seconds>', { min: 0.2, max: 600 }).default(defaults.stallTimeout))
     .addOption(numeric('connectTimeout', '--connect-timeout <seconds>', { min: 0.5, max: 600 }).default(defaults.connectTimeout))
     .addOption(numeric('reconnectMax', '--reconnect-max <seconds>', { min: 0.05, max: 600 }).default(defaults.reconnectMax))

@@ -11,6 +11,7 @@ import { catchError, concat, concatMap, defer, EMPTY, finalize, from, ignoreElem
 import { parseTimelineOptions, timelineOptionsSchema, type TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
+import { heatmapReliability, reliabilityLine } from '../model/heatmap-reliability.js';
 import { checkCamTargets } from '../operators/grad-cam.js';
 import type { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
@@ -176,6 +177,11 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     await model.close();
     throw error;
   }
+  // The box, peak and area columns stay (they are data); where the card says the heatmap behind them
+  // points no better than the centre, the run says so once, with the figures.
+  const reliability = model.card.heads.element ? heatmapReliability(model.card) : undefined;
+  if (reliability && !reliability.reliable && !options.quiet)
+    process.stderr.write(`rovlens: ${reliabilityLine(reliability)}: read the element box, peak and area columns with that in mind\n`);
   const pipeline = options.pipeline ? await loadPipeline(options.pipeline) : timelinePipeline;
   // One map for all inputs of the run, written once they are done (or interrupted).
   const map =

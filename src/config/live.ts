@@ -97,6 +97,11 @@ export const livePipelineSchema = z
     overlayMask: overlayMaskSchema,
     /** Write the last overlay mask when the feed ends (a PNG at the source size). */
     saveOverlayMask: saveOverlayMaskSchema,
+    /**
+     * Element heatmaps: true shows them, false leaves them out; unset, they are shown unless the
+     * model card says they point no better than the picture's centre.
+     */
+    heatmap: z.boolean().optional(),
     /** JPEG quality of the frames sent to viewers. */
     jpegQuality: z.number().int().min(1).max(100).default(80),
     /** Seconds between `stats` messages (and the stderr status line). */
@@ -180,6 +185,9 @@ export const liveFlagsSchema = z
     overlayMask: livePipelineSchema.shape.overlayMask.describe(
       'burned-in text and graphics: auto = found from the feed (re-estimated as it runs) and filled before inference; off; or a mask picture (white = overlay)',
     ),
+    heatmap: livePipelineSchema.shape.heatmap.describe(
+      "show the element heatmap even where the model card says it points no better than the picture's centre (off there by default)",
+    ),
     saveOverlayMask: livePipelineSchema.shape.saveOverlayMask.describe('when the feed ends, write the last overlay mask (PNG at the source size, white = masked)'),
     stallTimeout: liveSourceSchema.shape.stallTimeoutSeconds.describe(
       'seconds without a frame before the source counts as stalled and is reconnected',
@@ -233,6 +241,7 @@ export function liveOptionsFromFlags(raw: Record<string, unknown>, defaultModel:
       displayWidth: f.displayWidth,
       jpegQuality: f.jpegQuality,
       overlayMask: f.overlayMask,
+      ...(f.heatmap !== undefined ? { heatmap: f.heatmap } : {}),
       ...(f.saveOverlayMask !== undefined ? { saveOverlayMask: f.saveOverlayMask } : {}),
       historyMinutes: f.historyMinutes,
       ...(f.navUdp !== undefined ? { navUdp: udpAddress(f.navUdp) } : {}),

@@ -18,6 +18,7 @@ import type { FrameResult } from '../types.js';
 import { livePipeline, type LiveItem } from '../../pipelines/live.js';
 import { overlayMaskers, writeOverlayMask } from '../overlay/mask-file.js';
 import { overlaySummary } from '../overlay/masker.js';
+import { heatmapReliability, heatmapsOn, reliabilityLine, reliabilityMark } from '../model/heatmap-reliability.js';
 import { PROTOCOL_VERSION, redactSource, resultMessage, type HistoryEntry, type ServerMessage, type StatusMessage } from './protocol.js';
 import { LiveStats, type TotalStats } from './stats.js';
 
@@ -65,6 +66,12 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
       'rovlens live: the element head has no CAM output, so the live feed shows no heatmap (rovlens annotate can draw Score-CAM or occlusion maps)',
     );
   const card = model.card;
+  // Heatmaps that point worse than the centre (the card says so) stay off unless asked for.
+  const reliability = card.heads.element ? heatmapReliability(card) : undefined;
+  const showHeatmap = heatmapsOn(pipeline.heatmap, reliability);
+  const heatmapNote = reliability && !reliability.reliable ? reliabilityMark(reliability) : undefined;
+  if (heatmapNote)
+    notice(`rovlens live: ${reliabilityLine(reliability!)}: ${showHeatmap ? 'shown, as asked (--heatmap)' : 'off (--heatmap shows it)'}`);
   const startedMs = Date.now();
   const stats = new LiveStats(startedMs);
   const history: HistoryEntry[] = [];
@@ -77,6 +84,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     model: { name: card.name, heads },
     historyMinutes: pipeline.historyMinutes,
     frames: pipeline.sendFrames,
+    heatmap: { shown: showHeatmap, ...(heatmapNote ? { note: heatmapNote } : {}) },
   };
 
   // The navigation feed listens before the server starts, so a port in use fails early.
@@ -178,6 +186,8 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
         onFrameReceived: () => stats.frameReceived(),
         onFrameDropped: () => stats.frameDropped(),
         ...(overlay ? { overlay } : {}),
+        heatmap: showHeatmap,
+        ...(heatmapNote && showHeatmap ? { heatmapNote } : {}),
         ...(nav ? { navValues: () => nav.values(pipeline.navMaxAgeSeconds * 1000) } : {}),
       });
       const navFields = nav ? [...NMEA_FIELDS] : undefined;

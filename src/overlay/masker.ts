@@ -5,7 +5,7 @@
  * (src/operators/mask-overlays.ts) and the live pipeline drive it.
  */
 import type { Frame, Size } from '../types.js';
-import { detectOverlay, luma, type OverlayDetectOptions } from './detect.js';
+import { detectOverlay, luma, OVERLAY_DETECT_DEFAULTS, type OverlayDetectOptions } from './detect.js';
 import { fillMasked } from './fill.js';
 import { frameArea, maskedShare, maskForFrame, type OverlayMask } from './overlay-mask.js';
 
@@ -27,8 +27,10 @@ export interface MaskEstimate {
   /** Share of the frames' pixels masked, 0..1. */
   share: number;
   sceneMotion: number;
-  /** False while the scene has been too still to tell (the mask is then empty). */
+  /** False while the scene has been too still to tell, or too few frames came (the mask is then empty). */
   decided: boolean;
+  /** Frames the estimate was made on. */
+  frames: number;
 }
 
 export class OverlayMasker {
@@ -57,7 +59,7 @@ export class OverlayMasker {
 
   /** The current mask: the fixed one, or the latest estimate (undefined before the first). */
   get current(): MaskEstimate | undefined {
-    if (this.fixed) return { mask: this.fixed, share: maskedShare(this.fixed), sceneMotion: 0, decided: true };
+    if (this.fixed) return { mask: this.fixed, share: maskedShare(this.fixed), sceneMotion: 0, decided: true, frames: 0 };
     return this.estimate;
   }
 
@@ -68,10 +70,9 @@ export class OverlayMasker {
   }
 
   /**
-   * Adds a frame to the window; returns a new estimate when one was made (the window filled up
-   * again, or `force` with at least 3 frames: the recording ended early).
+   * Adds a frame to the window; returns a new estimate when one was made (the window filled up again).
    */
-  observe(frame: Frame, force = false): MaskEstimate | undefined {
+  observe(frame: Frame): MaskEstimate | undefined {
     if (!this.learning) return undefined;
     this.sourceSize = frame.sourceSize;
     const area = frameArea(frame);
@@ -85,17 +86,23 @@ export class OverlayMasker {
     this.window.push(luma(frame.pixels, frame.width, frame.height));
     if (this.window.length > this.windowFrames) this.window.shift();
     this.since++;
-    return this.since >= this.windowFrames || force ? this.estimateNow() : undefined;
+    return this.since >= this.windowFrames ? this.estimateNow() : undefined;
   }
 
-  /** Estimates from the frames seen so far (at least 3), whether or not the window is full. */
+  /** Estimates from the frames seen so far, whether or not the window is full. */
   estimateNow(): MaskEstimate | undefined {
-    if (!this.learning || this.window.length < 3 || !this.gridSize) return undefined;
+    if (!this.learning || !this.window.length || !this.gridSize) return undefined;
     this.since = 0;
     const { width, height } = this.gridSize;
     const detection = detectOverlay(this.window, width, height, this.options);
     const mask: OverlayMask = { width, height, cells: detection.mask, area: this.gridArea! };
-    this.estimate = { mask, share: maskedShare(mask), sceneMotion: detection.sceneMotion, decided: detection.decided };
+    this.estimate = {
+      mask,
+      share: maskedShare(mask),
+      sceneMotion: detection.sceneMotion,
+      decided: detection.decided,
+      frames: detection.frames,
+    };
     this.frameMasks.clear();
     return this.estimate;
   }
@@ -127,7 +134,9 @@ const sameArea = (a: OverlayMask['area'], b: OverlayMask['area']) =>
 /** The summary's words on the overlay mask: how much of the picture was masked, or why nothing was. */
 export function overlaySummary(overlay: OverlayMasker, setting: string): string {
   const estimate = overlay.current;
-  if (!estimate) return 'overlay mask: too few frames to estimate';
+  const needed = OVERLAY_DETECT_DEFAULTS.minFrames;
+  if (!estimate || (!estimate.decided && estimate.frames < needed))
+    return `overlay mask: none (too few sampled frames to tell: ${estimate?.frames ?? 0} of ${needed})`;
   if (!estimate.decided) return `overlay mask: none (the scene barely moved: ${estimate.sceneMotion.toFixed(1)} grey levels)`;
   const from = setting === 'auto' ? 'found' : setting;
   if (!overlay.framesMasked) return `overlay mask (${from}): nothing to mask`;

@@ -90,8 +90,9 @@ describe.skipIf(!hasFont)('overlay detection on clips with burned-in text (ffmpe
     expect(detection.mask.some((m) => m === 1)).toBe(false);
   });
 
-  it('makes no mask from fewer than 3 frames', () => {
-    const detection = detectOverlay(moving.slice(0, 2).map((f) => luma(f.pixels, width, height)), width, height);
-    expect(detection.decided).toBe(false);
+  it('makes no mask from fewer than 6 frames (a slow textured scene is still in places by chance)', () => {
+    const detection = detectOverlay(moving.slice(0, 5).map((f) => luma(f.pixels, width, height)), width, height);
+    expect(detection).toMatchObject({ decided: false, frames: 5 });
+    expect(detectOverlay(moving.slice(0, 6).map((f) => luma(f.pixels, width, height)), width, height).decided).toBe(true);
   });
 });
