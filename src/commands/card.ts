@@ -8,16 +8,18 @@ import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { cropSchema } from '../config/timeline.js';
 import { InputError, ModelError, OutputError, UsageError } from '../errors.js';
+import { loadModelCard } from '../model/card.js';
+import { heatmapReliability, reliabilityLine } from '../model/heatmap-reliability.js';
 import { makeCard, SCALINGS, type ScalingName } from '../model/make-card.js';
 import { encodeModel, readModel } from '../model/onnx-graph.js';
 import { ModelSession } from '../model/session.js';
 import { numberOption, runAction } from './action.js';
 
 interface CardFlags {
-  head: string[];
+  head?: string[];
   logits: string[];
   embedding?: string;
-  scaling: ScalingName;
+  scaling?: ScalingName;
   channelOrder?: 'RGB' | 'BGR';
   inputSize?: number;
   crop?: string;
@@ -36,9 +38,11 @@ function pair(flag: string, text: string): [string, string] {
 export function register(program: Command): void {
   program
     .command('card')
-    .description('write the model card for an ONNX classifier made elsewhere, so rovlens can run it')
-    .argument('<model>', 'the .onnx classifier')
-    .requiredOption('--head <name=labels>', 'a head and its labels in output order, e.g. element=fauna,algae,waste (repeatable)', collect)
+    .description(
+      "write the model card for an ONNX classifier made elsewhere, so rovlens can run it; without --head, show a model's card and whether its heatmap beats the centre",
+    )
+    .argument('<model>', 'the .onnx classifier (or, to show it, a model with its card, or the card)')
+    .option('--head <name=labels>', 'a head and its labels in output order, e.g. element=fauna,algae,waste (repeatable)', collect)
     .option('--logits <name=output>', 'which graph output is that head, when the class count does not say (repeatable)', collect, [])
     .option('--embedding <output>', 'the output with pooled features, for group and clusters (default: the one 2-D output no head takes)')
     .addOption(
@@ -46,8 +50,7 @@ export function register(program: Command): void {
         '--scaling <kind>',
         'how pixels were scaled in training: unit (0..1), symmetric (-1..1), imagenet (mean/std), caffe (BGR, means subtracted)',
       )
-        .choices(Object.keys(SCALINGS))
-        .makeOptionMandatory(),
+        .choices(Object.keys(SCALINGS)),
     )
     .addOption(
       new Option('--channel-order <order>', 'channel order the model expects (default RGB; BGR for caffe)').choices(['RGB', 'BGR']),
@@ -66,6 +69,7 @@ The card goes beside the model as <name>.card.json. A model whose input is NHWC 
 is written again as <name>.nchw.onnx with a Transpose in front, and its card beside that.
 
 Examples:
+  rovlens card models/rovlens-default.onnx     # show the card: heads, crop, and how far to trust the heatmap
   rovlens card resnet.onnx --head element=ripples,fauna,algae,waste,rocks --scaling imagenet
   rovlens card keras.onnx --head floor=sandy,muddy,reef --scaling symmetric --crop 0.67x1
   rovlens annotate dive.mp4 --model resnet.onnx -o annotated/
@@ -77,6 +81,11 @@ Exit codes: 0 ok, 2 usage, 3 model file missing, 5 model (the message names what
 
 export async function runCard(modelPath: string, flags: CardFlags): Promise<void> {
   if (!existsSync(modelPath)) throw new InputError(`model not found: ${modelPath}`, 'missing');
+  if (!flags.head?.length) {
+    if (flags.scaling) throw new UsageError('--head: writing a card needs each head and its labels, e.g. --head element=fauna,algae');
+    return showCard(modelPath);
+  }
+  if (!flags.scaling) throw new UsageError("--scaling: writing a card needs how pixels were scaled in training (unit, symmetric, imagenet or caffe)");
   const heads = Object.fromEntries(
     flags.head.map((text) => {
       const [name, labels] = pair('--head', text);
@@ -159,6 +168,25 @@ export async function runCard(modelPath: string, flags: CardFlags): Promise<void
       (m) =>
         `  head ${m.head}: logits '${card.heads[m.head]!.logits}', ${card.heads[m.head]!.labels.length} labels; heatmap by ${m.method} (${m.why})`,
     ),
+    '  heatmap pointing game: not measured (bench/localisation.ts measures it on boxed images; without it the heatmap is shown)',
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/** `rovlens card <model>` without --head: what the card says, on stdout. */
+function showCard(path: string): void {
+  const { card, cardPath } = loadModelCard(path);
+  const reliability = heatmapReliability(card);
+  const crop = `${card.crop.widthFraction}x${card.crop.heightFraction}`;
+  const lines = [
+    `${card.name}: ${cardPath}`,
+    `  input '${card.input.name}' ${card.input.width}x${card.input.height} ${card.input.channelOrder}, centre crop ${crop}`,
+    ...Object.entries(card.heads).map(
+      ([name, head]) => `  head ${name}: ${head.labels.join(', ')}${head.cam ? ` (CAM output '${head.cam}')` : ''}`,
+    ),
+    reliability
+      ? `  ${reliabilityLine(reliability)}${reliability.reliable ? '' : ': off by default in annotate and live (--heatmap shows it)'}`
+      : '  element heatmap: pointing game not measured (bench/localisation.ts measures it on boxed images)',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
