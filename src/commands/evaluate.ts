@@ -5,7 +5,9 @@
  */
 import { Option, type Command } from 'commander';
 import { evaluateOptionsSchema, parseOptions, SPLITS, TASKS } from '../config/training.js';
+import { UsageError } from '../errors.js';
 import { evaluateModel } from '../training/evaluate-model.js';
+import { formatLeaveOneSourceOut, leaveOneSourceOut } from '../training/leave-one-source-out.js';
 import { formatEvaluation } from '../training/report.js';
 import { runAction } from './action.js';
 import { progressLine } from './train.js';
@@ -22,6 +24,11 @@ export function register(program: Command): void {
       '--validation-only',
       "score only each head's validation part of the split `rovlens train` makes (same --seed, --split, --validation-fraction)",
     )
+    .option(
+      '--by-source',
+      'leave one source out (images/<source>): for each source, a head trained on every other source is scored on it, beside the model\'s own head',
+    )
+    .option('--min-source-images <n>', 'with --by-source: sources with fewer labelled images get no fold', '30')
     .option('--seed <n>', 'seed of the split, with --validation-only', '1')
     .addOption(new Option('--split <split>', 'split kind, with --validation-only').choices([...SPLITS]).default('auto'))
     .option('--validation-fraction <f>', 'validation share, with --validation-only', '0.2')
@@ -37,6 +44,7 @@ every class present counts equally (it equals the mean per-class recall, i.e. ba
 Examples:
   rovlens evaluate models/rovlens-default.onnx --data ../data/manifest.csv --validation-only
   rovlens evaluate my-model.onnx --data photos/ --task element --robustness --json > report.json
+  rovlens evaluate models/rovlens-default.onnx --data ../data/manifest.csv --by-source   # how it does on a new lab's footage
 
 Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
     )
@@ -44,6 +52,21 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
       runAction(async (model: string, raw: Record<string, unknown>) => {
         const { data, quiet, ...rest } = raw;
         const options = parseOptions(evaluateOptionsSchema, rest);
+        if (options.bySource) {
+          if (options.robustness || options.validationOnly)
+            throw new UsageError('--by-source: each source is held out in turn; leave out --robustness and --validation-only');
+          const folds = await leaveOneSourceOut({
+            model,
+            data: String(data),
+            task: options.task,
+            batchSize: options.batchSize,
+            minImages: options.minSourceImages,
+            options: { seed: options.seed },
+            onProgress: progressLine(Boolean(quiet || options.json)),
+          });
+          process.stdout.write(options.json ? `${JSON.stringify(folds, null, 2)}\n` : `${formatLeaveOneSourceOut(folds)}\n`);
+          return;
+        }
         const report = await evaluateModel({
           model,
           data: String(data),

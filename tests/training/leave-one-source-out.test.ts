@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatLeaveOneSourceOut, leaveOneSourceOut, type LeaveOneSourceOutReport } from '../../src/training/leave-one-source-out.js';
+import { writeTinyModel } from '../helpers/tiny-model.js';
+import { CLASS_COLOURS, writeNoisyImage } from './fixtures.js';
+
+/** Sources a, b, c with sandy and muddy floors (6 each); c also has reef, which no other source has; d is small. */
+async function writeSources(root: string): Promise<string> {
+  const rows = ['path,floor,element'];
+  const plan: [string, string, number][] = [
+    ['a', 'sandy', 6],
+    ['a', 'muddy', 6],
+    ['b', 'sandy', 6],
+    ['b', 'muddy', 6],
+    ['c', 'sandy', 6],
+    ['c', 'muddy', 6],
+    ['c', 'reef', 6],
+    ['d', 'sandy', 2],
+    ['d', 'muddy', 2],
+  ];
+  let seed = 1;
+  for (const [source, floor, n] of plan) {
+    mkdirSync(join(root, 'images', source), { recursive: true });
+    for (let i = 0; i < n; i++) {
+      const path = `images/${source}/${floor}-${i}.jpg`;
+      await writeNoisyImage(join(root, path), CLASS_COLOURS[floor]!, seed++);
+      rows.push(`${path},${floor},none`);
+    }
+  }
+  const manifest = join(root, 'manifest.csv');
+  writeFileSync(manifest, rows.join('\n'));
+  return manifest;
+}
+
+describe('leaveOneSourceOut (tiny model, generated sources)', () => {
+  let report: LeaveOneSourceOutReport;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rovlens-loso-'));
+    const model = writeTinyModel(join(dir, 'model')).modelPath;
+    const manifest = await writeSources(join(dir, 'data'));
+    report = await leaveOneSourceOut({ model, data: manifest, task: 'floor', minImages: 10, cacheDir: false, options: { epochs: 200 } });
+  }, 60_000);
+
+  it('holds out each source with enough images, training on all the others', () => {
+    const floor = report.heads.find((h) => h.head === 'floor')!;
+    expect(floor.folds.map((f) => [f.source, f.images, f.trainImages])).toEqual([
+      ['c', 18, 28],
+      ['a', 12, 34],
+      ['b', 12, 34],
+    ]);
+    expect(floor.skipped).toEqual([{ source: 'd', images: 4 }]);
+  });
+
+  it('scores sources whose classes the others have well, and a class only the held-out source has as never right', () => {
+    const folds = Object.fromEntries(report.heads[0]!.folds.map((f) => [f.source, f]));
+    expect(folds.a!.heldOut.weightedAccuracy).toBeGreaterThan(0.9);
+    expect(folds.b!.heldOut.weightedAccuracy).toBeGreaterThan(0.9);
+    expect(folds.c!.unseenClasses).toEqual(['reef']);
+    expect(folds.c!.heldOut.perClass.find((c) => c.label === 'reef')!.recall).toBe(0);
+    expect(folds.a!.unseenClasses).toEqual([]);
+  });
+
+  it('prints one table per head with the held-out and the shipped figures, and the sources left out', () => {
+    const text = formatLeaveOneSourceOut(report);
+    expect(text).toMatch(/\| c \| 18 \| 28 \| \d+\.\d \| \d+\.\d \| \d+\.\d \| reef \|/);
+    expect(text).toMatch(/below 10 images \(no fold\): d 4/);
+  });
+});
