@@ -1,38 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatLeaveOneSourceOut, leaveOneSourceOut, type LeaveOneSourceOutReport } from '../../src/training/leave-one-source-out.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
-import { CLASS_COLOURS, writeNoisyImage } from './fixtures.js';
-
-/** Sources a, b, c with sandy and muddy floors (6 each); c also has reef, which no other source has; d is small. */
-async function writeSources(root: string): Promise<string> {
-  const rows = ['path,floor,element'];
-  const plan: [string, string, number][] = [
-    ['a', 'sandy', 6],
-    ['a', 'muddy', 6],
-    ['b', 'sandy', 6],
-    ['b', 'muddy', 6],
-    ['c', 'sandy', 6],
-    ['c', 'muddy', 6],
-    ['c', 'reef', 6],
-    ['d', 'sandy', 2],
-    ['d', 'muddy', 2],
-  ];
-  let seed = 1;
-  for (const [source, floor, n] of plan) {
-    mkdirSync(join(root, 'images', source), { recursive: true });
-    for (let i = 0; i < n; i++) {
-      const path = `images/${source}/${floor}-${i}.jpg`;
-      await writeNoisyImage(join(root, path), CLASS_COLOURS[floor]!, seed++);
-      rows.push(`${path},${floor},none`);
-    }
-  }
-  const manifest = join(root, 'manifest.csv');
-  writeFileSync(manifest, rows.join('\n'));
-  return manifest;
-}
+import { writeSources } from './fixtures.js';
 
 describe('leaveOneSourceOut (tiny model, generated sources)', () => {
   let report: LeaveOneSourceOutReport;
