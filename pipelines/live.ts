@@ -14,7 +14,7 @@
  *          -> JPEG of the DISPLAY frame (plain, for the page to draw on; or rendered by
  *             src/explain/render.ts with the crop outlined and the heatmap over the crop only)
  *     -> groupFrames (near-duplicate group ids, no hysteresis delay)
- *     -> sinks (WebSocket, optional timeline CSV), attached by src/live/run.ts
+ *     -> sinks (WebSocket, optional timeline CSV), attached by src/runners/live.ts
  *
  * Everything slow runs inside `latest`, so a frame is dropped rather than queued whenever any of it
  * is busy, and latency stays bounded by one frame's work however fast the feed is.
@@ -103,7 +103,7 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
     return result;
   };
 
-  return liveSource(ctx.input, options.source, { fitWidth: displayWidth }).pipe(
+  return liveSource(ctx.input, options.source, { fitWidth: displayWidth, hwaccel: options.pipeline.hwaccel }).pipe(
     tap((event) => event.type === 'status' && ctx.onStatus(event.status)),
     filter((event) => event.type === 'frame'),
     map((event) => (event as Extract<typeof event, { type: 'frame' }>).frame),

@@ -2,7 +2,10 @@
  * Every command's action goes through `runAction`: typed errors become one line on stderr and a
  * documented exit code; anything else is an internal error (stack only with ROVLENS_DEBUG=1).
  */
-import { ExitCode, RovlensError, oneLine } from '../errors.js';
+import { ExitCode } from '../errors.js';
+import { reportError } from '../runners/report.js';
+
+export { reportError };
 
 export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -13,16 +16,6 @@ export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<numbe
       process.exitCode = reportError(error);
     }
   };
-}
-
-export function reportError(error: unknown): number {
-  if (error instanceof RovlensError) {
-    process.stderr.write(`rovlens: ${oneLine(error)}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`rovlens: internal error: ${oneLine(error)}\n`);
-  if (process.env.ROVLENS_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
-  return ExitCode.internal;
 }
 
 /** Parses a number option with a range, for commander's argParser. */

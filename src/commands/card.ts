@@ -10,8 +10,8 @@ import { cropSchema } from '../config/timeline.js';
 import { InputError, ModelError, OutputError, UsageError } from '../errors.js';
 import { loadModelCard } from '../model/card.js';
 import { heatmapReliability, reliabilityLine } from '../model/heatmap-reliability.js';
-import { makeCard, SCALINGS, type ScalingName } from '../model/make-card.js';
-import { encodeModel, readModel } from '../model/onnx-graph.js';
+import { makeCard, SCALINGS, type ScalingName } from '../model-building/make-card.js';
+import { encodeModel, readModel } from '../model-building/onnx-graph.js';
 import { ModelSession } from '../model/session.js';
 import { numberOption, runAction } from './action.js';
 

@@ -3,37 +3,44 @@
  * macro-F1, per-class recall, confusion matrix, per source; with --robustness the same under
  * resolution, compression, blur, brightness/contrast, hue and ROV-structure perturbations.
  */
-import { Option, type Command } from 'commander';
-import { evaluateOptionsSchema, parseOptions, SPLITS, TASKS } from '../config/training.js';
+import type { Command } from 'commander';
+import { parseFlags } from '../config/flags.js';
+import { evaluateOptionsSchema } from '../config/training.js';
 import { UsageError } from '../errors.js';
 import { evaluateModel } from '../training/evaluate-model.js';
 import { formatLeaveOneSourceOut, leaveOneSourceOut } from '../training/leave-one-source-out.js';
 import { formatEvaluation } from '../training/report.js';
 import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 import { progressLine } from './train.js';
 
+/** Each option's flag and its help here; default, choices and check come from evaluateOptionsSchema. */
+const FLAGS: FlagTable<typeof evaluateOptionsSchema> = {
+  task: { flag: '--task <task>', help: 'which heads to score' },
+  robustness: { flag: '--robustness', help: 'also score under each perturbation and report the drop from clean' },
+  validationOnly: {
+    flag: '--validation-only',
+    help: "score only each head's validation part of the split `rovlens train` makes (same --seed, --split, --validation-fraction)",
+  },
+  bySource: {
+    flag: '--by-source',
+    help: "leave one source out (images/<source>): for each source, a head trained on every other source is scored on it, beside the model's own head",
+  },
+  minSourceImages: { flag: '--min-source-images <n>', help: 'with --by-source: sources with fewer labelled images get no fold' },
+  seed: { flag: '--seed <n>', help: 'seed of the split, with --validation-only' },
+  split: { flag: '--split <split>', help: 'split kind, with --validation-only' },
+  validationFraction: { flag: '--validation-fraction <f>', help: 'validation share, with --validation-only' },
+  batchSize: { flag: '--batch-size <n>', help: 'images per ONNX Runtime run' },
+  json: { flag: '--json', help: 'print the report as JSON' },
+};
+
 export function register(program: Command): void {
-  program
+  const command = program
     .command('evaluate')
     .description('score a model on labelled images: weighted accuracy, per class, per source, robustness')
     .argument('<model>', 'the .onnx model (its card beside it) or the card')
-    .requiredOption('--data <dir|csv>', 'a folder per class (<root>/<class>/*.jpg) or a manifest CSV (path, floor, element, group)')
-    .addOption(new Option('--task <task>', 'which heads to score').choices([...TASKS]).default('both'))
-    .option('--robustness', 'also score under each perturbation and report the drop from clean')
-    .option(
-      '--validation-only',
-      "score only each head's validation part of the split `rovlens train` makes (same --seed, --split, --validation-fraction)",
-    )
-    .option(
-      '--by-source',
-      'leave one source out (images/<source>): for each source, a head trained on every other source is scored on it, beside the model\'s own head',
-    )
-    .option('--min-source-images <n>', 'with --by-source: sources with fewer labelled images get no fold', '30')
-    .option('--seed <n>', 'seed of the split, with --validation-only', '1')
-    .addOption(new Option('--split <split>', 'split kind, with --validation-only').choices([...SPLITS]).default('auto'))
-    .option('--validation-fraction <f>', 'validation share, with --validation-only', '0.2')
-    .option('--batch-size <n>', 'images per ONNX Runtime run', '8')
-    .option('--json', 'print the report as JSON')
+    .requiredOption('--data <dir|csv>', 'a folder per class (<root>/<class>/*.jpg) or a manifest CSV (path, floor, element, group)');
+  addSchemaOptions(command, evaluateOptionsSchema, FLAGS)
     .option('-q, --quiet', 'no progress line')
     .addHelpText(
       'after',
@@ -49,9 +56,10 @@ Examples:
 Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
     )
     .action(
-      runAction(async (model: string, raw: Record<string, unknown>) => {
+      runAction(async (model: string, _flags: unknown, self: Command) => {
+        const raw = givenFlags(self);
         const { data, quiet, ...rest } = raw;
-        const options = parseOptions(evaluateOptionsSchema, rest);
+        const options = parseFlags(evaluateOptionsSchema, rest);
         if (options.bySource) {
           if (options.robustness || options.validationOnly)
             throw new UsageError('--by-source: each source is held out in turn; leave out --robustness and --validation-only');

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { deviceSchema, hwaccelSchema } from './hardware.js';
 import { overlayMaskSchema, saveOverlayMaskSchema } from './overlay.js';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
@@ -73,7 +74,8 @@ export type LiveSourceOptions = z.infer<typeof liveSourceSchema>;
 export const livePipelineSchema = z
   .object({
     model: z.string().min(1).default('models/rovlens-default.onnx'),
-    device: z.enum(['cpu', 'cuda']).default('cpu'),
+    device: deviceSchema,
+    hwaccel: hwaccelSchema,
     /** Write the same timeline CSV as `rovlens timeline` while live. */
     record: z.string().min(1).optional(),
     /** Send each processed frame as JPEG; off: results only (the page shows labels and the timeline). */
@@ -168,7 +170,8 @@ export function parseLiveOptions(input: LiveOptionsInput): LiveOptions {
 export const liveFlagsSchema = z
   .object({
     model: z.string().min(1).optional().describe('model (.onnx with its card beside it); default: the bundled model'),
-    device: livePipelineSchema.shape.device.describe('where the model runs: cpu or cuda (falls back to cpu with a notice)'),
+    device: livePipelineSchema.shape.device,
+    hwaccel: livePipelineSchema.shape.hwaccel,
     realtime: liveSourceSchema.shape.realtime.describe('play a file at its own frame rate, like a camera'),
     record: livePipelineSchema.shape.record.describe('also write the timeline CSV of `rovlens timeline` while live'),
     host: liveServerSchema.shape.host.describe('address to bind; anything but loopback needs a token'),
@@ -211,48 +214,3 @@ export const liveFlagsSchema = z
   })
   .strict();
 export type LiveFlags = z.infer<typeof liveFlagsSchema>;
-
-/** Validated flags to the options runLive takes; the error names the flag. */
-export function liveOptionsFromFlags(raw: Record<string, unknown>, defaultModel: string): LiveOptions {
-  const parsed = liveFlagsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const flag = `--${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new UsageError(`${flag}: ${issue.message}`);
-  }
-  const f = parsed.data;
-  return parseLiveOptions({
-    server: { host: f.host, port: f.port, ...(f.token ? { token: f.token } : {}), allowOrigins: f.allowOrigin, maxClients: f.maxClients },
-    source: {
-      realtime: f.realtime,
-      stallTimeoutSeconds: f.stallTimeout,
-      connectTimeoutSeconds: f.connectTimeout,
-      reconnectMaxSeconds: f.reconnectMax,
-      ...(f.maxRetries !== undefined ? { maxRetries: f.maxRetries } : {}),
-      rtspTransport: f.rtspTransport,
-      inputOptions: f.inputOptions ? f.inputOptions.split(/\s+/).filter(Boolean) : [],
-    },
-    pipeline: {
-      model: f.model ?? defaultModel,
-      device: f.device,
-      ...(f.record ? { record: f.record } : {}),
-      sendFrames: f.frames,
-      overlay: f.overlay,
-      displayWidth: f.displayWidth,
-      jpegQuality: f.jpegQuality,
-      overlayMask: f.overlayMask,
-      ...(f.heatmap !== undefined ? { heatmap: f.heatmap } : {}),
-      ...(f.saveOverlayMask !== undefined ? { saveOverlayMask: f.saveOverlayMask } : {}),
-      historyMinutes: f.historyMinutes,
-      ...(f.navUdp !== undefined ? { navUdp: udpAddress(f.navUdp) } : {}),
-      navMaxAgeSeconds: f.navMaxAge,
-      ...(f.duration !== undefined ? { durationSeconds: f.duration } : {}),
-    },
-  });
-}
-
-/** '10110' -> { port: 10110 }; '127.0.0.1:10110' -> { host: '127.0.0.1', port: 10110 } (host default: all interfaces). */
-function udpAddress(text: string): { host: string; port: number } {
-  const m = /^(?:(.+):)?(\d{1,5})$/.exec(text)!;
-  return { host: m[1] ?? '0.0.0.0', port: Number(m[2]) };
-}

@@ -1,0 +1,345 @@
+/**
+ * One `rovlens timeline` run: inputs (globs expanded, missing ones reported), their outputs planned
+ * and checked before decoding, the model opened while the first input is probed, each input through
+ * the pipeline into the sinks, with flow control, progress, Ctrl-C and a summary line per input.
+ */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import fg from 'fast-glob';
+import {
+  catchError,
+  concat,
+  concatMap,
+  defer,
+  EMPTY,
+  finalize,
+  from,
+  ignoreElements,
+  switchMap,
+  tap,
+  type MonoTypeOperatorFunction,
+  type Observable,
+} from 'rxjs';
+import type { TimelineOptions } from '../config/timeline.js';
+import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
+import { openWithCams } from '../model-building/add-cam-outputs.js';
+import { modelOrBundled } from '../model/bundled.js';
+import { heatmapReliability, reliabilityLine } from '../model/heatmap-reliability.js';
+import type { ModelSession } from '../model/session.js';
+import { checkCamTargets } from '../operators/grad-cam.js';
+import { isFolderPath, overlayMaskers, overlayMaskPath, writeOverlayMask } from '../overlay/mask-file.js';
+import { DEFAULT_WINDOW_FRAMES, overlaySummary, type OverlayMasker } from '../overlay/masker.js';
+import { TrackMap } from '../sinks/geojson.js';
+import { writeSegments } from '../sinks/segments.js';
+import { writeTimeline } from '../sinks/timeline.js';
+import type { DecodeStats } from '../sources/ffmpeg.js';
+import { FlowControl } from '../sources/flow-control.js';
+import { checkInputFile, isUrl, probeVideo, type VideoInfo } from '../sources/probe.js';
+import type { FrameResult } from '../types.js';
+import { timelinePipeline, type TimelineContext, type TimelineStages } from '../../pipelines/timeline.js';
+import { NavJoin } from './nav-join.js';
+import { Progress } from './progress.js';
+import { reportError } from './report.js';
+
+/** Each stage's options from the command's: the pipeline sees these, never the whole options object. */
+export function timelineStages(options: TimelineOptions): TimelineStages {
+  return {
+    decode: {
+      everySeconds: options.every,
+      keyframesOnly: options.keyframes,
+      startSeconds: options.start,
+      endSeconds: options.end,
+      hwaccel: options.hwaccel,
+      pushdown: options.pushdown,
+      ...(options.crop ? { crop: options.crop } : {}),
+    },
+    skipDuplicates: { enabled: options.skipDuplicates },
+    infer: { batchSize: options.batch, uncertainBelow: options.uncertainBelow },
+    gradCam: { threshold: options.camThreshold, thresholdMethod: options.camMethod, fallback: options.camFallback, also: options.camAlso },
+  };
+}
+
+/** Literal paths stay as given (so a missing file is reported as missing); globs expand. */
+async function expandInputs(patterns: string[]): Promise<string[]> {
+  const inputs: string[] = [];
+  for (const pattern of patterns) {
+    if (existsSync(pattern) || isUrl(pattern) || !fg.isDynamicPattern(pattern)) {
+      inputs.push(pattern);
+      continue;
+    }
+    const matches = (await fg(pattern, { onlyFiles: true })).sort();
+    if (!matches.length) throw new InputError(`no files match ${pattern}`, 'missing');
+    inputs.push(...matches);
+  }
+  return inputs;
+}
+
+interface OutputPlan {
+  /** Timeline file for an input; undefined means stdout. */
+  timeline(input: string): string | undefined;
+  segments(input: string): string | undefined;
+  /** All inputs go into one file (a single -o file, or stdout); otherwise one file per input in a folder. */
+  shared: boolean;
+}
+
+function planOutputs(inputs: readonly string[], options: TimelineOptions): OutputPlan {
+  const ext = options.format === 'csv' ? '.csv' : '.jsonl';
+  const out = options.output;
+  const isDir = out !== undefined && (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory()));
+  if (!isDir) return { timeline: () => out, segments: () => options.segments, shared: true };
+  if (options.segments !== undefined) {
+    throw new UsageError('--segments: with a folder output, each input gets its segments file in that folder; leave --segments out');
+  }
+  // One stem per input; inputs with the same name from different folders get -2, -3, ...
+  const stems = new Map<string, string>();
+  const used = new Map<string, number>();
+  for (const input of inputs) {
+    const base = basename(input, extname(input)) || 'stream';
+    const n = (used.get(base) ?? 0) + 1;
+    used.set(base, n);
+    stems.set(input, n === 1 ? base : `${base}-${n}`);
+  }
+  return {
+    timeline: (input) => join(out, `${stems.get(input)}.timeline${ext}`),
+    segments: (input) => join(out, `${stems.get(input)}.segments.csv`),
+    shared: false,
+  };
+}
+
+type Pipeline = (ctx: TimelineContext) => Observable<FrameResult>;
+/** One more output from a `--pipeline` module, attached after the runner's own sinks. */
+type Sink = (ctx: { card: ModelSession['card']; inputs: readonly string[] }) => MonoTypeOperatorFunction<FrameResult>;
+
+export async function runTimeline(patterns: string[], options: TimelineOptions): Promise<number> {
+  // Missing inputs are reported up front; the others still run. None left: nothing is written.
+  let missing: number = ExitCode.ok;
+  const inputs = (await expandInputs(patterns)).filter((input) => {
+    try {
+      checkInputFile(input);
+      return true;
+    } catch (error) {
+      missing = reportError(error);
+      return false;
+    }
+  });
+  if (!inputs.length) return missing;
+  // Every output is resolved and checked here, before hours of decoding (the output plan's place).
+  const plan = planOutputs(inputs, options);
+  if (options.videoStart && inputs.length > 1) {
+    throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
+  }
+  if (options.saveOverlayMask !== undefined) {
+    if (options.overlayMask === 'off') throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
+    if (inputs.length > 1 && !isFolderPath(options.saveOverlayMask)) {
+      throw new UsageError('--save-overlay-mask: several inputs, one mask each; give a folder (ending in /)');
+    }
+  }
+  const overlay = await overlayMaskers(options.overlayMask, { refresh: 'once' });
+  const nav = NavJoin.open(options);
+  const position = nav?.position;
+  if (options.geojson !== undefined && !position) {
+    throw new UsageError(`--geojson: ${options.nav} has no latitude and longitude columns among those joined (${nav!.fields.join(', ')})`);
+  }
+  // The map is written at the end: a folder that cannot take it is said before hours of decoding.
+  if (options.geojson !== undefined) checkWritableFolder(options.geojson);
+  if (options.output !== undefined && options.output === options.segments)
+    throw new UsageError('--output and --segments must be different files');
+  // Start-up overlapped: the first input is probed while the model loads (and each next input while
+  // the one before it runs). Models exported without CAM outputs but with a pooling-plus-linear head
+  // get them added (exact Grad-CAM); other pooling heads get their feature map as an output (Score-CAM).
+  const probes = new ProbeAhead(inputs);
+  const model = await openWithCams(modelOrBundled(options.model), {
+    device: options.device,
+    features: options.camFallback === 'score-cam',
+  });
+  try {
+    checkCamTargets(model.card, options.camAlso ?? []);
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
+  // The box, peak and area columns stay (they are data); where the card says the heatmap behind them
+  // points no better than the centre, the run says so once, with the figures.
+  const reliability = model.card.heads.element ? heatmapReliability(model.card) : undefined;
+  if (reliability && !reliability.reliable && !options.quiet)
+    process.stderr.write(`rovlens: ${reliabilityLine(reliability)}: read the element box, peak and area columns with that in mind\n`);
+  const { pipeline, sink } = options.pipeline ? await loadPipeline(options.pipeline) : { pipeline: timelinePipeline, sink: undefined };
+  // One map for all inputs of the run, written once they are done (or interrupted).
+  const map =
+    options.geojson !== undefined
+      ? new TrackMap(Object.keys(model.card.heads), { ...position!, minSegmentSeconds: options.minSegment })
+      : undefined;
+  const run = new TimelineRun(options, model, { pipeline, sink, probes, overlay }, nav, map);
+  try {
+    if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
+    else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
+    if (map) map.write(options.geojson!);
+  } finally {
+    run.dispose();
+    await model.close();
+  }
+  return run.interrupted ? ExitCode.interrupted : Math.max(run.exitCode, missing);
+}
+
+/** Runs inputs through the pipeline into sinks; a bad input is reported in one line and the next one runs. */
+class TimelineRun {
+  exitCode: number = ExitCode.ok;
+  interrupted = false;
+  private stopCurrent: (() => void) | undefined;
+  private readonly onSignal = () => {
+    this.interrupted = true;
+    this.stopCurrent?.();
+  };
+
+  constructor(
+    private readonly options: TimelineOptions,
+    private readonly model: ModelSession,
+    private readonly stages: { pipeline: Pipeline; sink: Sink | undefined; probes: ProbeAhead; overlay: (() => OverlayMasker) | undefined },
+    private readonly nav: NavJoin | undefined,
+    private readonly map: TrackMap | undefined,
+  ) {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+
+  private fail(error: unknown): void {
+    this.exitCode = Math.max(this.exitCode, reportError(error));
+  }
+
+  /** One input's results, with progress and a summary line; errors are reported, not thrown. */
+  private results(input: string): Observable<FrameResult> {
+    const { options, model } = this;
+    return defer(() => {
+      const progress = new Progress(input, options.quiet);
+      // The overlay masker holds a window of frames back for its first estimate: room for them too.
+      const flow = new FlowControl(Math.max(8, options.batch * 2) + (this.stages.overlay ? DEFAULT_WINDOW_FRAMES : 0));
+      const overlay = this.stages.overlay?.();
+      let decodeStats: DecodeStats | undefined;
+      let frames = 0;
+      let reused = 0;
+      let offLog = 0;
+      const started = performance.now();
+      const offset = options.start ?? 0;
+      return from(this.stages.probes.info(input)).pipe(
+        switchMap((info) => {
+          const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
+          progress.start(Number.isFinite(end) ? end - offset : undefined);
+          const nav = this.nav?.forVideo(info);
+          const stages = timelineStages(options);
+          return this.stages.pipeline({ input, info, model, stages, flow, nav, overlay, onDecodeEnd: (s) => (decodeStats = s) });
+        }),
+        tap((result) => {
+          flow.done();
+          frames++;
+          if (result.group?.reused) reused++;
+          if (result.nav && !Object.keys(result.nav.values).length) offLog++;
+          progress.update(result.frame.ptsSeconds - offset, frames);
+        }),
+        finalize(() => progress.stop()),
+        (results) => concat(results, defer(() => this.saveOverlayMask(input, overlay)).pipe(ignoreElements())),
+        tap({
+          complete: () => {
+            if (options.quiet) return;
+            const seconds = (performance.now() - started) / 1000;
+            const saved = reused
+              ? `, ${reused} near-duplicates reused (${Math.round((100 * reused) / Math.max(1, frames))} % of inference saved)`
+              : '';
+            const corrupt = decodeStats?.corruptPackets
+              ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
+              : '';
+            const nav = offLog ? `, ${offLog} with no navigation values (outside the log or in its gaps)` : '';
+            const masked = overlay ? `, ${overlaySummary(overlay, options.overlayMask)}` : '';
+            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}${nav}${masked}\n`);
+          },
+        }),
+        catchError((error) => {
+          this.fail(error);
+          return EMPTY;
+        }),
+      );
+    });
+  }
+
+  /** --save-overlay-mask: the mask this input's frames were masked with, at the source's size. */
+  private async saveOverlayMask(input: string, overlay: OverlayMasker | undefined): Promise<void> {
+    const save = this.options.saveOverlayMask;
+    const estimate = overlay?.current;
+    if (save === undefined || !overlay?.sourceSize || !estimate) return;
+    await writeOverlayMask(overlayMaskPath(save, input), estimate.mask, overlay.sourceSize);
+  }
+
+  async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
+    const heads = Object.keys(this.model.card.heads);
+    const navFields = this.nav?.fields;
+    let results = from(inputs).pipe(concatMap((input) => this.results(input)));
+    if (this.map) results = results.pipe(this.map.collect());
+    results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields }));
+    if (segmentsPath) {
+      results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment, navFields }));
+    }
+    if (this.stages.sink) results = results.pipe(this.stages.sink({ card: this.model.card, inputs }));
+    await new Promise<void>((done) => {
+      const subscription = results.subscribe({
+        error: (error) => (this.fail(error), done()),
+        complete: done,
+      });
+      // Ctrl-C: unsubscribing kills ffmpeg and lets every sink flush and close in its teardown.
+      this.stopCurrent = () => (subscription.unsubscribe(), done());
+    });
+    this.stopCurrent = undefined;
+  }
+}
+
+/** A `--pipeline` module: its stages replace the built-in ones, its sink is added to the runner's. */
+async function loadPipeline(path: string): Promise<{ pipeline: Pipeline; sink: Sink | undefined }> {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new UsageError(`--pipeline: ${path} does not exist`);
+  const module = (await import(pathToFileURL(full).href)) as { timelinePipeline?: Pipeline; default?: Pipeline; timelineSink?: Sink };
+  const pipeline = module.timelinePipeline ?? module.default;
+  const sink = module.timelineSink;
+  if (pipeline !== undefined && typeof pipeline !== 'function') throw new UsageError(`--pipeline: ${path}: timelinePipeline is not a function`);
+  if (sink !== undefined && typeof sink !== 'function') throw new UsageError(`--pipeline: ${path}: timelineSink is not a function`);
+  if (!pipeline && !sink) throw new UsageError(`--pipeline: ${path} exports no timelinePipeline function`);
+  return { pipeline: pipeline ?? timelinePipeline, sink };
+}
+
+/**
+ * Probes inputs one step ahead: the first while the model loads, each next one while the one before
+ * it runs. A failed probe is reported when its input's turn comes, as before.
+ */
+class ProbeAhead {
+  private readonly pending = new Map<string, Promise<VideoInfo>>();
+
+  constructor(private readonly inputs: readonly string[]) {
+    if (inputs[0] !== undefined) this.start(inputs[0]);
+  }
+
+  info(input: string): Promise<VideoInfo> {
+    const info = this.pending.get(input) ?? this.start(input);
+    this.pending.delete(input);
+    const next = this.inputs[this.inputs.indexOf(input) + 1];
+    if (next !== undefined && !this.pending.has(next)) this.start(next);
+    return info;
+  }
+
+  private start(input: string): Promise<VideoInfo> {
+    const info = probeVideo(input, { keyframes: false });
+    info.catch(() => {}); // its input's turn reports it
+    this.pending.set(input, info);
+    return info;
+  }
+}
+
+function checkWritableFolder(path: string): void {
+  try {
+    accessSync(dirname(resolve(path)), constants.W_OK);
+  } catch (error) {
+    throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
