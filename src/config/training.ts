@@ -113,6 +113,8 @@ export const evaluateOptionsSchema = z
     bySource: z.boolean().default(false),
     /** Sources with fewer labelled images (per head) get no fold. */
     minSourceImages: z.number().int().min(2).max(1_000_000).default(30),
+    /** With --by-source: weight each training image by 1 / (images of its source), so every source counts the same. */
+    balanceSources: z.boolean().default(false),
     seed: trainingOptionsSchema.shape.seed,
     validationFraction: trainingOptionsSchema.shape.validationFraction,
     split: trainingOptionsSchema.shape.split,

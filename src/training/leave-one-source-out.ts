@@ -44,6 +44,7 @@ export interface LeaveOneSourceOutReport {
   model: string;
   data: string;
   minImages: number;
+  balanceSources: boolean;
   options: Pick<TrainingOptions, 'epochs' | 'learningRate' | 'l2' | 'penalty' | 'classWeights' | 'seed'>;
   heads: SourceReport[];
 }
@@ -58,6 +59,11 @@ export interface LeaveOneSourceOutRequest {
   /** Embedding cache (default: the one `rovlens train` uses); false: none. */
   cacheDir?: string | false;
   options?: Partial<TrainingOptions>;
+  /**
+   * Weight each training image by 1 / (images of its source), so every source counts the same
+   * (on top of the class weights): a large source no longer sets the head's idea of a class.
+   */
+  balanceSources?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -114,7 +120,9 @@ export async function leaveOneSourceOut(request: LeaveOneSourceOutRequest): Prom
         const train = labelled.filter((i) => (images[i]!.source ?? '-') !== source);
         const trainY = train.map(y);
         const classWeights = options.classWeights ? balancedClassWeights(trainY, k) : undefined;
+        const sampleWeights = request.balanceSources ? sourceWeights(train.map((i) => images[i]!.source ?? '-')) : undefined;
         const { head: trained } = trainSoftmax(rows(train), trainY, k, {
+          ...(sampleWeights ? { sampleWeights } : {}),
           epochs: options.epochs,
           learningRate: options.learningRate,
           l2: options.l2,
@@ -137,6 +145,7 @@ export async function leaveOneSourceOut(request: LeaveOneSourceOutRequest): Prom
       model: request.model,
       data: request.data,
       minImages,
+      balanceSources: request.balanceSources ?? false,
       options: {
         epochs: options.epochs,
         learningRate: options.learningRate,
@@ -152,12 +161,20 @@ export async function leaveOneSourceOut(request: LeaveOneSourceOutRequest): Prom
   }
 }
 
+/** 1 / (images of the sample's source), scaled so the weights average 1. */
+export function sourceWeights(sources: readonly string[]): Float32Array {
+  const counts = new Map<string, number>();
+  for (const s of sources) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const perSource = sources.length / counts.size;
+  return Float32Array.from(sources, (s) => perSource / counts.get(s)!);
+}
+
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
 
 /** The report as text tables, one per head. */
 export function formatLeaveOneSourceOut(report: LeaveOneSourceOutReport): string {
   const out: string[] = [
-    `leave-one-source-out: ${report.model} on ${report.data}; a head trained on every other source (clean images, ${report.options.epochs} epochs, L2 ${report.options.l2}), scored on the source; sources with ${report.minImages}+ labelled images`,
+    `leave-one-source-out: ${report.model} on ${report.data}; a head trained on every other source (clean images, ${report.options.epochs} epochs, L2 ${report.options.l2}${report.balanceSources ? ', sources weighted equally' : ''}), scored on the source; sources with ${report.minImages}+ labelled images`,
   ];
   for (const h of report.heads) {
     out.push('', `${h.head}:`);

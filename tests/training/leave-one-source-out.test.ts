@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatLeaveOneSourceOut, leaveOneSourceOut, type LeaveOneSourceOutReport } from '../../src/training/leave-one-source-out.js';
+import { formatLeaveOneSourceOut, leaveOneSourceOut, sourceWeights, type LeaveOneSourceOutReport } from '../../src/training/leave-one-source-out.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { writeSources } from './fixtures.js';
 
@@ -39,5 +39,13 @@ describe('leaveOneSourceOut (tiny model, generated sources)', () => {
     const text = formatLeaveOneSourceOut(report);
     expect(text).toMatch(/\| c \| 18 \| 28 \| \d+\.\d \| \d+\.\d \| \d+\.\d \| reef \|/);
     expect(text).toMatch(/below 10 images \(no fold\): d 4/);
+  });
+});
+
+describe('sourceWeights', () => {
+  it('gives every source the same total weight, averaging 1 per image', () => {
+    const w = sourceWeights(['a', 'a', 'a', 'b']);
+    expect([...w]).toEqual([2 / 3, 2 / 3, 2 / 3, 2].map((x) => Math.fround(x)));
+    expect(w[0]! * 3).toBeCloseTo(w[3]!, 5);
   });
 });
