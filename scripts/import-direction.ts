@@ -9,7 +9,18 @@ import { dirname, join, normalize, relative, resolve, sep } from 'node:path';
 /** The shared kernel: types and helpers every layer may use; it imports only itself. */
 export const KERNEL_FILES = ['src/types.ts', 'src/errors.ts', 'src/geometry.ts', 'src/timecode.ts', 'src/random.ts', 'src/paths.ts'];
 
-const STAGES = ['src/sources', 'src/telemetry', 'src/model', 'src/similarity', 'src/explain', 'src/overlay', 'src/operators', 'src/sinks', 'src/live'];
+const STAGES = [
+  'src/sources',
+  'src/telemetry',
+  'src/model',
+  'src/similarity',
+  'src/explain',
+  'src/overlay',
+  'src/operators',
+  'src/sinks',
+  'src/live',
+  'src/review',
+];
 
 /**
  * Who may import whom, bottom to top. An area always may import itself and the kernel. The order of
@@ -20,7 +31,8 @@ export const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   'src/kernel': [],
   'src/config': [],
   'src/sources': ['src/config'],
-  'src/telemetry': ['src/config'],
+  // Telemetry subtitles are read out of a video's subtitle track with the ffmpeg binding.
+  'src/telemetry': ['src/config', 'src/sources'],
   'src/model': ['src/config'],
   'src/similarity': ['src/config'],
   'src/explain': ['src/config', 'src/model'],
@@ -29,10 +41,16 @@ export const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   'src/operators': ['src/config', 'src/telemetry', 'src/model', 'src/explain', 'src/overlay', 'src/similarity'],
   'src/sinks': ['src/config', 'src/sources', 'src/model'],
   'src/live': ['src/config', 'src/sources', 'src/model', 'src/explain', 'src/sinks'],
-  'src/training': ['src/config', 'src/sources', 'src/model', 'src/model-building', 'src/similarity', 'src/explain'],
+  // Run files in, other tools' formats out (VIAME, DIVE, COCO, iFDO, BIIGLE).
+  'src/exports': ['src/config', 'src/sources', 'src/telemetry', 'src/model', 'src/sinks'],
+  // Run files in, one self-contained page and a summary CSV out.
+  'src/report': ['src/config', 'src/sources', 'src/model', 'src/sinks', 'src/exports'],
+  // The review page, its server and the labels file it writes: beside live, below training (which reads the labels).
+  'src/review': ['src/config', 'src/sinks'],
+  'src/training': ['src/config', 'src/sources', 'src/model', 'src/model-building', 'src/similarity', 'src/explain', 'src/review'],
   pipelines: ['src/config', ...STAGES],
-  'src/runners': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'pipelines'],
-  'src/commands': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'pipelines', 'src/runners'],
+  'src/runners': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'src/exports', 'src/report', 'pipelines'],
+  'src/commands': ['src/config', ...STAGES, 'src/model-building', 'src/training', 'src/exports', 'src/report', 'pipelines', 'src/runners'],
   'src/cli.ts': ['src/commands'],
   // Tools around the product: anything in it, never the tests.
   scripts: ['src/*', 'pipelines'],

@@ -3,6 +3,9 @@ import { optionsTable } from './markdown.js';
 import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
+import { exportOptionsSchema } from '../src/config/export.js';
+import { reportOptionsSchema } from '../src/config/report.js';
+import { reviewOptionsSchema } from '../src/config/review.js';
 import { timelineOptionsSchema } from '../src/config/timeline.js';
 import { trainingOptionsSchema } from '../src/config/training.js';
 
@@ -12,5 +15,8 @@ export const README_TABLES: Record<string, () => string> = {
   annotate: () => optionsTable(annotateSchema),
   group: () => optionsTable(groupCommandSchema),
   clusters: () => optionsTable(clustersCommandSchema),
+  review: () => optionsTable(reviewOptionsSchema),
   train: () => optionsTable(trainingOptionsSchema),
+  export: () => optionsTable(exportOptionsSchema),
+  report: () => optionsTable(reportOptionsSchema),
 };

@@ -6,7 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
-import { choicesOf, defaultOf } from '../config/flags.js';
+import { choicesOf, defaultOf, isList } from '../config/flags.js';
 
 /** How a field is spelled on the command line: '--every <seconds>', '-o, --output <path>', '--no-frames'. */
 export type FlagSpelling = string | { flag: string; help?: string };
@@ -27,6 +27,10 @@ export function schemaOptions<S extends z.ZodObject>(schema: S, flags: FlagTable
     // Listed in help; checked by the schema, so a bad choice reads like any other bad value.
     const choices = choicesOf(field);
     if (choices) option.argChoices = choices;
+    // A list given as a repeatable flag (`--export a --export b`) rather than one with several values.
+    if (isList(field) && !option.variadic && !option.isBoolean()) {
+      option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    }
     return option;
   });
 }

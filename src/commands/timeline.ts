@@ -36,6 +36,8 @@ const FLAGS: FlagTable<typeof timelineOptionsSchema> = {
   overlayMask: '--overlay-mask <auto|off|mask.png>',
   saveOverlayMask: '--save-overlay-mask <file.png|folder/>',
   ...NAV_FLAGS,
+  export: '--export <format:file>',
+  ifdoHeader: '--ifdo-header <file>',
   skipDuplicates: { flag: '--no-skip-duplicates', help: 'run the model on every sampled frame, even near-duplicates' },
   pushdown: { flag: '--no-pushdown', help: 'sample, crop and resize in the RxJS operators instead of inside ffmpeg' },
   pipeline: '--pipeline <module>',
@@ -58,6 +60,7 @@ Examples:
   rovlens timeline dive.mp4 -o dive.csv --nav dive-nav.csv --video-start 2022-10-06T13:50:40   # position of every frame
   rovlens timeline 'dives/*.mp4' -o timelines/ --nav survey-nav.csv --geojson survey.geojson   # and a habitat map
   rovlens timeline dive.mp4 --keyframes --format jsonl > dive.jsonl
+  rovlens timeline dive.mp4 -o dive.csv --export viame:dive.viame.csv --export dive:dive.dive.json   # for VIAME/DIVE
   rovlens timeline dive.mp4 --start 00:10:00 --end 00:20:00 --crop 0.6x1 -o part.csv
 
 Exit codes: 0 ok, 2 usage, 3 input or navigation log missing, 4 input not video or log unreadable, 5 model, 6 output,

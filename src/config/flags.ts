@@ -32,6 +32,11 @@ export function choicesOf(type: z.ZodType): string[] | undefined {
   return inner instanceof z.ZodEnum ? (inner.options as string[]).map(String) : undefined;
 }
 
+/** The field takes a list (a flag given several times, or one with several values). */
+export function isList(type: z.ZodType): boolean {
+  return innerType(type) instanceof z.ZodArray;
+}
+
 export function isNumeric(type: z.ZodType): boolean {
   const inner = innerType(type);
   return inner instanceof z.ZodNumber || (inner instanceof z.ZodArray && innerType(inner.element as z.ZodType) instanceof z.ZodNumber);
@@ -65,6 +70,11 @@ export function usageError(error: z.ZodError, raw: Record<string, unknown> = {},
   const key = String(issue.path[0]);
   const field = shape?.[key];
   const given = raw[key];
+  // A required flag left out: say so, with its choices when it has them.
+  if (field && issue.path.length === 1 && given === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
+    const choices = expectedValue(field);
+    return new UsageError(`${flagName(key)}: required${choices ? ` (${choices})` : ''}`);
+  }
   const expected = field && issue.path.length === 1 && given !== undefined ? expectedValue(field) : undefined;
   const message = expected && ['too_big', 'too_small', 'invalid_type', 'invalid_value', 'not_multiple_of'].includes(issue.code)
     ? `must be ${expected}, got '${Array.isArray(given) ? given.join(' ') : String(given)}'`

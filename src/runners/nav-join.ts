@@ -8,10 +8,13 @@ import type { JoinNavOptions } from '../operators/join-nav.js';
 import type { VideoInfo } from '../sources/probe.js';
 import { readNavLog, type NavLog } from '../telemetry/nav-log.js';
 import { formatInstant, parseInstant } from '../timecode.js';
+import { isSubtitleNav, readSubtitleNav } from '../telemetry/subtitle-nav.js';
 
 export class NavJoin {
   /** A log and a video start on different kinds of clock (zoned or not) is said once per run. */
   private toldClock = false;
+  /** The one video that telemetry subtitles belong to, once joined. */
+  private subtitleVideo: string | undefined;
 
   private constructor(
     readonly log: NavLog,
@@ -22,7 +25,9 @@ export class NavJoin {
   /** The run's log, read and checked up front; undefined without --nav. */
   static open(options: NavOptions, notice = (line: string) => process.stderr.write(`${line}\n`)): NavJoin | undefined {
     if (options.nav === undefined) return undefined;
-    const log = readNavLog(options.nav, { time: options.navTime, fields: options.navFields, dateOrder: options.navDateOrder });
+    const log = isSubtitleNav(options.nav)
+      ? readSubtitleNav(options.nav, { fields: options.navFields, videoStart: options.videoStart })
+      : readNavLog(options.nav, { time: options.navTime, fields: options.navFields, dateOrder: options.navDateOrder });
     return new NavJoin(log, options, notice);
   }
 
@@ -44,6 +49,14 @@ export class NavJoin {
    */
   forVideo(info: VideoInfo): JoinNavOptions & { log: NavLog } {
     const log = this.log;
+    // Telemetry subtitles are timed from the video's first frame: their start is the video's.
+    if (log.videoStart) {
+      this.subtitleVideo ??= info.input;
+      if (this.subtitleVideo !== info.input) {
+        throw new UsageError(`${log.path} is the telemetry of one video (${this.subtitleVideo}): run ${info.input} with its own subtitles`);
+      }
+      return { log, videoStart: { ...log.videoStart, ms: log.videoStart.ms + this.options.navOffset * 1000 }, maxGapSeconds: this.options.navMaxGap };
+    }
     const fromFile = this.options.videoStart === undefined;
     const given = this.options.videoStart ?? (info.creationTime ? parseInstant(info.creationTime) : undefined);
     if (!given) {

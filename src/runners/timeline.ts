@@ -38,6 +38,9 @@ import { FlowControl } from '../sources/flow-control.js';
 import { checkInputFile, isUrl, probeVideo, type VideoInfo } from '../sources/probe.js';
 import type { FrameResult } from '../types.js';
 import { timelinePipeline, type TimelineContext, type TimelineStages } from '../../pipelines/timeline.js';
+import { runHeaderLine } from '../exports/run-file.js';
+import { timelineRunHeader } from './timeline-header.js';
+import { TimelineExports } from '../exports/timeline-exports.js';
 import { NavJoin } from './nav-join.js';
 import { Progress } from './progress.js';
 import { reportError } from './report.js';
@@ -170,11 +173,16 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
     options.geojson !== undefined
       ? new TrackMap(Object.keys(model.card.heads), { ...position!, minSegmentSeconds: options.minSegment })
       : undefined;
-  const run = new TimelineRun(options, model, { pipeline, sink, probes, overlay }, nav, map);
+  const exports = options.export?.length ? new TimelineExports(options.export, options.ifdoHeader) : undefined;
+  const run = new TimelineRun(options, model, { pipeline, sink, probes, overlay }, nav, map, exports);
   try {
     if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
     else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
     if (map) map.write(options.geojson!);
+    if (exports) {
+      const written = await exports.write();
+      if (!options.quiet && written.length) process.stderr.write(`rovlens: exported ${written.join(', ')}\n`);
+    }
   } finally {
     run.dispose();
     await model.close();
@@ -198,6 +206,7 @@ class TimelineRun {
     private readonly stages: { pipeline: Pipeline; sink: Sink | undefined; probes: ProbeAhead; overlay: (() => OverlayMasker) | undefined },
     private readonly nav: NavJoin | undefined,
     private readonly map: TrackMap | undefined,
+    private readonly exports?: TimelineExports,
   ) {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
@@ -279,7 +288,17 @@ class TimelineRun {
     const navFields = this.nav?.fields;
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
     if (this.map) results = results.pipe(this.map.collect());
-    results = results.pipe(writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields }));
+    // JSON lines open with the run header, so exports and reports need nothing repeated.
+    const header =
+      this.options.format === 'jsonl' || this.exports ? await timelineRunHeader(inputs, this.options, this.model.card, this.nav) : undefined;
+    const runHeader = this.options.format === 'jsonl' ? runHeaderLine(header!) : undefined;
+    if (this.exports) {
+      this.exports.addHeader(header!);
+      results = results.pipe(this.exports.collect());
+    }
+    results = results.pipe(
+      writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields, runHeader }),
+    );
     if (segmentsPath) {
       results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment, navFields }));
     }

@@ -67,6 +67,8 @@ export class NavLog {
     readonly endMs: number,
     /** Whether the log's times fix their zone (a zone in the text, or Unix time). */
     readonly zoned: boolean,
+    /** A log that belongs to one video (telemetry subtitles) knows when that video's first frame was. */
+    readonly videoStart?: Instant,
   ) {}
 
   /**

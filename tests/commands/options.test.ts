@@ -7,6 +7,7 @@ import { register as clusters } from '../../src/commands/clusters.js';
 import { register as evaluate } from '../../src/commands/evaluate.js';
 import { register as group } from '../../src/commands/group.js';
 import { register as live } from '../../src/commands/live.js';
+import { register as review } from '../../src/commands/review.js';
 import { givenFlags } from '../../src/commands/options.js';
 import { register as timeline } from '../../src/commands/timeline.js';
 import { register as train } from '../../src/commands/train.js';
@@ -14,6 +15,7 @@ import { annotateSchema } from '../../src/config/explain.js';
 import { choicesOf, defaultOf, parseFlags } from '../../src/config/flags.js';
 import { clustersCommandSchema, groupCommandSchema } from '../../src/config/grouping.js';
 import { liveFlagsSchema } from '../../src/config/live.js';
+import { reviewOptionsSchema } from '../../src/config/review.js';
 import { timelineOptionsSchema } from '../../src/config/timeline.js';
 import { evaluateOptionsSchema, trainingOptionsSchema } from '../../src/config/training.js';
 import { UsageError } from '../../src/errors.js';
@@ -24,6 +26,7 @@ const COMMANDS = [
   ['annotate', annotate, annotateSchema],
   ['group', group, groupCommandSchema],
   ['clusters', clusters, clustersCommandSchema],
+  ['review', review, reviewOptionsSchema],
   ['train', train, trainingOptionsSchema],
   ['evaluate', evaluate, evaluateOptionsSchema],
 ] as const;

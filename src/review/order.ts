@@ -1,0 +1,205 @@
+/**
+ * The review order: which near-duplicate group a reviewer sees next. Pure: takes the groups of a run
+ * (their frames' predictions and times) and returns one representative frame per group, most
+ * informative first.
+ *
+ * Informative means the model is unsure about the group: a low top-class confidence, or frames of
+ * the same group that disagree about the label. Among groups about as uncertain as each other, the
+ * order spreads over the dive (coverage): a group far in time from those already queued comes before
+ * one next to them, so the first minutes of review see the whole recording, not one long hover.
+ * Coverage applies to recordings only: where an image sits in a folder listing says nothing about
+ * where it was taken, and on the development images (bench/review-order.ts) spreading over the
+ * listing found fewer of the model's mistakes in the first groups than uncertainty alone.
+ */
+
+/** What the model said about one frame for one head (a name from the model card: 'floor', 'element'). */
+export interface ReviewPrediction {
+  label: string;
+  /** Probability of `label`, 0..1. */
+  confidence: number;
+}
+
+export interface ReviewFrame {
+  /** The video or image file. */
+  source: string;
+  /** Presentation time in the video, in seconds; undefined for an image. */
+  ptsSeconds?: number;
+  /** Keyed by head name. */
+  predictions: Record<string, ReviewPrediction>;
+}
+
+export interface ReviewGroup {
+  /** The near-duplicate group id, unique in the run. */
+  group: string;
+  /** The group's frames in time (or file) order; at least one. */
+  frames: readonly ReviewFrame[];
+}
+
+export interface ReviewItem {
+  group: string;
+  /** The frame a reviewer is shown for the whole group. */
+  representative: ReviewFrame;
+  /** Frames in the group: how many frames one decision labels. */
+  size: number;
+  /** Per head: the group's majority label, the share of frames agreeing with it and their mean confidence. */
+  consensus: Record<string, GroupConsensus>;
+  /** 0..1: how unsure the model is about the group, before coverage is taken into account. */
+  uncertainty: number;
+}
+
+export interface GroupConsensus {
+  label: string;
+  /** Share of the group's frames whose top label is `label`, 0..1. */
+  agreement: number;
+  /** Mean confidence of the frames agreeing with `label`, 0..1. */
+  meanConfidence: number;
+}
+
+export interface ReviewOrderOptions {
+  /**
+   * 0..1: how much coverage of a recording weighs against uncertainty. 0 orders by uncertainty alone;
+   * at 1 a group right next to one already queued waits until everything else of similar uncertainty
+   * is queued. Default 0.25: coverage comes second, it only reorders groups of similar uncertainty.
+   */
+  coverageWeight?: number;
+}
+
+/** Per head, the majority label among the frames, its agreement and mean confidence. */
+export function groupConsensus(frames: readonly ReviewFrame[]): Record<string, GroupConsensus> {
+  const heads = new Set(frames.flatMap((f) => Object.keys(f.predictions)));
+  const consensus: Record<string, GroupConsensus> = {};
+  for (const head of [...heads].sort()) {
+    const counts = new Map<string, { n: number; confidenceSum: number }>();
+    let voters = 0;
+    for (const frame of frames) {
+      const p = frame.predictions[head];
+      if (!p) continue;
+      voters++;
+      const c = counts.get(p.label) ?? { n: 0, confidenceSum: 0 };
+      c.n++;
+      c.confidenceSum += p.confidence;
+      counts.set(p.label, c);
+    }
+    // Majority label; ties go to the higher total confidence, then the label name, so the result is stable.
+    const [label, best] = [...counts.entries()].sort(
+      (a, b) => b[1].n - a[1].n || b[1].confidenceSum - a[1].confidenceSum || (a[0] < b[0] ? -1 : 1),
+    )[0]!;
+    consensus[head] = { label, agreement: best.n / voters, meanConfidence: best.confidenceSum / best.n };
+  }
+  return consensus;
+}
+
+/**
+ * 0..1. Per head, 1 - agreement x mean confidence: a group whose frames all say the same thing at
+ * 0.95 scores 0.05; one split half and half at 0.6 scores 0.7. The group's score is the mean over heads.
+ */
+export function groupUncertainty(consensus: Record<string, GroupConsensus>): number {
+  const heads = Object.values(consensus);
+  if (heads.length === 0) return 0;
+  return heads.reduce((sum, c) => sum + (1 - c.agreement * c.meanConfidence), 0) / heads.length;
+}
+
+/**
+ * The frame shown for the group: one that carries the majority label on the most heads, and among
+ * those the one nearest the middle of the group (in time, or in file order for images).
+ */
+export function representativeFrame(frames: readonly ReviewFrame[], consensus: Record<string, GroupConsensus>): ReviewFrame {
+  const middle = (frames.length - 1) / 2;
+  let best = 0;
+  let bestScore = -Infinity;
+  frames.forEach((frame, i) => {
+    const agreeing = Object.entries(consensus).filter(([head, c]) => frame.predictions[head]?.label === c.label).length;
+    // Agreement dominates; distance from the middle only breaks ties.
+    const score = agreeing * frames.length - Math.abs(i - middle);
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  });
+  return frames[best]!;
+}
+
+interface Candidate {
+  item: ReviewItem;
+  /** The recording the group is in; undefined for images, which coverage does not apply to. */
+  track: string | undefined;
+  position: number;
+  /** Distance to the nearest group already queued on the same track (Infinity before the first). */
+  nearestQueued: number;
+}
+
+/** The review queue: one item per group, most informative first. Deterministic for the same input. */
+export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrderOptions = {}): ReviewItem[] {
+  const coverageWeight = Math.min(1, Math.max(0, options.coverageWeight ?? 0.25));
+  const candidates: Candidate[] = groups
+    .filter((g) => g.frames.length > 0)
+    .map((g, index) => {
+      const consensus = groupConsensus(g.frames);
+      const times = g.frames.map((f) => f.ptsSeconds).filter((t): t is number => t !== undefined);
+      const isVideo = times.length === g.frames.length;
+      return {
+        item: {
+          group: g.group,
+          representative: representativeFrame(g.frames, consensus),
+          size: g.frames.length,
+          consensus,
+          uncertainty: groupUncertainty(consensus),
+        },
+        track: isVideo ? g.frames[0]!.source : undefined,
+        position: isVideo ? (Math.min(...times) + Math.max(...times)) / 2 : index,
+        nearestQueued: Infinity,
+      };
+    });
+
+  const tracks = new Map<string, { min: number; max: number; queued: number }>();
+  for (const c of candidates) {
+    if (c.track === undefined) continue;
+    const t = tracks.get(c.track) ?? { min: Infinity, max: -Infinity, queued: 0 };
+    t.min = Math.min(t.min, c.position);
+    t.max = Math.max(t.max, c.position);
+    tracks.set(c.track, t);
+  }
+
+  // Coverage of a candidate, 0..1: its distance to the nearest group already queued on its track,
+  // against the spacing of the queued groups had they been spread evenly over the track (capped at 1:
+  // the first group queued makes the far end of the track worth 1 and its middle 0.5).
+  const coverage = (c: Candidate): number => {
+    if (c.track === undefined) return 1;
+    const track = tracks.get(c.track)!;
+    const extent = track.max - track.min;
+    if (track.queued === 0 || extent === 0) return 1;
+    return Math.min(1, c.nearestQueued / (extent / track.queued));
+  };
+
+  const order: ReviewItem[] = [];
+  // Most uncertain first: a priority never exceeds its group's uncertainty (coverage is at most 1),
+  // so the scan stops at the first group too certain to beat the best found, and a long dive's queue
+  // costs far less than comparing every pair.
+  const remaining = candidates
+    .map((c, index) => ({ c, index }))
+    .sort((a, b) => b.c.item.uncertainty - a.c.item.uncertainty || a.index - b.index);
+  const EPSILON = 1e-12;
+  while (remaining.length > 0) {
+    let bestAt = 0;
+    let bestPriority = -Infinity;
+    for (let i = 0; i < remaining.length; i++) {
+      const { c, index } = remaining[i]!;
+      if (c.item.uncertainty < bestPriority - EPSILON) break;
+      const priority = c.item.uncertainty * (1 - coverageWeight + coverageWeight * coverage(c));
+      // On equal priority the earlier group (input order) goes first.
+      if (priority > bestPriority + EPSILON || (priority >= bestPriority - EPSILON && index < remaining[bestAt]!.index)) {
+        bestPriority = Math.max(priority, bestPriority);
+        bestAt = i;
+      }
+    }
+    const picked = remaining.splice(bestAt, 1)[0]!.c;
+    if (picked.track !== undefined) {
+      tracks.get(picked.track)!.queued++;
+      for (const { c } of remaining) {
+        if (c.track === picked.track) c.nearestQueued = Math.min(c.nearestQueued, Math.abs(c.position - picked.position));
+      }
+    }
+    order.push(picked.item);
+  }
+  return order;
+}
