@@ -3,6 +3,7 @@ import { optionsTable } from './markdown.js';
 import { annotateSchema } from '../src/config/explain.js';
 import { clustersCommandSchema, groupCommandSchema } from '../src/config/grouping.js';
 import { liveFlagsSchema } from '../src/config/live.js';
+import { queueAddSchema, workerSchema } from '../src/config/queue.js';
 import { exportOptionsSchema } from '../src/config/export.js';
 import { reportOptionsSchema } from '../src/config/report.js';
 import { reviewOptionsSchema } from '../src/config/review.js';
@@ -17,6 +18,8 @@ export const README_TABLES: Record<string, () => string> = {
   clusters: () => optionsTable(clustersCommandSchema),
   review: () => optionsTable(reviewOptionsSchema),
   train: () => optionsTable(trainingOptionsSchema),
+  'queue-add': () => optionsTable(queueAddSchema),
+  worker: () => optionsTable(workerSchema),
   export: () => optionsTable(exportOptionsSchema),
   report: () => optionsTable(reportOptionsSchema),
 };

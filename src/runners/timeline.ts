@@ -114,7 +114,17 @@ type Pipeline = (ctx: TimelineContext) => Observable<FrameResult>;
 /** One more output from a `--pipeline` module, attached after the runner's own sinks. */
 type Sink = (ctx: { card: ModelSession['card']; inputs: readonly string[] }) => MonoTypeOperatorFunction<FrameResult>;
 
-export async function runTimeline(patterns: string[], options: TimelineOptions): Promise<number> {
+/** For a caller that runs the timeline inside its own process (the queue worker runs a chunk so). */
+export interface TimelineHooks {
+  /** Each result, in order, as the sinks get it. */
+  onResult?: (result: FrameResult) => void;
+  /** An input's failure, besides the line on stderr. */
+  onError?: (error: unknown) => void;
+  /** Stops the run as Ctrl-C does; when given, SIGINT and SIGTERM are left to the caller. */
+  signal?: AbortSignal;
+}
+
+export async function runTimeline(patterns: string[], options: TimelineOptions, hooks: TimelineHooks = {}): Promise<number> {
   // Missing inputs are reported up front; the others still run. None left: nothing is written.
   let missing: number = ExitCode.ok;
   const inputs = (await expandInputs(patterns)).filter((input) => {
@@ -174,7 +184,7 @@ export async function runTimeline(patterns: string[], options: TimelineOptions):
       ? new TrackMap(Object.keys(model.card.heads), { ...position!, minSegmentSeconds: options.minSegment })
       : undefined;
   const exports = options.export?.length ? new TimelineExports(options.export, options.ifdoHeader) : undefined;
-  const run = new TimelineRun(options, model, { pipeline, sink, probes, overlay }, nav, map, exports);
+  const run = new TimelineRun(options, model, { pipeline, sink, probes, overlay }, nav, map, exports, hooks);
   try {
     if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
     else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
@@ -206,18 +216,26 @@ class TimelineRun {
     private readonly stages: { pipeline: Pipeline; sink: Sink | undefined; probes: ProbeAhead; overlay: (() => OverlayMasker) | undefined },
     private readonly nav: NavJoin | undefined,
     private readonly map: TrackMap | undefined,
-    private readonly exports?: TimelineExports,
+    private readonly exports: TimelineExports | undefined,
+    private readonly hooks: TimelineHooks = {},
   ) {
+    if (hooks.signal) {
+      if (hooks.signal.aborted) this.interrupted = true;
+      hooks.signal.addEventListener('abort', this.onSignal);
+      return;
+    }
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
   }
 
   dispose(): void {
+    this.hooks.signal?.removeEventListener('abort', this.onSignal);
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
   }
 
   private fail(error: unknown): void {
+    this.hooks.onError?.(error);
     this.exitCode = Math.max(this.exitCode, reportError(error));
   }
 
@@ -287,6 +305,7 @@ class TimelineRun {
     const heads = Object.keys(this.model.card.heads);
     const navFields = this.nav?.fields;
     let results = from(inputs).pipe(concatMap((input) => this.results(input)));
+    if (this.hooks.onResult) results = results.pipe(tap(this.hooks.onResult));
     if (this.map) results = results.pipe(this.map.collect());
     // JSON lines open with the run header, so exports and reports need nothing repeated.
     const header =

@@ -15,3 +15,10 @@ export function frameHash(frame: Frame, method: HashMethod = 'phash'): bigint {
   if (hash === undefined) byMethod.set(method, (hash = perceptualHash(method, frame.pixels, frame.width, frame.height)));
   return hash;
 }
+
+/** The hash a frame had, for results whose pixels are gone (results read back from a file to be grouped). */
+export function rememberFrameHash(frame: Frame, method: HashMethod, hash: bigint): void {
+  let byMethod = hashes.get(frame);
+  if (!byMethod) hashes.set(frame, (byMethod = new Map()));
+  byMethod.set(method, hash);
+}
