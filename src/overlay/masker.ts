@@ -40,6 +40,7 @@ export class OverlayMasker {
   private gridSize: Size | undefined;
   private gridArea: OverlayMask['area'] | undefined;
   private readonly frameMasks = new Map<string, Uint8Array>();
+  private frozen = false;
   /** The source picture's size, from the frames (for writing the mask as a picture). */
   sourceSize: Size | undefined;
   /** Frames that had masked pixels filled. */
@@ -65,7 +66,7 @@ export class OverlayMasker {
 
   /** Whether more frames can still change the mask. */
   get learning(): boolean {
-    if (this.fixed) return false;
+    if (this.fixed || this.frozen) return false;
     return this.options.refresh === 'sliding' || !this.estimate?.decided;
   }
 
@@ -87,6 +88,17 @@ export class OverlayMasker {
     if (this.window.length > this.windowFrames) this.window.shift();
     this.since++;
     return this.since >= this.windowFrames ? this.estimateNow() : undefined;
+  }
+
+  /**
+   * Estimates from the frames seen so far and keeps that estimate for good (a recording's mask made
+   * once from frames spread over it, so every part of the recording, in one run or in chunks, gets
+   * the same mask).
+   */
+  freeze(): MaskEstimate | undefined {
+    const estimate = this.estimateNow();
+    this.frozen = true;
+    return estimate;
   }
 
   /** Estimates from the frames seen so far, whether or not the window is full. */

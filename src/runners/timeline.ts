@@ -29,7 +29,7 @@ import { heatmapReliability, reliabilityLine } from '../model/heatmap-reliabilit
 import type { ModelSession } from '../model/session.js';
 import { checkCamTargets } from '../operators/grad-cam.js';
 import { isFolderPath, overlayMaskers, overlayMaskPath, writeOverlayMask } from '../overlay/mask-file.js';
-import { DEFAULT_WINDOW_FRAMES, overlaySummary, type OverlayMasker } from '../overlay/masker.js';
+import { overlaySummary, type OverlayMasker } from '../overlay/masker.js';
 import { TrackMap } from '../sinks/geojson.js';
 import { writeSegments } from '../sinks/segments.js';
 import { writeTimeline } from '../sinks/timeline.js';
@@ -42,6 +42,7 @@ import { runHeaderLine } from '../exports/run-file.js';
 import { timelineRunHeader } from './timeline-header.js';
 import { TimelineExports } from '../exports/timeline-exports.js';
 import { NavJoin } from './nav-join.js';
+import { estimateRecordingOverlay } from './overlay-prepass.js';
 import { Progress } from './progress.js';
 import { reportError } from './report.js';
 
@@ -244,8 +245,7 @@ class TimelineRun {
     const { options, model } = this;
     return defer(() => {
       const progress = new Progress(input, options.quiet);
-      // The overlay masker holds a window of frames back for its first estimate: room for them too.
-      const flow = new FlowControl(Math.max(8, options.batch * 2) + (this.stages.overlay ? DEFAULT_WINDOW_FRAMES : 0));
+      const flow = new FlowControl(Math.max(8, options.batch * 2));
       const overlay = this.stages.overlay?.();
       let decodeStats: DecodeStats | undefined;
       let frames = 0;
@@ -254,6 +254,14 @@ class TimelineRun {
       const started = performance.now();
       const offset = options.start ?? 0;
       return from(this.stages.probes.info(input)).pipe(
+        // --overlay-mask auto: the recording's mask, from keyframes spread over all of it, first.
+        concatMap(async (info) => {
+          if (overlay && options.overlayMask === 'auto') {
+            const crop = options.crop ?? model.card.crop;
+            await estimateRecordingOverlay(overlay, input, info, { crop, size: { width: model.card.input.width, height: model.card.input.height } });
+          }
+          return info;
+        }),
         switchMap((info) => {
           const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
           progress.start(Number.isFinite(end) ? end - offset : undefined);
