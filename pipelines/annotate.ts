@@ -8,7 +8,7 @@
  *     -> nav join (with a navigation log)
  *     -> sinks (drawn pictures: a video, a folder of JPEGs, a contact sheet), attached by the runner
  */
-import { concatMap, map, type Observable } from 'rxjs';
+import { concatMap, defer, map, type Observable } from 'rxjs';
 import type { RelativeCrop } from '../src/geometry.js';
 import type { ModelSession } from '../src/model/session.js';
 import { cropResizeFrame } from '../src/operators/crop-resize.js';
@@ -49,22 +49,24 @@ export function annotatePipeline(ctx: AnnotateContext): Observable<AnnotatedResu
   const { model, stages } = ctx;
   const crop = stages.crop ?? model.card.crop;
   const size = { width: model.card.input.width, height: model.card.input.height };
-  // Whole frames wait here while their model-sized copies go through inference.
-  const wholeFrames = new Map<string, Frame>();
   const key = (f: Frame) => `${f.sourceId}\u0000${f.index}`;
-  return ctx.frames.pipe(
-    concatMap(async (full) => {
-      wholeFrames.set(key(full), full);
-      return cropResizeFrame(full, crop, size);
-    }),
-    ctx.overlay ? maskOverlays(ctx.overlay) : (same) => same,
-    infer(model, stages.infer),
-    stages.gradCam ? gradCam({ model, ...stages.gradCam }) : (same) => same,
-    ctx.nav ? joinNav(ctx.nav.log, ctx.nav) : (results) => results,
-    map((result) => {
-      const full = wholeFrames.get(key(result.frame)) ?? result.frame;
-      wholeFrames.delete(key(result.frame));
-      return { result, full };
-    }),
-  );
+  return defer(() => {
+    // Whole frames wait here while their model-sized copies go through inference (one map per run).
+    const wholeFrames = new Map<string, Frame>();
+    return ctx.frames.pipe(
+      concatMap(async (full) => {
+        wholeFrames.set(key(full), full);
+        return cropResizeFrame(full, crop, size);
+      }),
+      ctx.overlay ? maskOverlays(ctx.overlay) : (same) => same,
+      infer(model, stages.infer),
+      stages.gradCam ? gradCam({ model, ...stages.gradCam }) : (same) => same,
+      ctx.nav ? joinNav(ctx.nav.log, ctx.nav) : (results) => results,
+      map((result) => {
+        const full = wholeFrames.get(key(result.frame)) ?? result.frame;
+        wholeFrames.delete(key(result.frame));
+        return { result, full };
+      }),
+    );
+  });
 }

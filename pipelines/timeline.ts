@@ -58,6 +58,8 @@ export interface TimelineContext {
   /** This recording's overlay masker (--overlay-mask auto or a mask picture); none with off. */
   overlay?: OverlayMasker;
   onDecodeEnd: (stats: DecodeStats) => void;
+  /** Called when ffmpeg is running: the runner creates the model's session then, while it decodes. */
+  onDecodeStart?: () => void;
 }
 
 export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> {
@@ -66,7 +68,7 @@ export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> 
   const crop = stages.decode.crop ?? card.crop;
   const size = { width: card.input.width, height: card.input.height };
   const { pushdown, crop: _crop, everySeconds = 0, ...window } = stages.decode;
-  const decode = { info, ...window, flow, onEnd: ctx.onDecodeEnd };
+  const decode = { info, ...window, flow, onStart: ctx.onDecodeStart, onEnd: ctx.onDecodeEnd };
   const frames = pushdown
     ? decodeVideo(input, { ...decode, everySeconds, crop, outputSize: size })
     : decodeVideo(input, decode).pipe(sampleEvery(everySeconds, { onDrop: () => flow.done() }), cropResize(crop, size));

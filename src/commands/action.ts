@@ -17,17 +17,3 @@ export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<numbe
     }
   };
 }
-
-/** Parses a number option with a range, for commander's argParser. */
-export function numberOption(name: string, { min = -Infinity, max = Infinity, integer = false } = {}) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      const range = `${Number.isFinite(min) ? min : '-inf'}..${Number.isFinite(max) ? max : 'inf'}`;
-      throw new (class extends Error {
-        code = 'commander.invalidArgument';
-      })(`${name} must be ${integer ? 'an integer' : 'a number'} in ${range}, got '${value}'`);
-    }
-    return n;
-  };
-}

@@ -302,10 +302,14 @@ export function withCamOutputs(path: string, options: CamEditOptions = {}): CamE
 
 /**
  * Opens a model, adding CAM outputs first when its card lacks them and the graph allows it (or the
- * pooled feature maps, for Score-CAM); says what it did in one line per change.
+ * pooled feature maps, for Score-CAM); says what it did in one line per change. `deferLoad`: the
+ * session is created on `load()` or the first run (see ModelSession.prepare).
  */
-export async function openWithCams(path: string, options: SessionOptions & CamEditOptions = {}): Promise<ModelSession> {
-  const { cacheDir, features, ...sessionOptions } = options;
+export async function openWithCams(
+  path: string,
+  options: SessionOptions & CamEditOptions & { deferLoad?: boolean } = {},
+): Promise<ModelSession> {
+  const { cacheDir, features, deferLoad, ...sessionOptions } = options;
   const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const edit = withCamOutputs(path, { cacheDir, features });
   if (edit.added.length)
@@ -313,5 +317,5 @@ export async function openWithCams(path: string, options: SessionOptions & CamEd
   if (edit.scoreCam.length)
     notice(`rovlens: head ${edit.scoreCam.join(', ')} pools a feature map but is not one linear layer; heatmaps by Score-CAM`);
   for (const s of edit.skipped) notice(`rovlens: head ${s.head} has no CAM output and none can be added (${s.reason}); using occlusion`);
-  return ModelSession.open(edit.cardPath, sessionOptions);
+  return deferLoad ? ModelSession.prepare(edit.cardPath, sessionOptions) : ModelSession.open(edit.cardPath, sessionOptions);
 }

@@ -10,6 +10,7 @@ import { ModelError, UsageError } from '../errors.js';
 import { findPooledFeatures, findPoolingHead } from './add-cam-outputs.js';
 import { modelCardSchema, type ModelCard } from '../model/card.js';
 import { node, valueInfo, type ModelProto } from './onnx-graph.js';
+import type { ScalingName } from '../config/card.js';
 
 /** Pixel scalings people export with: value = pixel * scale + offset, or torchvision's mean/std. */
 export const SCALINGS = {
@@ -18,8 +19,8 @@ export const SCALINGS = {
   imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
   // Keras' 'caffe' mode (ResNet50 and friends): BGR order, ImageNet means subtracted, no scaling.
   caffe: { scale: 1, offset: [-103.939, -116.779, -123.68] },
-} as const;
-export type ScalingName = keyof typeof SCALINGS;
+} as const satisfies Record<ScalingName, unknown>;
+export type { ScalingName };
 
 export interface CardRequest {
   /** Head name -> labels in output order. */

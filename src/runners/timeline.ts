@@ -16,10 +16,12 @@ import {
   finalize,
   from,
   ignoreElements,
+  Observable,
   switchMap,
   tap,
   type MonoTypeOperatorFunction,
-  type Observable,
+  type ObservableNotification,
+  type Subscriber,
 } from 'rxjs';
 import type { TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
@@ -40,9 +42,9 @@ import type { FrameResult } from '../types.js';
 import { timelinePipeline, type TimelineContext, type TimelineStages } from '../../pipelines/timeline.js';
 import { runHeaderLine } from '../exports/run-file.js';
 import { timelineRunHeader } from './timeline-header.js';
+import { estimateRecordingOverlay } from './overlay-prepass.js';
 import { TimelineExports } from '../exports/timeline-exports.js';
 import { NavJoin } from './nav-join.js';
-import { estimateRecordingOverlay } from './overlay-prepass.js';
 import { Progress } from './progress.js';
 import { reportError } from './report.js';
 
@@ -159,13 +161,15 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
   if (options.geojson !== undefined) checkWritableFolder(options.geojson);
   if (options.output !== undefined && options.output === options.segments)
     throw new UsageError('--output and --segments must be different files');
-  // Start-up overlapped: the first input is probed while the model loads (and each next input while
-  // the one before it runs). Models exported without CAM outputs but with a pooling-plus-linear head
+  // Start-up overlapped: the first input is probed while the model's card is read and its graph
+  // checked (each next input while the one before it runs); the session is created once ffmpeg
+  // decodes the first input. Models exported without CAM outputs but with a pooling-plus-linear head
   // get them added (exact Grad-CAM); other pooling heads get their feature map as an output (Score-CAM).
   const probes = new ProbeAhead(inputs);
   const model = await openWithCams(modelOrBundled(options.model), {
     device: options.device,
     features: options.camFallback === 'score-cam',
+    deferLoad: true,
   });
   try {
     checkCamTargets(model.card, options.camAlso ?? []);
@@ -187,8 +191,11 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
   const exports = options.export?.length ? new TimelineExports(options.export, options.ifdoHeader) : undefined;
   const run = new TimelineRun(options, model, { pipeline, sink, probes, overlay }, nav, map, exports, hooks);
   try {
-    if (plan.shared) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
-    else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
+    // A model that cannot load stops the run here, before any output is opened.
+    await run.startFirst(inputs[0]!);
+    if (plan.shared) {
+      if (!run.interrupted) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
+    } else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
     if (map) map.write(options.geojson!);
     if (exports) {
       const written = await exports.write();
@@ -233,6 +240,69 @@ class TimelineRun {
     this.hooks.signal?.removeEventListener('abort', this.onSignal);
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
+    this.started?.cancel();
+    this.started = undefined;
+  }
+
+  /** The first input, already decoding while the model's session is created. */
+  private started: (Begun & { cancel: () => void }) | undefined;
+
+  /**
+   * Starts decoding the first input, then creates the model's session once ffmpeg runs (or the
+   * pipeline asks for the model, or the input ends first): session creation holds the event loop,
+   * and ffmpeg decodes meanwhile. Its results wait until `into` takes them.
+   */
+  async startFirst(input: string): Promise<void> {
+    const begun = this.begin(input);
+    const early = startNow(begun.source);
+    this.started = { ...begun, source: early.output, cancel: early.cancel };
+    await Promise.race([begun.decodeStarted, this.model.loadRequested, early.settled]);
+    try {
+      await this.model.load();
+    } catch (error) {
+      this.started.cancel();
+      this.started = undefined;
+      throw error;
+    }
+  }
+
+  /** One input's pipeline, not yet subscribed: its flow control and what it reports. */
+  private begin(input: string): Begun {
+    const { options, model } = this;
+    const flow = new FlowControl(Math.max(8, options.batch * 2));
+    const state: Begun['state'] = {};
+    const overlay = this.stages.overlay?.();
+    let decodeStarted!: () => void;
+    const started = new Promise<void>((resolve) => (decodeStarted = resolve));
+    const source = from(this.stages.probes.info(input)).pipe(
+      // --overlay-mask auto: the recording's mask, from frames spread over all of it, first.
+      concatMap(async (info) => {
+        if (overlay && options.overlayMask === 'auto') {
+          const crop = options.crop ?? model.card.crop;
+          const size = { width: model.card.input.width, height: model.card.input.height };
+          await estimateRecordingOverlay(overlay, input, info, { crop, size });
+        }
+        return info;
+      }),
+      switchMap((info) => {
+        state.info = info;
+        state.onInfo?.(info);
+        const nav = this.nav?.forVideo(info);
+        const stages = timelineStages(options);
+        return this.stages.pipeline({
+          input,
+          info,
+          model,
+          stages,
+          flow,
+          nav,
+          overlay,
+          onDecodeStart: decodeStarted,
+          onDecodeEnd: (s) => (state.decodeStats = s),
+        });
+      }),
+    );
+    return { input, flow, state, source, decodeStarted: started, overlay };
   }
 
   private fail(error: unknown): void {
@@ -242,33 +312,24 @@ class TimelineRun {
 
   /** One input's results, with progress and a summary line; errors are reported, not thrown. */
   private results(input: string): Observable<FrameResult> {
-    const { options, model } = this;
+    const { options } = this;
     return defer(() => {
       const progress = new Progress(input, options.quiet);
-      const flow = new FlowControl(Math.max(8, options.batch * 2));
-      const overlay = this.stages.overlay?.();
-      let decodeStats: DecodeStats | undefined;
+      const begun = this.started?.input === input ? this.started : this.begin(input);
+      if (begun === this.started) this.started = undefined;
+      const { flow, state, overlay } = begun;
       let frames = 0;
       let reused = 0;
       let offLog = 0;
       const started = performance.now();
       const offset = options.start ?? 0;
-      return from(this.stages.probes.info(input)).pipe(
-        // --overlay-mask auto: the recording's mask, from keyframes spread over all of it, first.
-        concatMap(async (info) => {
-          if (overlay && options.overlayMask === 'auto') {
-            const crop = options.crop ?? model.card.crop;
-            await estimateRecordingOverlay(overlay, input, info, { crop, size: { width: model.card.input.width, height: model.card.input.height } });
-          }
-          return info;
-        }),
-        switchMap((info) => {
-          const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
-          progress.start(Number.isFinite(end) ? end - offset : undefined);
-          const nav = this.nav?.forVideo(info);
-          const stages = timelineStages(options);
-          return this.stages.pipeline({ input, info, model, stages, flow, nav, overlay, onDecodeEnd: (s) => (decodeStats = s) });
-        }),
+      const startProgress = (info: VideoInfo) => {
+        const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
+        progress.start(Number.isFinite(end) ? end - offset : undefined);
+      };
+      if (state.info) startProgress(state.info);
+      else state.onInfo = startProgress;
+      return begun.source.pipe(
         tap((result) => {
           flow.done();
           frames++;
@@ -285,6 +346,7 @@ class TimelineRun {
             const saved = reused
               ? `, ${reused} near-duplicates reused (${Math.round((100 * reused) / Math.max(1, frames))} % of inference saved)`
               : '';
+            const decodeStats = state.decodeStats;
             const corrupt = decodeStats?.corruptPackets
               ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
               : '';
@@ -388,4 +450,44 @@ function checkWritableFolder(path: string): void {
   } catch (error) {
     throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+}
+
+interface Begun {
+  input: string;
+  flow: FlowControl;
+  state: { info?: VideoInfo; onInfo?: (info: VideoInfo) => void; decodeStats?: DecodeStats };
+  source: Observable<FrameResult>;
+  /** Settles when ffmpeg runs. */
+  decodeStarted: Promise<void>;
+  /** This input's overlay masker, with --overlay-mask auto or a mask picture. */
+  overlay: OverlayMasker | undefined;
+}
+
+/**
+ * Subscribes now and keeps what arrives until the one subscriber of `output` takes it (flow control
+ * bounds how much that can be); unsubscribing from `output`, or `cancel`, stops the source.
+ */
+function startNow<T>(source: Observable<T>): { output: Observable<T>; cancel: () => void; settled: Promise<void> } {
+  const queue: ObservableNotification<T>[] = [];
+  let consumer: Subscriber<T> | undefined;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const deliver = (n: ObservableNotification<T>) => (consumer ? observeNotification(n, consumer) : queue.push(n));
+  const upstream = source.subscribe({
+    next: (value) => deliver({ kind: 'N', value }),
+    error: (error: unknown) => (settle(), deliver({ kind: 'E', error })),
+    complete: () => (settle(), deliver({ kind: 'C' })),
+  });
+  const output = new Observable<T>((subscriber) => {
+    consumer = subscriber;
+    for (const n of queue.splice(0)) observeNotification(n, subscriber);
+    return () => upstream.unsubscribe();
+  });
+  return { output, cancel: () => upstream.unsubscribe(), settled };
+}
+
+function observeNotification<T>(n: ObservableNotification<T>, subscriber: Subscriber<T>): void {
+  if (n.kind === 'N') subscriber.next(n.value);
+  else if (n.kind === 'E') subscriber.error(n.error);
+  else subscriber.complete();
 }

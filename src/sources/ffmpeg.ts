@@ -51,6 +51,8 @@ export interface DecodeOptions {
   hwaccel?: HwaccelRequest;
   /** Where one-line notices go (the hardware-decoding fallback). Default: stderr. */
   notice?: (line: string) => void;
+  /** Called when ffmpeg is running (its process started), before the first frame. */
+  onStart?: () => void;
   /** Called once when decoding ends, with what ffmpeg reported. */
   onEnd?: (stats: DecodeStats) => void;
 }
@@ -230,6 +232,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         // process to kill: a teardown that came first is carried out as soon as it starts.
         .on('start', () => {
           if (subscriber.closed) command?.kill('SIGKILL');
+          else options.onStart?.();
         })
         .on('stderr', (line: string) => {
           const m = /^\[Parsed_showinfo_\d+ @[^\]]*\] n:\s*(\d+) pts:\s*(-?\d+)\s+pts_time:(\S+)/.exec(line);

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { register as annotate } from '../../src/commands/annotate.js';
+import { register as card } from '../../src/commands/card.js';
 import { register as clusters } from '../../src/commands/clusters.js';
 import { register as evaluate } from '../../src/commands/evaluate.js';
 import { register as group } from '../../src/commands/group.js';
@@ -11,6 +12,7 @@ import { register as review } from '../../src/commands/review.js';
 import { givenFlags } from '../../src/commands/options.js';
 import { register as timeline } from '../../src/commands/timeline.js';
 import { register as train } from '../../src/commands/train.js';
+import { cardOptionsSchema } from '../../src/config/card.js';
 import { annotateSchema } from '../../src/config/explain.js';
 import { choicesOf, defaultOf, parseFlags } from '../../src/config/flags.js';
 import { clustersCommandSchema, groupCommandSchema } from '../../src/config/grouping.js';
@@ -29,6 +31,7 @@ const COMMANDS = [
   ['review', review, reviewOptionsSchema],
   ['train', train, trainingOptionsSchema],
   ['evaluate', evaluate, evaluateOptionsSchema],
+  ['card', card, cardOptionsSchema],
 ] as const;
 
 function commandNamed(name: string, register: (program: Command) => void): Command {
@@ -50,6 +53,16 @@ describe('flags generated from the schemas', () => {
       if (option!.negate) expect(fallback, `${name} ${option!.long}: a --no- flag turns off what is on by default`).toBe(true);
       expect(option!.argChoices, `${name} ${option!.long}`).toEqual(choicesOf(field));
     }
+  });
+
+  it('collects a repeatable flag given several times, in order', async () => {
+    const command = commandNamed('card', card);
+    let seen: Record<string, unknown> = {};
+    command.action((_model: string, _flags: unknown, self: Command) => {
+      seen = givenFlags(self);
+    });
+    await command.parseAsync(['m.onnx', '--head', 'floor=a,b', '--head', 'element=c,d', '--scaling', 'unit'], { from: 'user' });
+    expect(parseFlags(cardOptionsSchema, seen)).toMatchObject({ head: ['floor=a,b', 'element=c,d'], logits: [], scaling: 'unit' });
   });
 
   it('leaves values commander filled from a default to the schema', async () => {
@@ -93,6 +106,11 @@ describe('the one parse path', () => {
   ])('turns %j into one usage line naming the flag', (raw, message) => {
     expect(() => parseFlags(schema, raw)).toThrow(UsageError);
     expect(() => parseFlags(schema, raw)).toThrow(new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  });
+
+  it('names a required flag that was left out, with what it takes', () => {
+    expect(() => parseFlags(cardOptionsSchema, { scaling: 'unit' })).toThrow(/^--head: required$/);
+    expect(() => parseFlags(cardOptionsSchema, { head: ['a=b,c'] })).toThrow(/^--scaling: required \(one of unit, symmetric, imagenet, caffe\)$/);
   });
 
   it('says which flag a rule across flags is about', () => {

@@ -1,5 +1,5 @@
 /** The timeline runner in-process: narrow stage options, a user's sink beside the runner's own. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,37 @@ describe('the timeline runner', () => {
     const extra = readFileSync(seen, 'utf8').split('\n');
     expect(rows.length).toBeGreaterThan(3);
     expect(extra).toEqual(rows.map((r) => `1 floor+element ${Number(r.pts_seconds)} ${r.floor}`));
+  });
+
+  it('starts ffmpeg before it creates the model session, so decoding runs while the model loads', async () => {
+    const seen = tmpFile('runner-start-order.txt');
+    const module = tmpFile('runner-start-order.mjs');
+    writeFileSync(
+      module,
+      [
+        "import { writeFileSync } from 'node:fs';",
+        "import { timelinePipeline as builtIn } from '../../dist/pipelines/timeline.js';",
+        'const loaded = (model) => { try { return model.outputNames.length > 0; } catch { return false; } };',
+        'export const timelinePipeline = (ctx) => builtIn({',
+        '  ...ctx,',
+        `  onDecodeStart: () => (writeFileSync(${JSON.stringify(seen)}, loaded(ctx.model) ? 'loaded' : 'not loaded'), ctx.onDecodeStart?.()),`,
+        '});',
+      ].join('\n'),
+    );
+    const out = tmpFile('runner-start-order.csv');
+    expect(await runTimeline([SD], options({ model, output: out, pipeline: module, every: '2' }))).toBe(ExitCode.ok);
+    expect(readFileSync(seen, 'utf8')).toBe('not loaded');
+    expect((parse(readFileSync(out, 'utf8'), { columns: true }) as unknown[]).length).toBeGreaterThan(3);
+  });
+
+  it('stops before opening any output when the model cannot load, as when it loaded first', async () => {
+    const tiny = writeTinyModel(tmpFile('runner-model-mismatch'));
+    writeFileSync(tiny.cardPath, JSON.stringify({ ...tiny.card, embedding: { output: 'pooled_features', length: 16 } }));
+    const out = tmpFile('runner-model-mismatch.csv');
+    await expect(runTimeline([SD], options({ model: tiny.modelPath, output: out }))).rejects.toThrow(
+      /^model card field 'embedding.output': 'pooled_features' is not an output of the graph/,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses a --pipeline module that exports neither stages nor a sink', async () => {
