@@ -29,5 +29,11 @@ export const cardOptionsSchema = z
     crop: cropSchema.optional().describe('relative centre crop written as the default, e.g. 0.67x1 (default: the whole picture)'),
     force: z.boolean().default(false).describe('replace a card (and adapted model) that exists'),
   })
-  .strict();
+  .strict()
+  // Writing a card takes both; neither shows the model's card.
+  .superRefine((o, ctx) => {
+    if (o.scaling !== undefined && o.head === undefined) ctx.addIssue({ code: 'custom', path: ['head'], message: 'required' });
+    if (o.head !== undefined && o.scaling === undefined)
+      ctx.addIssue({ code: 'custom', path: ['scaling'], message: `required (one of ${SCALING_NAMES.join(', ')})` });
+  });
 export type CardOptions = z.infer<typeof cardOptionsSchema>;

@@ -27,6 +27,6 @@ describe('rovlens card <model> without --head: shows the card', () => {
     const tiny = writeTinyModel(tmpFile('card-show-plain')).modelPath;
     const run = runCliSync('card', tiny, '--scaling', 'unit');
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--head: writing a card needs each head and its labels/);
+    expect(run.stderr).toMatch(/--head: required/);
   });
 });
