@@ -171,7 +171,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     await writer?.close();
   } catch (error) {
     // Decoding stopped part-way (a truncated file): what was rendered is finished, then exit 7.
-    if (error instanceof DecodeError) await writer?.close();
+    if (error instanceof DecodeError && writer?.written) await writer.close();
     else writer?.abort();
     throw error;
   } finally {

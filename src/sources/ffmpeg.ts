@@ -350,11 +350,18 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
 
 /**
  * An error tears down every stage at once, so frames still being inferred would be lost: it is sent
- * once the frames in flight are finished (bounded, in case a stage never reports one).
+ * once the frames in flight are finished, or once they stop being finished (a stage that holds frames
+ * back until the stream ends, as the overlay masker's first window does, would otherwise wait for ever).
  */
-function afterInFlight(flow: FlowControl | undefined, then: () => void, waitMs = 30_000): void {
-  const until = Date.now() + waitMs;
-  const check = () => (!flow || flow.pending === 0 || Date.now() > until ? then() : setTimeout(check, 10));
+function afterInFlight(flow: FlowControl | undefined, then: () => void, stillMs = 1000): void {
+  let pending = flow?.pending ?? 0;
+  let changedAt = Date.now();
+  const check = () => {
+    const now = flow?.pending ?? 0;
+    if (now !== pending) ((pending = now), (changedAt = Date.now()));
+    if (now === 0 || Date.now() - changedAt > stillMs) then();
+    else setTimeout(check, 10);
+  };
   check();
 }
 

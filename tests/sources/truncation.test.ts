@@ -65,7 +65,8 @@ describe.each(['mkv', 'mp4'])('a %s cut to its first 30 %', (ext) => {
 
   it('annotate finishes the frames it rendered and exits 7', async () => {
     const out = clip(`annotated-${ext}.mp4`);
-    const run = await runCli(['annotate', clip(`cut.${ext}`), '--model', model, '-o', out, '-q', '--every', '2']);
+    // No overlay mask: its first estimate holds frames back, and a cut this short would end inside it.
+    const run = await runCli(['annotate', clip(`cut.${ext}`), '--model', model, '-o', out, '-q', '--every', '2', '--overlay-mask', 'off']);
     expect(run.code, run.stderr).toBe(7);
     expect(run.stderr).toMatch(/decoded \d+\.\d of 20\.0 s/);
     expect(statSync(out).size).toBeGreaterThan(1000);
