@@ -4,27 +4,34 @@
  * resolution, compression, blur, brightness/contrast, hue and ROV-structure perturbations.
  */
 import { Option, type Command } from 'commander';
-import { evaluateOptionsSchema, parseOptions, SPLITS, TASKS } from '../config/training.js';
+import { describeOption, evaluateOptionsSchema, parseOptions, SPLITS, TASKS } from '../config/training.js';
 import { evaluateModel } from '../training/evaluate-model.js';
 import { formatEvaluation } from '../training/report.js';
 import { runAction } from './action.js';
-import { progressLine } from './train.js';
+import { collect, progressLine } from './train.js';
 
 export function register(program: Command): void {
   program
     .command('evaluate')
     .description('score a model on labelled images: weighted accuracy, per class, per source, robustness')
     .argument('<model>', 'the .onnx model (its card beside it) or the card')
-    .requiredOption('--data <dir|csv>', 'a folder per class (<root>/<class>/*.jpg) or a manifest CSV (path, floor, element, group)')
+    .requiredOption(
+      '--data <dir|csv|json>',
+      'labelled data, repeatable, as rovlens train takes it (class folders, manifest CSV, review labels CSV, VIAME CSV, COCO JSON)',
+      collect,
+      [],
+    )
     .addOption(new Option('--task <task>', 'which heads to score').choices([...TASKS]).default('both'))
     .option('--robustness', 'also score under each perturbation and report the drop from clean')
     .option(
       '--validation-only',
-      "score only each head's validation part of the split `rovlens train` makes (same --seed, --split, --validation-fraction)",
+      "score only what training held out: the groups recorded in the model's card by `rovlens train`, else the split it makes (same --seed, --split, --validation-fraction)",
     )
     .option('--seed <n>', 'seed of the split, with --validation-only', '1')
     .addOption(new Option('--split <split>', 'split kind, with --validation-only').choices([...SPLITS]).default('auto'))
     .option('--validation-fraction <f>', 'validation share, with --validation-only', '0.2')
+    .option('--baseline <model>', describeOption(evaluateOptionsSchema, 'baseline'))
+    .option('--no-baseline', 'no comparison')
     .option('--batch-size <n>', 'images per ONNX Runtime run', '8')
     .option('--json', 'print the report as JSON')
     .option('-q, --quiet', 'no progress line')
@@ -37,6 +44,7 @@ every class present counts equally (it equals the mean per-class recall, i.e. ba
 Examples:
   rovlens evaluate models/rovlens-default.onnx --data ../data/manifest.csv --validation-only
   rovlens evaluate my-model.onnx --data photos/ --task element --robustness --json > report.json
+  rovlens evaluate site.onnx --data dive42.labels.csv --validation-only   # next to the model it was trained from
 
 Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
     )
@@ -46,8 +54,9 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
         const options = parseOptions(evaluateOptionsSchema, rest);
         const report = await evaluateModel({
           model,
-          data: String(data),
+          data: data as string[],
           task: options.task,
+          ...(options.baseline !== undefined ? { baseline: options.baseline } : {}),
           batchSize: options.batchSize,
           robustness: options.robustness,
           ...(options.validationOnly
