@@ -11,6 +11,7 @@ import { register as annotate } from './commands/annotate.js';
 import { register as group } from './commands/group.js';
 import { register as clusters } from './commands/clusters.js';
 import { register as live } from './commands/live.js';
+import { register as review } from './commands/review.js';
 
 const program = new Command('rovlens')
   .description('Underwater ROV video to knowledge: seafloor type, main element, where and when.')
@@ -25,7 +26,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.kill(process.pid, 'SIGTERM');
 });
 
-for (const register of [timeline, probe, live, annotate, group, clusters, train, evaluate, card]) register(program);
+for (const register of [timeline, probe, live, annotate, group, clusters, review, train, evaluate, card]) register(program);
 
 try {
   await program.parseAsync(process.argv);
