@@ -24,15 +24,14 @@
  * groups (several seeds), scored per camera and pooled. No choice is made on the held-out groups:
  * the recipe is rovlens train's defaults, unchanged.
  *
- * Also: the JAMSTEC clip through `rovlens timeline`: how many groups (one decision each) label how
- * many sampled frames.
+ * Also: the JAMSTEC clip through `rovlens review --list`: how many groups (one decision each) label
+ * how many sampled frames.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse } from 'csv-parse/sync';
 import { augmentationSchema, trainingOptionsSchema } from '../src/config/training.js';
 import { softmax } from '../src/model/predict.js';
 import { ModelSession } from '../src/model/session.js';
@@ -308,19 +307,26 @@ console.log(
   `head training (both heads, embeddings cached): median ${trainSeconds.sort((a, b) => a - b)[Math.floor(trainSeconds.length / 2)]!.toFixed(1)} s, max ${Math.max(...trainSeconds).toFixed(1)} s over ${trainSeconds.length} runs`,
 );
 
-// --- 3. Clicks on a real clip: one decision per near-duplicate group of a timeline run.
+// --- 3. Clicks on a real clip: one decision per near-duplicate group of the review queue.
 const clip = join(args.data, 'clips', 'jamstec_trash_480x360.mp4');
 if (!args['skip-clip'] && existsSync(clip)) {
   const out = mkdtempSync(join(tmpdir(), 'rovlens-site-bench-'));
-  const csv = join(out, 'timeline.csv');
-  const run = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'rovlens.js'), 'timeline', clip, '-o', csv, '-q'], { encoding: 'utf8' });
-  if (run.status !== 0) console.log(`\nJAMSTEC clip: rovlens timeline failed: ${run.stderr.trim()}`);
-  else {
-    const rows: Record<string, string>[] = parse(readFileSync(csv), { columns: true, skip_empty_lines: true });
-    const groupColumn = Object.keys(rows[0] ?? {}).find((c) => /group/i.test(c));
-    const groups = new Set(rows.map((r) => r[groupColumn ?? ''] ?? ''));
+  console.log(`\nJAMSTEC clip (${clip.split('/').pop()}) through rovlens review --list: one decision per group`);
+  for (const every of ['1', '0.2']) {
+    const run = spawnSync(
+      process.execPath,
+      [join(PACKAGE_ROOT, 'bin', 'rovlens.js'), 'review', clip, '--list', '--json', '--every', every, '--labels', join(out, 'labels.csv'), '-q'],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
+    if (run.status !== 0) {
+      console.log(`  --every ${every}: rovlens review --list failed: ${run.stderr.trim()}`);
+      continue;
+    }
+    const queue: { size: number }[] = JSON.parse(run.stdout);
+    const frames = queue.reduce((n, item) => n + item.size, 0);
+    const first = queue.slice(0, TOGETHER_K).reduce((n, item) => n + item.size, 0);
     console.log(
-      `\nJAMSTEC clip (${clip.split('/').pop()}), rovlens timeline at its defaults: ${rows.length} sampled frames in ${groups.size} groups: ${groups.size} decisions (one key confirms both heads; a correction is one more click per head) label ${rows.length} frames, ${(rows.length / groups.size).toFixed(1)} frames a decision`,
+      `  --every ${every}: ${frames} sampled frames in ${queue.length} groups: ${queue.length} decisions (one key confirms both heads; a correction is one click per head) label all ${frames} frames, ${(frames / queue.length).toFixed(1)} a decision; the first ${Math.min(TOGETHER_K, queue.length)} in review order label ${first}`,
     );
   }
   rmSync(out, { recursive: true, force: true });

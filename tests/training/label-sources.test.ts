@@ -83,6 +83,10 @@ describe('labelled data from review, VIAME and COCO files', () => {
     copyFileSync(clip, join(dir, 'dive', 'dive.mp4'));
     writeLabels(labels, sceneRows(join(dir, 'dive', 'dive.mp4')));
     await writeFolderDataset(join(dir, 'public'), ['sandy', 'muddy', 'reef'], 4);
+    // The same pictures as an image manifest, two groups per class.
+    const lines = ['path,floor,element,group'];
+    for (const floor of ['sandy', 'muddy', 'reef']) for (let i = 0; i < 4; i++) lines.push(`${floor}/${i}.jpg,${floor},,${floor}-${i % 2}`);
+    writeFileSync(join(dir, 'public', 'manifest.csv'), `${lines.join('\n')}\n`);
   });
 
   it('reads a review labels file: one picture per labelled frame, cut with its crop, grouped as reviewed', async () => {
@@ -123,14 +127,14 @@ describe('labelled data from review, VIAME and COCO files', () => {
     expect(text.stdout).toMatch(/floor\s+all\s+\d+\s+[\d.]+\s+[\d.]+\s+[+-][\d.]+/);
   });
 
-  it('combines a labels file with public class folders in one training run, split by group', () => {
+  it('combines a labels file with an image manifest in one training run, split by group', () => {
     const out = join(dir, 'combined.onnx');
     const run = rovlens(
       'train',
       '--data',
       labels,
       '--data',
-      join(dir, 'public'),
+      join(dir, 'public', 'manifest.csv'),
       '--model',
       tiny.modelPath,
       '--task',
@@ -152,6 +156,21 @@ describe('labelled data from review, VIAME and COCO files', () => {
     expect(floor.trainImages + floor.validationImages).toBe(24 + 12);
     const sources = new Set(floor.counts.map((c: { source: string }) => c.source));
     expect(sources.has('dive.mp4')).toBe(true);
+    // Both files' groups are kept whole: the card's held-out groups come from both, none twice.
+    const card = JSON.parse(readFileSync(join(dir, 'combined.card.json'), 'utf8'));
+    const groups: string[] = card.provenance.heldOut.floor.groups;
+    expect(groups.some((g) => g.startsWith('labels.csv:'))).toBe(true);
+    expect(groups.some((g) => /^(sandy|muddy|reef)-[01]$/.test(g))).toBe(true);
+  });
+
+  it('adds a class folder without groups: each of its pictures is a group of its own', async () => {
+    const data = await loadLabelledData([labels, join(dir, 'public')], { floor: FLOOR_LABELS }, heads, join(cache, 'frames'));
+    expect(data.inputs.map((i) => [i.kind, i.images])).toEqual([
+      ['review', 24],
+      ['folders', 12],
+    ]);
+    const folderGroups = data.images.filter((i) => !i.ptsSeconds).map((i) => i.group);
+    expect(new Set(folderGroups).size).toBe(12);
   });
 
   it('refuses a label the model card does not have, in one line', () => {
