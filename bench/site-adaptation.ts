@@ -11,17 +11,17 @@
  * funiegan, u45, twd) or single frames (mbari, shrimpc): the "public" data.
  *
  * The bundled model was trained on about 80 % of every source's groups, these cameras included, so it
- * is no fair "before" for a new site. The "default" here is the same recipe (rovlens train's heads,
- * options and augmented views on the bundled backbone) trained on the public data without the
- * camera(s) under test: the model a lab would start from. The bundled model's numbers are printed
+ * is no fair "before" for a new site. The "default" here is the same recipe (rovlens train's heads and
+ * options on the bundled backbone, `--views` augmented views) trained on the public data alone: the
+ * model a lab with a camera it never saw would start from. The bundled model's numbers are printed
  * too, marked as having seen the site.
  *
- * Per camera, one at a time: its groups are split in half (seeded); one half is held out, the other
- * is "reviewed" in review order (src/review/order.ts, with the default's predictions) by revealing
- * the true labels of the first k groups (every frame of a group gets the group's labels); the heads are
- * retrained on public + reviewed and scored on the held-out half (weighted accuracy = mean recall).
- * Then all real cameras together: the first 20 groups in review order across them vs 20 random
- * groups (several seeds), scored per camera and pooled. No choice is made on the held-out groups:
+ * Each camera's groups are split in half (seeded); one half is held out, the other is "reviewed" in
+ * review order (src/review/order.ts, with the default's predictions) by revealing the true labels of
+ * the first groups (every frame of a group gets the group's labels); the heads are retrained on public
+ * + reviewed and scored on the held-out halves (weighted accuracy = mean recall over the classes
+ * present). 1: all real cameras together, the first 20 groups in review order across them vs 20 random
+ * groups (several seeds), scored per camera and pooled. 2: each camera alone, its first k groups. No choice is made on the held-out groups:
  * the recipe is rovlens train's defaults, unchanged.
  *
  * Also: the JAMSTEC clip through `rovlens review --list`: how many groups (one decision each) label
@@ -34,6 +34,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { augmentationSchema, trainingOptionsSchema } from '../src/config/training.js';
 import { softmax } from '../src/model/predict.js';
+import { findInitializer, readModel, tensorValues } from '../src/model/onnx-graph.js';
 import { ModelSession } from '../src/model/session.js';
 import { DEFAULT_MODEL, PACKAGE_ROOT } from '../src/paths.js';
 import { reviewOrder, type ReviewGroup } from '../src/review/order.js';
@@ -51,12 +52,14 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: process.env.ROVLENS_DATA ?? resolve(import.meta.dirname, '../../shared/data') },
     seeds: { type: 'string', default: '5' },
     views: { type: 'string', default: String(trainingOptionsSchema.parse({}).views) },
+    ks: { type: 'string', default: '5,10,20,40' },
     'skip-clip': { type: 'boolean', default: false },
+    'skip-per-camera': { type: 'boolean', default: false },
   },
 });
 
 const REAL_CAMERAS = ['burrow', 'trashcan', 'ruie', 'bai', 'fsp'] as const;
-const KS = [5, 10, 20, 40];
+const KS = args.ks.split(',').map(Number);
 const TOGETHER_K = 20;
 const HEADS = ['floor', 'element'] as const;
 type Head = (typeof HEADS)[number];
@@ -88,14 +91,26 @@ const viewItems: ModelInputItem[] = images.flatMap((im) =>
 const cacheDir = defaultCacheDir();
 const clean = (await runImages(model, cleanItems, [card.embedding!.output], { batchSize: 8, card, cacheDir })).embedding!;
 const views = VIEWS ? (await runImages(model, viewItems, [card.embedding!.output], { batchSize: 8, card, cacheDir })).embedding! : new Float32Array();
-const bundledLogits = await runImages(
-  model,
-  cleanItems,
-  HEADS.map((h) => card.heads[h]!.logits),
-  { batchSize: 8, card },
-);
+// The bundled heads are pooling + one linear layer on the embedding: their logits follow from it
+// exactly, checked here against ONNX Runtime on a few images.
+const graph = readModel(model.modelPath);
+const bundledHeads = Object.fromEntries(
+  HEADS.map((h) => {
+    const weight = tensorValues(findInitializer(graph, `${h}_head_w`));
+    const bias = tensorValues(findInitializer(graph, `${h}_head_b`));
+    return [h, { weight, bias, classes: bias.length, features: d } satisfies LinearHead];
+  }),
+) as Record<Head, LinearHead>;
+const probe = cleanItems.slice(0, 8);
+const probeOut = await runImages(model, probe, HEADS.map((h) => card.heads[h]!.logits), { batchSize: 8, card });
+for (const h of HEADS) {
+  const fromEmbedding = applyHead(bundledHeads[h], clean.subarray(0, probe.length * d));
+  const fromGraph = probeOut[card.heads[h]!.logits]!;
+  const error = Math.max(...fromGraph.map((v, j) => Math.abs(v - fromEmbedding[j]!)));
+  if (!(error < 1e-3)) throw new Error(`bundled ${h} logits from the embedding differ from the graph's by ${error}`);
+}
 await model.close();
-console.log(`${images.length} labelled images; embeddings and bundled logits in ${((performance.now() - started) / 1000).toFixed(0)} s (cached embeddings are reused)\n`);
+console.log(`${images.length} labelled images; embeddings in ${((performance.now() - started) / 1000).toFixed(0)} s (cached embeddings are reused)\n`);
 
 const sourceOf = (i: number) => images[i]!.source ?? '-';
 const groupOf = (i: number) => `${sourceOf(i)}/${images[i]!.group ?? images[i]!.id}`;
@@ -108,6 +123,7 @@ interface Model {
 }
 function train(indices: readonly number[]): Model {
   const t0 = performance.now();
+  process.stderr.write(`training on ${indices.length} images...\n`);
   const heads: Partial<Record<Head, LinearHead>> = {};
   for (const head of HEADS) {
     const members = indices.filter((i) => images[i]!.labels[head] !== undefined);
@@ -138,16 +154,9 @@ function train(indices: readonly number[]): Model {
 
 /** Logits of a model (or the bundled one) for images, row-major. */
 function logitsOf(m: Model | 'bundled', head: Head, indices: readonly number[]): Float32Array {
-  const k = labels[head]!.length;
-  if (m === 'bundled') {
-    const all = bundledLogits[card.heads[head]!.logits]!;
-    const out = new Float32Array(indices.length * k);
-    indices.forEach((i, j) => out.set(all.subarray(i * k, (i + 1) * k), j * k));
-    return out;
-  }
   const x = new Float32Array(indices.length * d);
   indices.forEach((i, j) => x.set(clean.subarray(i * d, (i + 1) * d), j * d));
-  return applyHead(m.heads[head]!, x);
+  return applyHead(m === 'bundled' ? bundledHeads[head] : m.heads[head]!, x);
 }
 
 function predictions(m: Model | 'bundled', head: Head, indices: readonly number[]) {
@@ -208,44 +217,6 @@ for (const source of REAL_CAMERAS) {
 const trainSeconds: number[] = [];
 const line = (cells: (string | number)[], widths: number[]) => cells.map((c, i) => String(c).padStart(widths[i]!)).join('  ');
 
-// --- 1. One camera at a time.
-console.log('1. Each camera alone: weighted accuracy % on its held-out half (n images), default = public data without this camera');
-const w1 = [9, 8, 4, 8, 8, 6, 6, 6, 6, 9];
-console.log(line(['camera', 'head', 'n', 'bundled*', 'default', 'k=5', 'k=10', 'k=20', 'k=40', 'train s'], w1));
-for (const source of REAL_CAMERAS) {
-  const { heldOut, pool } = split.get(source)!;
-  const publicData = all.filter((i) => sourceOf(i) !== source);
-  const base = train(publicData);
-  trainSeconds.push(base.seconds);
-  const order = ordered(base, pool);
-  const adapted = KS.map((k) => {
-    if (k > order.length) return undefined;
-    const reviewed = order.slice(0, k).flatMap((g) => pool.get(g)!);
-    const m = train([...publicData, ...reviewed]);
-    trainSeconds.push(m.seconds);
-    return m;
-  });
-  for (const head of HEADS) {
-    const s = score(base, head, heldOut);
-    console.log(
-      line(
-        [
-          source,
-          head,
-          s.n,
-          pct(score('bundled', head, heldOut).wa),
-          pct(s.wa),
-          ...adapted.map((m) => (m ? pct(score(m, head, heldOut).wa) : '    -')),
-          (adapted.filter(Boolean).reduce((a, m) => a + m!.seconds, 0) / Math.max(1, adapted.filter(Boolean).length)).toFixed(1),
-        ],
-        w1,
-      ),
-    );
-  }
-  console.log(line(['', `(${pool.size} groups to review, ${[...split.get(source)!.heldOut].length} images held out)`, '', '', '', '', '', '', '', ''], w1));
-}
-console.log('* bundled: the shipped model, trained on about 80 % of these groups: not a new site for it.\n');
-
 // --- 2. All real cameras together: the first 20 groups in review order vs 20 random groups.
 const publicOnly = all.filter((i) => !(REAL_CAMERAS as readonly string[]).includes(sourceOf(i)));
 const heldOutAll = REAL_CAMERAS.flatMap((s) => split.get(s)!.heldOut);
@@ -266,11 +237,19 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const sd = (v: number[]) => Math.sqrt(mean(v.map((x) => (x - mean(v)) ** 2)));
 
 console.log(
-  `2. All ${REAL_CAMERAS.length} cameras together: ${poolAll.size} groups to review, ${heldOutAll.length} images held out; default = public data only (${publicOnly.length} images)`,
+  `1. All ${REAL_CAMERAS.length} cameras together: ${poolAll.size} groups to review, ${heldOutAll.length} images held out; default = public data only (${publicOnly.length} images)`,
 );
 console.log(
   `   first ${TOGETHER_K} groups in review order label ${reviewedOf(orderAll.slice(0, TOGETHER_K)).length} images; ${TOGETHER_K} random groups label ${mean(randoms.map((r) => r.frames)).toFixed(0)} on average (${RANDOM_SEEDS.length} seeds)`,
 );
+const composition = (names: readonly string[]) => {
+  const counts = new Map<string, number>();
+  for (const g of names) counts.set(g.split('/')[0]!, (counts.get(g.split('/')[0]!) ?? 0) + 1);
+  const reviewed = reviewedOf(names);
+  const withLabel = (h: Head) => reviewed.filter((i) => images[i]!.labels[h] !== undefined).length;
+  return `${[...counts.entries()].map(([c, n]) => `${c} ${n}`).join(', ')}; ${withLabel('floor')} floor and ${withLabel('element')} element labels`;
+};
+console.log(`   review order's first ${TOGETHER_K} groups: ${composition(orderAll.slice(0, TOGETHER_K))}`);
 const w2 = [9, 8, 5, 8, 8, 9, 9, 16, 11];
 console.log(line(['camera', 'head', 'n', 'bundled*', 'default', 'order 20', 'gain', `random 20 (sd)`, 'order-rand'], w2));
 const summary: Record<string, { gain: number; vsRandom: number }> = {};
@@ -303,8 +282,46 @@ for (const camera of ['all', ...REAL_CAMERAS]) {
 console.log(
   `\ntarget: element +15 points over the default on the held-out groups (pooled): ${(100 * summary.element!.gain).toFixed(1)} (${summary.element!.gain >= 0.15 ? 'met' : `missed by ${(100 * (0.15 - summary.element!.gain)).toFixed(1)}`}); floor not worse: ${(100 * summary.floor!.gain).toFixed(1)} (${summary.floor!.gain >= 0 ? 'met' : 'missed'}); review order ahead of random by ${(100 * summary.element!.vsRandom).toFixed(1)} (element), ${(100 * summary.floor!.vsRandom).toFixed(1)} (floor) points`,
 );
+console.log('* bundled: the shipped model, trained on about 80 % of these groups: not a new site for it.');
+
+// --- 2. One camera at a time.
+console.log('\n2. Each camera alone: weighted accuracy % on its held-out half (n images); the first k of its groups in review order added to the public data');
+const w1 = [9, 8, 4, 8, 8, ...KS.map(() => 6), 9];
+if (!args['skip-per-camera']) console.log(line(['camera', 'head', 'n', 'bundled*', 'default', ...KS.map((k) => `k=${k}`), 'train s'], w1));
+for (const source of args['skip-per-camera'] ? [] : REAL_CAMERAS) {
+  const { heldOut, pool } = split.get(source)!;
+  const publicData = publicOnly;
+  const base = baseAll;
+  const order = ordered(base, pool);
+  const adapted = KS.map((k) => {
+    if (k > order.length) return undefined;
+    const reviewed = order.slice(0, k).flatMap((g) => pool.get(g)!);
+    const m = train([...publicData, ...reviewed]);
+    trainSeconds.push(m.seconds);
+    return m;
+  });
+  for (const head of HEADS) {
+    const s = score(base, head, heldOut);
+    console.log(
+      line(
+        [
+          source,
+          head,
+          s.n,
+          pct(score('bundled', head, heldOut).wa),
+          pct(s.wa),
+          ...adapted.map((m) => (m ? pct(score(m, head, heldOut).wa) : '    -')),
+          (adapted.filter(Boolean).reduce((a, m) => a + m!.seconds, 0) / Math.max(1, adapted.filter(Boolean).length)).toFixed(1),
+        ],
+        w1,
+      ),
+    );
+  }
+  console.log(`${''.padStart(w1[0]!)}  (${pool.size} groups to review, ${split.get(source)!.heldOut.length} images held out)`);
+}
+
 console.log(
-  `head training (both heads, embeddings cached): median ${trainSeconds.sort((a, b) => a - b)[Math.floor(trainSeconds.length / 2)]!.toFixed(1)} s, max ${Math.max(...trainSeconds).toFixed(1)} s over ${trainSeconds.length} runs`,
+  `\nhead training (both heads, embeddings cached): median ${trainSeconds.sort((a, b) => a - b)[Math.floor(trainSeconds.length / 2)]!.toFixed(1)} s, max ${Math.max(...trainSeconds).toFixed(1)} s over ${trainSeconds.length} runs (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
 );
 
 // --- 3. Clicks on a real clip: one decision per near-duplicate group of the review queue.
