@@ -107,7 +107,7 @@ async function evaluateOn(
           heads.map((h) => {
             const groups = recorded[h]!.groups ? new Set(recorded[h]!.groups) : undefined;
             const ids = new Set(recorded[h]!.images);
-            return [h, labelled(h).filter((i) => (groups ? groups.has(images[i]!.group ?? '') : ids.has(images[i]!.id)))];
+            return [h, labelled(h).filter((i) => ids.has(images[i]!.id) || (groups?.has(images[i]!.group ?? '') ?? false))];
           }),
         );
         const none = heads.filter((h) => !scored[h]!.length);
