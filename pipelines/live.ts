@@ -84,7 +84,7 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
     return result;
   };
 
-  return liveSource(ctx.input, options.source, { fitWidth: displayWidth }).pipe(
+  return liveSource(ctx.input, options.source, { fitWidth: displayWidth, hwaccel: options.pipeline.hwaccel }).pipe(
     tap((event) => event.type === 'status' && ctx.onStatus(event.status)),
     filter((event) => event.type === 'frame'),
     map((event) => (event as Extract<typeof event, { type: 'frame' }>).frame),

@@ -50,6 +50,7 @@ export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> 
     startSeconds: options.start,
     endSeconds: options.end,
     flow,
+    hwaccel: options.hwaccel,
     onEnd: ctx.onDecodeEnd,
   };
   const frames = options.pushdown

@@ -15,6 +15,8 @@ import { writeOutputFile } from '../sinks/row-file.js';
 import { folderWriter, isVideoPath, videoWriter, type AnnotatedWriter } from '../explain/annotated-output.js';
 import { renderAnnotated } from '../explain/render.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
+import { DEVICES } from '../model/execution-providers.js';
+import { HWACCELS } from '../sources/hwaccel.js';
 import { cropResizeFrame } from '../operators/crop-resize.js';
 import { gradCam } from '../operators/grad-cam.js';
 import { infer } from '../operators/infer.js';
@@ -60,7 +62,8 @@ export function register(program: Command): void {
     .option('--fps <n>', describe('fps'))
     .option('--crop <WxH>', describe('crop'))
     .option('--model <path>', describe('model'))
-    .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']))
+    .addOption(new Option('--device <device>', describe('device')).choices(DEVICES))
+    .addOption(new Option('--hwaccel <method>', describe('hwaccel')).choices(HWACCELS))
     .option('--batch <n>', describe('batch'))
     .option('--sheet-columns <n>', describe('sheetColumns'))
     .option('--sheet-tiles <n>', describe('sheetTiles'));
@@ -112,7 +115,14 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     const info = await probeVideo(input, { keyframes: false });
     const nav = NavJoin.open(options)?.forVideo(info);
     if (nav) withNav = joinNav(nav.log, nav);
-    frames = decodeVideo(input, { info, everySeconds: options.every, startSeconds: options.start, endSeconds: options.end, flow });
+    frames = decodeVideo(input, {
+      info,
+      everySeconds: options.every,
+      startSeconds: options.start,
+      endSeconds: options.end,
+      flow,
+      hwaccel: options.hwaccel,
+    });
   }
   const modelPath = options.model ?? DEFAULT_MODEL;
   if (!options.model && !existsSync(DEFAULT_MODEL))

@@ -4,6 +4,8 @@
  */
 import { Option, type Command } from 'commander';
 import { liveFlagsSchema, liveOptionsFromFlags } from '../config/live.js';
+import { DEVICES } from '../model/execution-providers.js';
+import { HWACCELS } from '../sources/hwaccel.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { runLive } from '../live/run.js';
 import { numberOption, runAction } from './action.js';
@@ -20,7 +22,8 @@ export function register(program: Command): void {
     .description('annotate a live feed as it arrives and stream it to a viewer page over WebSocket')
     .argument('<source>', 'rtsp://, udp://, rtp://, http(s)://, srt:// URL, a capture device (/dev/video0), - for stdin, or a file')
     .option('--model <path>', describe('model'))
-    .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']).default(defaults.device))
+    .addOption(new Option('--device <device>', describe('device')).choices(DEVICES).default(defaults.device))
+    .addOption(new Option('--hwaccel <method>', describe('hwaccel')).choices(HWACCELS).default(defaults.hwaccel))
     .option('--realtime', describe('realtime'))
     .option('--record <file.csv>', describe('record'))
     .option('--host <address>', describe('host'), defaults.host)

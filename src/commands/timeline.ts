@@ -11,6 +11,8 @@ import { catchError, concatMap, defer, EMPTY, finalize, from, switchMap, tap, ty
 import { parseTimelineOptions, timelineOptionsSchema, type TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
 import { openWithCams } from '../model/add-cam-outputs.js';
+import { DEVICES } from '../model/execution-providers.js';
+import { HWACCELS } from '../sources/hwaccel.js';
 import { checkCamTargets } from '../operators/grad-cam.js';
 import type { ModelSession } from '../model/session.js';
 import { DEFAULT_MODEL } from '../paths.js';
@@ -41,7 +43,8 @@ export function register(program: Command): void {
     .option('--end <time>', describe('end'))
     .option('--crop <WxH>', describe('crop'))
     .option('--model <path>', describe('model'))
-    .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(new Option('--device <device>', describe('device')).choices(DEVICES).default('cpu'))
+    .addOption(new Option('--hwaccel <method>', describe('hwaccel')).choices(HWACCELS).default('none'))
     .option('--batch <n>', describe('batch'), '4')
     .addOption(new Option('--format <format>', describe('format')).choices(['csv', 'jsonl']).default('csv'))
     .option('--segments <file>', describe('segments'))

@@ -3,6 +3,7 @@
  * annotated renderer, in one schema shared by the `annotate` flags, the operator and the README.
  */
 import { z } from 'zod';
+import { deviceSchema, hwaccelSchema } from './hardware.js';
 import { navOptionsShape, refineNavOptions } from './nav.js';
 import { cropSchema, timeSchema } from './timeline.js';
 
@@ -86,7 +87,8 @@ export const annotateSchema = z
     output: z.string().optional().describe('an .mp4/.mkv/.mov file, or a folder (ending in /) for one JPEG per frame'),
     contactSheet: z.string().optional().describe('also write a contact sheet (grid of annotated frames, JPEG) here'),
     model: z.string().optional().describe('model (.onnx with its card, or the card); default: the bundled model'),
-    device: z.enum(['cpu', 'cuda']).default('cpu').describe('cuda falls back to cpu with one line when it cannot load'),
+    device: deviceSchema,
+    hwaccel: hwaccelSchema,
     every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between rendered frames; 0 = every frame'),
     start: timeSchema.optional().describe('start time in the input'),
     end: timeSchema.optional().describe('end time in the input'),

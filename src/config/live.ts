@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { deviceSchema, hwaccelSchema } from './hardware.js';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
 
@@ -72,7 +73,8 @@ export type LiveSourceOptions = z.infer<typeof liveSourceSchema>;
 export const livePipelineSchema = z
   .object({
     model: z.string().min(1).default('models/rovlens-default.onnx'),
-    device: z.enum(['cpu', 'cuda']).default('cpu'),
+    device: deviceSchema,
+    hwaccel: hwaccelSchema,
     /** Write the same timeline CSV as `rovlens timeline` while live. */
     record: z.string().min(1).optional(),
     /** Send each processed frame as JPEG; off: results only (the page shows labels and the timeline). */
@@ -155,7 +157,8 @@ export function parseLiveOptions(input: LiveOptionsInput): LiveOptions {
 export const liveFlagsSchema = z
   .object({
     model: z.string().min(1).optional().describe('model (.onnx with its card beside it); default: the bundled model'),
-    device: livePipelineSchema.shape.device.describe('where the model runs: cpu or cuda (falls back to cpu with a notice)'),
+    device: livePipelineSchema.shape.device,
+    hwaccel: livePipelineSchema.shape.hwaccel,
     realtime: liveSourceSchema.shape.realtime.describe('play a file at its own frame rate, like a camera'),
     record: livePipelineSchema.shape.record.describe('also write the timeline CSV of `rovlens timeline` while live'),
     host: liveServerSchema.shape.host.describe('address to bind; anything but loopback needs a token'),
@@ -215,6 +218,7 @@ export function liveOptionsFromFlags(raw: Record<string, unknown>, defaultModel:
     pipeline: {
       model: f.model ?? defaultModel,
       device: f.device,
+      hwaccel: f.hwaccel,
       ...(f.record ? { record: f.record } : {}),
       sendFrames: f.frames,
       overlay: f.overlay,

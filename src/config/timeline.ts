@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { camTargetsSchema } from './cam-targets.js';
 import { navOptionsShape, refineNavOptions } from './nav.js';
 import { parseFlags } from './flags.js';
+import { deviceSchema, hwaccelSchema } from './hardware.js';
 
 /** "0.67x1" -> { widthFraction: 0.67, heightFraction: 1 } */
 export const cropSchema = z
@@ -32,7 +33,8 @@ export const timelineOptionsSchema = z
     end: timeSchema.optional().describe('end time in the input'),
     crop: cropSchema.optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),
     model: z.string().optional().describe('model (.onnx with its card, or the card); default: the bundled model'),
-    device: z.enum(['cpu', 'cuda']).default('cpu').describe('cuda falls back to cpu with one line when it cannot load'),
+    device: deviceSchema,
+    hwaccel: hwaccelSchema,
     batch: z.coerce.number().int().min(1).max(64).default(4).describe('frames per inference run'),
     format: z.enum(['csv', 'jsonl']).default('csv').describe('timeline format'),
     segments: z.string().optional().describe('segments CSV (runs of the same floor / element)'),

@@ -5,11 +5,13 @@
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 import { loadModelCard, type ModelCard } from './card.js';
+import { devicesToTry, missingProvider, type Device, type DeviceRequest } from './execution-providers.js';
 
-export type Device = 'cpu' | 'cuda';
+export type { Device, DeviceRequest } from './execution-providers.js';
 
 export interface SessionOptions {
-  device?: Device;
+  /** auto tries CUDA, then WebGPU, then the CPU; a named GPU falls back to the CPU. Default: cpu. */
+  device?: DeviceRequest;
   /** Threads inside one operator; default: let ONNX Runtime choose (all cores). */
   intraOpThreads?: number;
   /** Where one-line notices go (e.g. the CUDA fallback). Default: stderr. */
@@ -37,26 +39,39 @@ export class ModelSession {
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     };
-    let device: Device = options.device ?? 'cpu';
-    let session: ort.InferenceSession;
-    try {
-      if (device === 'cuda') {
+    const request = options.device ?? 'cpu';
+    const refusals: string[] = [];
+    let opened: { session: ort.InferenceSession; device: Device } | undefined;
+    for (const device of devicesToTry(request)) {
+      if (device === 'cpu') {
         try {
-          // ONNX Runtime's own logger would print a multi-line native error when CUDA cannot load;
-          // we report that ourselves in one line, so only fatal messages get through from here on.
-          ort.env.logLevel = 'fatal';
-          session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'], logSeverityLevel: 4 });
+          opened = { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }), device };
         } catch (error) {
-          notice(`rovlens: CUDA is not available (${firstLine(error)}); running on CPU`);
-          device = 'cpu';
-          session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+          throw new ModelError(`cannot load ${modelPath}: ${firstLine(error)}`);
         }
-      } else {
-        session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+        break;
       }
-    } catch (error) {
-      throw new ModelError(`cannot load ${modelPath}: ${firstLine(error)}`);
+      const missing = missingProvider(device);
+      if (missing) {
+        refusals.push(`${device}: ${missing}`);
+        continue;
+      }
+      try {
+        // ONNX Runtime's own logger would print a multi-line native error when a provider cannot load;
+        // we report that ourselves in one line, so only fatal messages get through from here on.
+        ort.env.logLevel = 'fatal';
+        opened = {
+          session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: [device], logSeverityLevel: 4 }),
+          device,
+        };
+        break;
+      } catch (error) {
+        refusals.push(`${device}: ${providerFailure(error)}`);
+      }
     }
+    const { session, device } = opened!;
+    if (request === 'auto') notice(`rovlens: running the model on ${device}${refusals.length ? ` (${refusals.join('; ')})` : ''}`);
+    else if (device !== request) notice(`rovlens: ${request === 'cuda' ? 'CUDA' : 'WebGPU'} is not available (${refusals[0]!.replace(/^\w+: /, '')}); running on CPU`);
     const model = new ModelSession(session, card, modelPath, device);
     model.checkCardAgainstGraph();
     return model;
@@ -117,6 +132,13 @@ export class ModelSession {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** A provider's native error reduced to its reason (ONNX Runtime prefixes source paths and lambdas). */
+function providerFailure(error: unknown): string {
+  const line = firstLine(error);
+  const reason = /was false\.\s*(.+)$/.exec(line)?.[1] ?? /:\s*([^:]+)$/.exec(line)?.[1] ?? line;
+  return reason.trim();
 }
 
 function firstLine(error: unknown): string {

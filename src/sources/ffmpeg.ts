@@ -16,6 +16,7 @@ import { DecodeError, InputError } from '../errors.js';
 import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
 import type { Frame, Rect, Size } from '../types.js';
 import { fluent } from './binaries.js';
+import { chooseHwaccel, cuvidCropResize, type HwaccelRequest } from './hwaccel.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { FlowControl } from './flow-control.js';
 
@@ -43,6 +44,13 @@ export interface DecodeOptions {
   info?: VideoInfo;
   /** Pause decoding while this many frames are in flight downstream (see FlowControl). */
   flow?: FlowControl;
+  /**
+   * Hardware decoding: cuda decodes, crops and resizes with NVDEC when this ffmpeg and machine can;
+   * otherwise (and for keyframes-only scans) software decoding, said once in a line. Default: none.
+   */
+  hwaccel?: HwaccelRequest;
+  /** Where one-line notices go (the hardware-decoding fallback). Default: stderr. */
+  notice?: (line: string) => void;
   /** Called once when decoding ends, with what ffmpeg reported. */
   onEnd?: (stats: DecodeStats) => void;
 }
@@ -58,9 +66,17 @@ export interface DecodeStats {
 const CORRUPT =
   /error while decoding|corrupt|concealing|invalid nal|decode_slice_header|missing picture|no frame!|invalid data found when processing input|illegal|overread|out of range intra/i;
 
-/** The ffmpeg filter chain for these options; exported for tests and for the README's explanation. */
-export function filterChain(source: Size, options: DecodeOptions): { filters: string[]; region: Rect; output: Size } {
-  const region = options.crop ? relativeCenterCrop(source, options.crop) : { x: 0, y: 0, ...source };
+/**
+ * The ffmpeg filter chain for these options; exported for tests and for the README's explanation.
+ * With an NVDEC `decoder`, the crop and resize move into the decoder's own options (`decoderOptions`,
+ * given before the input) and the filters only sample and report timestamps.
+ */
+export function filterChain(
+  source: Size,
+  options: DecodeOptions,
+  decoder?: string,
+): { filters: string[]; region: Rect; output: Size; decoderOptions: string[] } {
+  let region = options.crop ? relativeCenterCrop(source, options.crop) : { x: 0, y: 0, ...source };
   const fit = options.fitWidth;
   const output =
     options.outputSize ??
@@ -74,6 +90,14 @@ export function filterChain(source: Size, options: DecodeOptions): { filters: st
     // The epsilon keeps a frame that sits exactly on a slot boundary (0.6 s / 0.2 s) in its own slot.
     filters.push(`select='isnan(prev_selected_t)+gt(floor(t/${every}+1e-6),floor(prev_selected_t/${every}+1e-6))'`);
   }
+  if (decoder) {
+    const cuvid = cuvidCropResize(source, region, output);
+    if (!cuvid.resized && (output.width !== cuvid.region.width || output.height !== cuvid.region.height)) {
+      filters.push(`scale=${output.width}:${output.height}:flags=area`);
+    }
+    filters.push('showinfo');
+    return { filters, region: cuvid.region, output, decoderOptions: ['-c:v', decoder, ...cuvid.options] };
+  }
   if (region.width !== source.width || region.height !== source.height || region.x || region.y) {
     filters.push(`crop=${region.width}:${region.height}:${region.x}:${region.y}`);
   }
@@ -82,8 +106,11 @@ export function filterChain(source: Size, options: DecodeOptions): { filters: st
     filters.push(`scale=${output.width}:${output.height}:flags=area`);
   }
   filters.push('showinfo');
-  return { filters, region, output };
+  return { filters, region, output, decoderOptions: [] };
 }
+
+/** Fallback reasons already said in this process: a folder of recordings gets the line once. */
+const saidFallbacks = new Set<string>();
 
 export function decodeVideo(input: string, options: DecodeOptions = {}): Observable<Frame> {
   return new Observable<Frame>((subscriber) => {
@@ -91,11 +118,28 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
     let finished = false;
     let stdout: Readable | undefined;
 
-    const start = async () => {
+    const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const say = (line: string) => {
+      if (saidFallbacks.has(line)) return;
+      saidFallbacks.add(line);
+      notice(line);
+    };
+
+    const start = async (allowHardware: boolean) => {
       const info = options.info ?? (await probeVideo(input, { keyframes: false }));
       if (subscriber.closed) return;
+      let decoder: string | undefined;
+      if (allowHardware && options.hwaccel && options.hwaccel !== 'none') {
+        const choice = options.keyframesOnly
+          ? { reason: 'a keyframes-only scan decodes in software' }
+          : await chooseHwaccel(options.hwaccel, info.codec);
+        decoder = choice.decoder;
+        if (choice.reason) say(`rovlens: hardware decoding unavailable (${choice.reason}); decoding in software`);
+        if (subscriber.closed) return;
+      }
+      finished = false;
       const source: Size = { width: info.width, height: info.height };
-      const { filters, region, output } = filterChain(source, options);
+      const { filters, region, output, decoderOptions } = filterChain(source, options, decoder);
       const frameBytes = output.width * output.height * 3;
       const startSeconds = options.startSeconds ?? 0;
 
@@ -104,7 +148,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       if (options.keyframesOnly) inputOptions.push('-skip_frame', 'nokey');
       if (startSeconds > 0) inputOptions.push('-ss', String(startSeconds));
       if (options.realtime) inputOptions.push('-re');
-      inputOptions.push(...(options.inputOptions ?? []));
+      inputOptions.push(...(options.inputOptions ?? []), ...decoderOptions);
       const outputOptions = ['-an', '-sn', '-dn', '-vsync', '0', '-pix_fmt', 'rgb24'];
       if (options.endSeconds !== undefined) outputOptions.push('-t', String(Math.max(0, options.endSeconds - startSeconds)));
 
@@ -147,6 +191,13 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       const finish = (error?: Error) => {
         if (finished) return;
         finished = true;
+        // NVDEC refused this stream (a profile or size it does not do): nothing was delivered, so the
+        // same decode starts again in software.
+        if (error && decoder && emitted === 0 && !subscriber.closed) {
+          say(`rovlens: hardware decoding failed on ${input} (${describeFailure(input, error, recentLines, 0).message.replace(/^cannot decode [^:]*: /, '')}); decoding in software`);
+          start(false).catch((e) => subscriber.error(e));
+          return;
+        }
         const flush = () => {
           emitReady();
           stats.frames = emitted;
@@ -212,7 +263,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       stdout.on('error', () => undefined);
     };
 
-    start().catch((error) => subscriber.error(error));
+    start(true).catch((error) => subscriber.error(error));
 
     return () => {
       finished = true;

@@ -17,6 +17,7 @@ import type { SourceState } from '../live/protocol.js';
 import type { Frame, Size } from '../types.js';
 import { ffmpegPath } from './binaries.js';
 import { decodeVideo } from './ffmpeg.js';
+import type { HwaccelRequest } from './hwaccel.js';
 import { checkInputFile, probeVideo, type VideoInfo } from './probe.js';
 
 export type LiveSourceKind = 'stream' | 'device' | 'stdin' | 'file';
@@ -36,6 +37,8 @@ export interface LiveDecodeOptions {
   outputSize?: Size;
   /** Without outputSize: scale down to at most this width, aspect kept (the viewer's whole-frame picture). */
   fitWidth?: number;
+  /** Hardware decoding (see DecodeOptions.hwaccel). */
+  hwaccel?: HwaccelRequest;
 }
 
 export function sourceKind(input: string): LiveSourceKind {
