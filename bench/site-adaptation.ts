@@ -53,6 +53,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '5' },
     views: { type: 'string', default: String(trainingOptionsSchema.parse({}).views) },
     ks: { type: 'string', default: '5,10,20,40' },
+    'coverage-weights': { type: 'string', default: '0,0.5,1' },
     'skip-clip': { type: 'boolean', default: false },
     'skip-per-camera': { type: 'boolean', default: false },
   },
@@ -187,7 +188,7 @@ function groupsOf(indices: readonly number[]): Map<string, number[]> {
 }
 
 /** The review queue over these groups with a model's predictions: group names, most informative first. */
-function ordered(m: Model, groups: Map<string, number[]>): string[] {
+function ordered(m: Model, groups: Map<string, number[]>, coverageWeight?: number): string[] {
   const reviewGroups: ReviewGroup[] = [...groups.entries()].map(([group, members]) => {
     const byHead = Object.fromEntries(HEADS.map((h) => [h, predictions(m, h, members)]));
     return {
@@ -198,7 +199,7 @@ function ordered(m: Model, groups: Map<string, number[]>): string[] {
       })),
     };
   });
-  return reviewOrder(reviewGroups).map((item) => item.group);
+  return reviewOrder(reviewGroups, coverageWeight === undefined ? {} : { coverageWeight }).map((item) => item.group);
 }
 
 // --- Each camera's held-out half and review pool.
@@ -223,8 +224,30 @@ const heldOutAll = REAL_CAMERAS.flatMap((s) => split.get(s)!.heldOut);
 const poolAll = new Map(REAL_CAMERAS.flatMap((s) => [...split.get(s)!.pool.entries()]));
 const baseAll = train(publicOnly);
 trainSeconds.push(baseAll.seconds);
-const orderAll = ordered(baseAll, poolAll);
 const reviewedOf = (names: readonly string[]) => names.flatMap((g) => poolAll.get(g)!);
+
+// The one choice, the review order's coverage weight (uncertainty against spread), is made on a
+// selection split inside the review pool: half of each camera's pool groups are reviewed, the other
+// half scores the result. The held-out groups play no part.
+const selectionNames = new Set(
+  REAL_CAMERAS.flatMap((camera) => {
+    const names = shuffle([...split.get(camera)!.pool.keys()].sort(), seededRandom(options.seed + 1));
+    return names.slice(0, Math.floor(names.length / 2));
+  }),
+);
+const selectionImages = [...poolAll.entries()].filter(([g]) => selectionNames.has(g)).flatMap(([, members]) => members);
+const selectionPool = new Map([...poolAll.entries()].filter(([g]) => !selectionNames.has(g)));
+const candidates = args['coverage-weights'].split(',').map(Number);
+const selection = candidates.map((coverageWeight) => {
+  const names = ordered(baseAll, selectionPool, coverageWeight).slice(0, TOGETHER_K);
+  const m = train([...publicOnly, ...names.flatMap((g) => selectionPool.get(g)!)]);
+  trainSeconds.push(m.seconds);
+  const floor = score(m, 'floor', selectionImages).wa;
+  const element = score(m, 'element', selectionImages).wa;
+  return { coverageWeight, floor, element, mean: (floor + element) / 2 };
+});
+const chosen = selection.reduce((best, c) => (c.mean > best.mean + 1e-9 ? c : best), selection[0]!);
+const orderAll = ordered(baseAll, poolAll, chosen.coverageWeight);
 const byOrder = train([...publicOnly, ...reviewedOf(orderAll.slice(0, TOGETHER_K))]);
 trainSeconds.push(byOrder.seconds);
 const randoms = RANDOM_SEEDS.map((seed) => {
@@ -249,6 +272,11 @@ const composition = (names: readonly string[]) => {
   const withLabel = (h: Head) => reviewed.filter((i) => images[i]!.labels[h] !== undefined).length;
   return `${[...counts.entries()].map(([c, n]) => `${c} ${n}`).join(', ')}; ${withLabel('floor')} floor and ${withLabel('element')} element labels`;
 };
+console.log(
+  `   coverage weight of the review order, chosen on a selection split of the pool (${selectionPool.size} groups reviewed, ${selectionImages.length} images scored): ${selection
+    .map((c) => `${c.coverageWeight}: floor ${pct(c.floor).trim()} element ${pct(c.element).trim()}`)
+    .join('; ')} -> ${chosen.coverageWeight}`,
+);
 console.log(`   review order's first ${TOGETHER_K} groups: ${composition(orderAll.slice(0, TOGETHER_K))}`);
 const w2 = [9, 8, 5, 8, 8, 9, 9, 16, 11];
 console.log(line(['camera', 'head', 'n', 'bundled*', 'default', 'order 20', 'gain', `random 20 (sd)`, 'order-rand'], w2));
