@@ -3,7 +3,7 @@
  * COCO file), and the step that turns such rows into the pictures training reads: images as they
  * are, video frames extracted at their times with their crop (src/training/video-frames.ts).
  */
-import { basename } from 'node:path';
+import { basename, dirname, relative, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { SKIPPED_LABELS } from '../config/training.js';
 import type { RelativeCrop } from '../geometry.js';
@@ -64,7 +64,7 @@ export async function labelledImagesOf(rows: readonly LabelRow[], labelsFile: st
     if (row.ptsSeconds === undefined) {
       images[i] = {
         path: row.file,
-        id: `${basename(labelsFile)}:${basename(row.file)}`,
+        id: `${basename(labelsFile)}:${relative(dirname(labelsFile), row.file).split(sep).join('/')}`,
         labels: row.labels,
         source: basename(labelsFile),
         ...(row.group !== undefined ? { group: row.group } : {}),
@@ -82,7 +82,7 @@ export async function labelledImagesOf(rows: readonly LabelRow[], labelsFile: st
       const row = rows[rowIndex]!;
       images[rowIndex] = {
         path: paths[j]!,
-        id: `${basename(video)}@${row.ptsSeconds!.toFixed(3)}`,
+        id: `${relative(dirname(labelsFile), video).split(sep).join('/')}@${row.ptsSeconds!.toFixed(3)}`,
         labels: row.labels,
         source: basename(video),
         ptsSeconds: row.ptsSeconds!,

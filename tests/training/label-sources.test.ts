@@ -235,9 +235,9 @@ describe('labelled data from review, VIAME and COCO files', () => {
     const data = await loadLabelledData(coco, { floor: FLOOR_LABELS, element: ELEMENT_LABELS }, heads, join(cache, 'frames'));
     expect(data.inputs[0]!.kind).toBe('coco');
     expect(data.images.map((i) => [i.id, i.labels, i.group])).toEqual([
-      ['labels.json:a.jpg', { floor: 'sandy', element: 'fauna' }, 'labels.json:site-1'],
+      ['labels.json:img/a.jpg', { floor: 'sandy', element: 'fauna' }, 'labels.json:site-1'],
       // Next to grouped pictures an ungrouped one is a group of its own.
-      ['labels.json:b.jpg', { floor: 'reef', element: 'fauna' }, `image:${join(dir, 'coco', 'img', 'b.jpg')}`],
+      ['labels.json:img/b.jpg', { floor: 'reef', element: 'fauna' }, `image:${join(dir, 'coco', 'img', 'b.jpg')}`],
     ]);
   });
 
