@@ -1,7 +1,7 @@
 /**
  * Near-duplicate grouping: quality against truth and cost per frame, on a clip made from distinct
  * real images (development data) held with pans, zoom, noise, brightness drift and re-encoding,
- * interleaved and revisited (see tests/similarity/eval-clip.ts).
+ * interleaved and revisited (see bench/eval-clip.ts).
  *
  *   npx tsx bench/grouping.ts [--images 60] [--revisits 20] [--hold 4] [--every 0.5] [--size 128]
  *                             [--model models/rovlens-default.onnx] [--data <shared data folder>]
@@ -25,7 +25,7 @@ import { pairwiseScores } from '../src/similarity/pairwise.js';
 import { SceneIndex, sceneSignature } from '../src/similarity/scene-index.js';
 import { decodeVideo } from '../src/sources/ffmpeg.js';
 import type { Frame } from '../src/types.js';
-import { writeEvalClip } from '../tests/similarity/eval-clip.js';
+import { writeEvalClip } from './eval-clip.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -11,9 +11,25 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKBONE_IDS, ELEMENT_LABELS, FLOOR_LABELS, inferenceBenchSchema, type InferenceBenchOptions } from '../src/config/backbone.js';
-import { buildModel, floatTensor, headNodes, node, writeModel } from '../src/model/onnx-graph.js';
+import { z } from 'zod';
+import { BACKBONE_IDS } from '../src/config/backbone.js';
+import { ELEMENT_LABELS, FLOOR_LABELS } from '../src/model-building/default-labels.js';
+import { buildModel, floatTensor, headNodes, node, writeModel } from '../src/model-building/onnx-graph.js';
 import { ModelSession } from '../src/model/session.js';
+
+/** Defaults and ranges of the inference benchmark (`npm run bench:inference`). */
+export const inferenceBenchSchema = z
+  .object({
+    modelDir: z.string().min(1).default('models/build').describe('folder holding the converted backbones'),
+    sizesPx: z.array(z.number().int().min(32).max(2048)).min(1).default([512, 224]).describe('square input sides to time'),
+    batches: z.array(z.number().int().min(1).max(64)).min(1).default([1, 8]).describe('batch sizes to time'),
+    minRuns: z.number().int().min(1).max(1000).default(3).describe('timed runs per configuration, at least'),
+    budgetSeconds: z.number().gt(0).max(600).default(4).describe('keep timing a configuration until this much time has passed'),
+    threads: z.number().int().min(0).max(256).default(0).describe('ONNX Runtime intra-op threads (0: all cores)'),
+    targetMsPerFrame: z.number().gt(0).default(150).describe('MobileNetV2 at 512x512, batch 1: the latency to stay under'),
+  })
+  .strict();
+export type InferenceBenchOptions = z.infer<typeof inferenceBenchSchema>;
 
 interface Row {
   model: string;

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { filter, firstValueFrom, map, reduce, takeUntil, timer } from 'rxjs';
 import { livePipelineSchema, parseLiveOptions } from '../src/config/live.js';
-import { runLive } from '../src/live/run.js';
+import { runLive } from '../src/runners/live.js';
 import { percentile } from '../src/live/stats.js';
 import { loadModelCard } from '../src/model/card.js';
 import { ffmpegPath } from '../src/sources/binaries.js';

@@ -34,7 +34,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { augmentationSchema, trainingOptionsSchema } from '../src/config/training.js';
 import { softmax } from '../src/model/predict.js';
-import { findInitializer, readModel, tensorValues } from '../src/model/onnx-graph.js';
+import { findInitializer, readModel, tensorValues } from '../src/model-building/onnx-graph.js';
 import { ModelSession } from '../src/model/session.js';
 import { DEFAULT_MODEL, PACKAGE_ROOT } from '../src/paths.js';
 import { reviewOrder, type ReviewGroup } from '../src/review/order.js';
@@ -43,7 +43,7 @@ import { loadDataset, type LabelledImage } from '../src/training/dataset.js';
 import { runImages, type ModelInputItem } from '../src/training/embed.js';
 import { headLabels } from '../src/training/heads.js';
 import { computeMetrics } from '../src/training/metrics.js';
-import { seededRandom, shuffle } from '../src/training/random.js';
+import { seededRandom, shuffle } from '../src/random.js';
 import { applyHead, balancedClassWeights, trainSoftmax, type LinearHead } from '../src/training/softmax-regression.js';
 import { defaultCacheDir } from '../src/training/train-heads.js';
 

@@ -12,7 +12,7 @@
  *          -> JPEG of the DISPLAY frame (plain, for the page to draw on; or rendered by
  *             src/explain/render.ts with the crop outlined and the heatmap over the crop only)
  *     -> groupFrames (near-duplicate group ids, no hysteresis delay)
- *     -> sinks (WebSocket, optional timeline CSV), attached by src/live/run.ts
+ *     -> sinks (WebSocket, optional timeline CSV), attached by src/runners/live.ts
  *
  * Everything slow runs inside `latest`, so a frame is dropped rather than queued whenever any of it
  * is busy, and latency stays bounded by one frame's work however fast the feed is.

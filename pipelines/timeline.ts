@@ -7,64 +7,69 @@
  *     -> Grad-CAM (element heatmap, and any asked for, -> boxes, peak, area in source pixels)
  *     -> group (consecutive near-duplicate groups)
  *     -> nav join (with a navigation log: where the vehicle was at each frame's instant)
- *     -> sinks (timeline CSV / JSON lines, segments), attached by the command
+ *     -> sinks (timeline CSV / JSON lines, segments), attached by the runner (src/runners/timeline.ts)
  *
- * Copy this file to change the stages; run yours with `rovlens timeline --pipeline my-pipeline.js`.
+ * Copy this file to change the stages; run yours with `rovlens timeline --pipeline my-pipeline.js`:
+ * it keeps the runner's sinks. A module may also export `timelineSink(ctx)`, an operator the runner
+ * attaches after its own sinks (e.g. one more output).
  */
 import type { Observable } from 'rxjs';
-import type { TimelineOptions } from '../src/config/timeline.js';
+import type { RelativeCrop } from '../src/geometry.js';
 import type { ModelSession } from '../src/model/session.js';
 import { cropResize } from '../src/operators/crop-resize.js';
-import { gradCam } from '../src/operators/grad-cam.js';
+import { gradCam, type GradCamOptions } from '../src/operators/grad-cam.js';
 import { groupFrames } from '../src/operators/group.js';
-import { infer } from '../src/operators/infer.js';
+import { infer, type InferOptions } from '../src/operators/infer.js';
 import { joinNav, type JoinNavOptions } from '../src/operators/join-nav.js';
 import { skipDuplicates } from '../src/operators/skip-duplicates.js';
 import { sampleEvery } from '../src/operators/sample.js';
-import { decodeVideo, type DecodeStats } from '../src/sources/ffmpeg.js';
+import { decodeVideo, type DecodeOptions, type DecodeStats } from '../src/sources/ffmpeg.js';
 import type { FlowControl } from '../src/sources/flow-control.js';
 import type { VideoInfo } from '../src/sources/probe.js';
 import type { NavLog } from '../src/telemetry/nav-log.js';
 import type { FrameResult } from '../src/types.js';
 
+/** What each stage needs from the run's options, and nothing more: the runner fills it from the flags. */
+export interface TimelineStages {
+  decode: Pick<DecodeOptions, 'everySeconds' | 'keyframesOnly' | 'startSeconds' | 'endSeconds' | 'hwaccel'> & {
+    /** Sample, crop and resize inside ffmpeg (else in the RxJS operators). */
+    pushdown: boolean;
+    /** The relative centre crop; default: the model card's. */
+    crop?: RelativeCrop;
+  };
+  /** Near-duplicates of the last inferred frame reuse its result. */
+  skipDuplicates: { enabled: boolean };
+  infer: InferOptions;
+  gradCam: Omit<GradCamOptions, 'model' | 'notice'>;
+}
+
 export interface TimelineContext {
   input: string;
   info: VideoInfo;
   model: ModelSession;
-  options: TimelineOptions;
-  /** Pauses decoding while frames are in flight; the command releases them as rows are written. */
+  stages: TimelineStages;
+  /** Pauses decoding while frames are in flight; the runner releases them as rows are written. */
   flow: FlowControl;
   /** With `--nav`: the navigation log and this input's start on its clock. */
   nav?: JoinNavOptions & { log: NavLog };
   onDecodeEnd: (stats: DecodeStats) => void;
+  /** Called when ffmpeg is running: the runner creates the model's session then, while it decodes. */
+  onDecodeStart?: () => void;
 }
 
 export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> {
-  const { input, info, model, options, flow } = ctx;
+  const { input, info, model, stages, flow } = ctx;
   const card = model.card;
-  const crop = options.crop ?? card.crop;
+  const crop = stages.decode.crop ?? card.crop;
   const size = { width: card.input.width, height: card.input.height };
-  const decode = {
-    info,
-    keyframesOnly: options.keyframes,
-    startSeconds: options.start,
-    endSeconds: options.end,
-    flow,
-    hwaccel: options.hwaccel,
-    onEnd: ctx.onDecodeEnd,
-  };
-  const frames = options.pushdown
-    ? decodeVideo(input, { ...decode, everySeconds: options.every, crop, outputSize: size })
-    : decodeVideo(input, decode).pipe(sampleEvery(options.every, { onDrop: () => flow.done() }), cropResize(crop, size));
+  const { pushdown, crop: _crop, everySeconds = 0, ...window } = stages.decode;
+  const decode = { info, ...window, flow, onStart: ctx.onDecodeStart, onEnd: ctx.onDecodeEnd };
+  const frames = pushdown
+    ? decodeVideo(input, { ...decode, everySeconds, crop, outputSize: size })
+    : decodeVideo(input, decode).pipe(sampleEvery(everySeconds, { onDrop: () => flow.done() }), cropResize(crop, size));
   return frames.pipe(
-    skipDuplicates({ enabled: options.skipDuplicates }, infer(model, { batchSize: options.batch, uncertainBelow: options.uncertainBelow })),
-    gradCam({
-      model,
-      threshold: options.camThreshold,
-      thresholdMethod: options.camMethod,
-      fallback: options.camFallback,
-      also: options.camAlso,
-    }),
+    skipDuplicates(stages.skipDuplicates, infer(model, stages.infer)),
+    gradCam({ model, ...stages.gradCam }),
     groupFrames(),
     ctx.nav ? joinNav(ctx.nav.log, ctx.nav) : (results) => results,
   );

@@ -1,8 +1,8 @@
 /** `npm run docs`: regenerates the README's option tables from the CLI's schemas. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { README_TABLES } from '../tests/readme-tables.js';
-import { replaceBlock } from '../src/config/markdown.js';
+import { README_TABLES } from './readme-tables.js';
+import { replaceBlock } from './markdown.js';
 
 const path = resolve(import.meta.dirname, '../README.md');
 let text = readFileSync(path, 'utf8');

@@ -11,6 +11,9 @@ import { register as annotate } from './commands/annotate.js';
 import { register as group } from './commands/group.js';
 import { register as clusters } from './commands/clusters.js';
 import { register as live } from './commands/live.js';
+import { register as queue } from './commands/queue.js';
+import { register as exportRun } from './commands/export.js';
+import { register as report } from './commands/report.js';
 import { register as review } from './commands/review.js';
 
 const program = new Command('rovlens')
@@ -26,7 +29,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.kill(process.pid, 'SIGTERM');
 });
 
-for (const register of [timeline, probe, live, annotate, group, clusters, review, train, evaluate, card]) register(program);
+// The queue takes over timeline's flags, so it registers after timeline.
+for (const register of [timeline, probe, live, annotate, group, clusters, review, train, evaluate, card, exportRun, report, queue]) register(program);
 
 try {
   await program.parseAsync(process.argv);

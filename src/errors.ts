@@ -20,6 +20,8 @@ export const ExitCode = {
   decode: 7,
   /** A live source could not be reached and the retries ran out. */
   source: 8,
+  /** `rovlens queue wait`: the archive is done, and some recordings failed (`queue status` says why). */
+  jobsFailed: 9,
   /** Stopped by SIGINT/SIGTERM; everything processed so far is written. */
   interrupted: 130,
 } as const;

@@ -1,6 +1,6 @@
 /**
  * Writes a copy of a model whose graph standardises each input picture per channel and maps it to
- * reference statistics before the backbone (src/model/input-normalisation.ts), for fine-tuning with
+ * reference statistics before the backbone (src/model-building/input-normalisation.ts), for fine-tuning with
  * models/scripts/finetune.py. The reference is the average per-picture mean and spread of the fit
  * images that finetune-prepare.ts wrote (clean crops at the input size), so a typical picture passes
  * nearly unchanged and the pretrained weights start close to where they were.
@@ -12,8 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { channelAffine, loadModelCard } from '../../src/model/card.js';
-import { addInputNormalisation, referenceStatistics } from '../../src/model/input-normalisation.js';
-import { readModel, writeModel } from '../../src/model/onnx-graph.js';
+import { addInputNormalisation, referenceStatistics } from '../../src/model-building/input-normalisation.js';
+import { readModel, writeModel } from '../../src/model-building/onnx-graph.js';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
 const { values } = parseArgs({

@@ -7,7 +7,7 @@
  *
  * For each backbone: load the TF.js layers model in plain Node (weights are uint8-quantized in the
  * package; TF.js dequantizes them on load), describe its Keras graph, convert the layers up to the
- * backbone's last feature map (src/model/keras-to-onnx.ts), add `embedding` and zero-weight heads,
+ * backbone's last feature map (src/model-building/keras-to-onnx.ts), add `embedding` and zero-weight heads,
  * write `<id>-backbone.onnx` + `<id>-backbone.card.json`, then run a few deterministic images
  * through TF.js (GAP of the feature layer) and ONNX Runtime (`embedding`) and fail if they differ.
  */
@@ -20,16 +20,15 @@ import * as nsfwjs from 'nsfwjs';
 import { ZodError } from 'zod';
 import {
   BACKBONES,
-  ELEMENT_LABELS,
-  FLOOR_LABELS,
   backboneOptionsSchema,
   type BackboneId,
   type BackboneOptions,
 } from '../../src/config/backbone.js';
+import { ELEMENT_LABELS, FLOOR_LABELS } from '../../src/model-building/default-labels.js';
 import { ExitCode, RovlensError, UsageError } from '../../src/errors.js';
 import { parseModelCard, type ModelCard } from '../../src/model/card.js';
-import { buildBackboneModel, describeLayersModel, type KerasGraph } from '../../src/model/keras-to-onnx.js';
-import { writeModel } from '../../src/model/onnx-graph.js';
+import { buildBackboneModel, describeLayersModel, type KerasGraph } from '../../src/model-building/keras-to-onnx.js';
+import { writeModel } from '../../src/model-building/onnx-graph.js';
 import { ModelSession } from '../../src/model/session.js';
 
 export interface LoadedKerasModel {

@@ -26,7 +26,7 @@ import { groupSplit } from '../../src/training/split.js';
 import { headSplits } from '../../src/training/train-heads.js';
 import { cropAndResize, decodeImage, rawSharp, toRaw } from '../../src/training/image-input.js';
 import { relativeCenterCrop } from '../../src/geometry.js';
-import { hashSeed, seededRandom, uniform } from '../../src/training/random.js';
+import { hashSeed, seededRandom, uniform } from '../../src/random.js';
 import sharp from 'sharp';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');

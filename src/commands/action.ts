@@ -2,7 +2,10 @@
  * Every command's action goes through `runAction`: typed errors become one line on stderr and a
  * documented exit code; anything else is an internal error (stack only with ROVLENS_DEBUG=1).
  */
-import { ExitCode, RovlensError, oneLine } from '../errors.js';
+import { ExitCode } from '../errors.js';
+import { reportError } from '../runners/report.js';
+
+export { reportError };
 
 export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -12,29 +15,5 @@ export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<numbe
     } catch (error) {
       process.exitCode = reportError(error);
     }
-  };
-}
-
-export function reportError(error: unknown): number {
-  if (error instanceof RovlensError) {
-    process.stderr.write(`rovlens: ${oneLine(error)}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`rovlens: internal error: ${oneLine(error)}\n`);
-  if (process.env.ROVLENS_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
-  return ExitCode.internal;
-}
-
-/** Parses a number option with a range, for commander's argParser. */
-export function numberOption(name: string, { min = -Infinity, max = Infinity, integer = false } = {}) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      const range = `${Number.isFinite(min) ? min : '-inf'}..${Number.isFinite(max) ? max : 'inf'}`;
-      throw new (class extends Error {
-        code = 'commander.invalidArgument';
-      })(`${name} must be ${integer ? 'an integer' : 'a number'} in ${range}, got '${value}'`);
-    }
-    return n;
   };
 }

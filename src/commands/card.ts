@@ -1,64 +1,36 @@
 /**
  * `rovlens card <model.onnx> --head <name>=<labels> --scaling <kind>`: writes the model card that lets
  * a classifier made elsewhere run through rovlens (timeline, annotate, live, evaluate), checks it by
- * running the model once, and says how each head's heatmap will be made. Thin: parse, make-card, write.
+ * running the model once, and says how each head's heatmap will be made. Thin: flags from the schema,
+ * then the card runner (src/runners/card.ts).
  */
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { Option, type Command } from 'commander';
-import { cropSchema } from '../config/timeline.js';
-import { InputError, ModelError, OutputError, UsageError } from '../errors.js';
-import { makeCard, SCALINGS, type ScalingName } from '../model/make-card.js';
-import { encodeModel, readModel } from '../model/onnx-graph.js';
-import { ModelSession } from '../model/session.js';
-import { numberOption, runAction } from './action.js';
+import type { Command } from 'commander';
+import { cardOptionsSchema } from '../config/card.js';
+import { parseFlags } from '../config/flags.js';
+import { runCard } from '../runners/card.js';
+import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
-interface CardFlags {
-  head: string[];
-  logits: string[];
-  embedding?: string;
-  scaling: ScalingName;
-  channelOrder?: 'RGB' | 'BGR';
-  inputSize?: number;
-  crop?: string;
-  force?: boolean;
-}
+export { runCard };
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** 'name=a,b,c' -> ['name', ['a','b','c']], refusing what cannot be a head. */
-function pair(flag: string, text: string): [string, string] {
-  const at = text.indexOf('=');
-  if (at <= 0 || at === text.length - 1) throw new UsageError(`${flag} must be <head>=<value>, got '${text}'`);
-  return [text.slice(0, at).trim(), text.slice(at + 1).trim()];
-}
+/** Each option's flag; its help, default, choices and check come from cardOptionsSchema. */
+const FLAGS: FlagTable<typeof cardOptionsSchema> = {
+  head: '--head <name=labels>',
+  logits: '--logits <name=output>',
+  embedding: '--embedding <output>',
+  scaling: '--scaling <kind>',
+  channelOrder: '--channel-order <order>',
+  inputSize: '--input-size <px>',
+  crop: '--crop <wxh>',
+  force: '--force',
+};
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('card')
     .description('write the model card for an ONNX classifier made elsewhere, so rovlens can run it')
-    .argument('<model>', 'the .onnx classifier')
-    .requiredOption('--head <name=labels>', 'a head and its labels in output order, e.g. element=fauna,algae,waste (repeatable)', collect)
-    .option('--logits <name=output>', 'which graph output is that head, when the class count does not say (repeatable)', collect, [])
-    .option('--embedding <output>', 'the output with pooled features, for group and clusters (default: the one 2-D output no head takes)')
-    .addOption(
-      new Option(
-        '--scaling <kind>',
-        'how pixels were scaled in training: unit (0..1), symmetric (-1..1), imagenet (mean/std), caffe (BGR, means subtracted)',
-      )
-        .choices(Object.keys(SCALINGS))
-        .makeOptionMandatory(),
-    )
-    .addOption(
-      new Option('--channel-order <order>', 'channel order the model expects (default RGB; BGR for caffe)').choices(['RGB', 'BGR']),
-    )
-    .option(
-      '--input-size <px>',
-      'input side, when the graph leaves it dynamic',
-      numberOption('--input-size', { min: 16, max: 4096, integer: true }),
-    )
-    .option('--crop <wxh>', 'relative centre crop written as the default, e.g. 0.67x1 (default: the whole picture)')
-    .option('--force', 'replace a card (and adapted model) that exists')
+    .argument('<model>', 'the .onnx classifier');
+  addSchemaOptions(command, cardOptionsSchema, FLAGS)
     .addHelpText(
       'after',
       `
@@ -72,93 +44,7 @@ Examples:
 
 Exit codes: 0 ok, 2 usage, 3 model file missing, 5 model (the message names what), 6 output exists or cannot be written.`,
     )
-    .action(runAction(async (model: string, flags: CardFlags) => runCard(model, flags)));
-}
-
-export async function runCard(modelPath: string, flags: CardFlags): Promise<void> {
-  if (!existsSync(modelPath)) throw new InputError(`model not found: ${modelPath}`, 'missing');
-  const heads = Object.fromEntries(
-    flags.head.map((text) => {
-      const [name, labels] = pair('--head', text);
-      const list = labels.split(',').map((l) => l.trim());
-      if (list.length < 2 || list.some((l) => !l)) throw new UsageError(`--head ${name} needs at least two labels, comma-separated`);
-      return [name, list];
-    }),
-  );
-  const logits = Object.fromEntries(flags.logits.map((text) => pair('--logits', text)));
-  const crop = flags.crop === undefined ? undefined : cropSchema.safeParse(flags.crop);
-  if (crop && !crop.success) throw new UsageError(`--crop: ${crop.error.issues[0]!.message}`);
-
-  const graph = readModel(modelPath);
-  const made = makeCard(graph, {
-    heads,
-    logits,
-    scaling: flags.scaling,
-    ...(flags.embedding ? { embedding: flags.embedding } : {}),
-    ...(flags.channelOrder ? { channelOrder: flags.channelOrder } : {}),
-    ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
-    ...(crop?.success ? { crop: crop.data } : {}),
-    modelFile: basename(modelPath),
-  });
-  // An adapted graph is a new file beside the original, which stays as it was.
-  const stem = basename(modelPath).replace(/\.onnx$/i, '');
-  const onnxPath = made.transposedInput ? join(dirname(modelPath), `${stem}.nchw.onnx`) : modelPath;
-  const card = { ...made.card, name: basename(onnxPath).replace(/\.onnx$/i, ''), file: basename(onnxPath) };
-  const cardPath = onnxPath.replace(/\.onnx$/i, '') + '.card.json';
-  for (const path of made.transposedInput ? [onnxPath, cardPath] : [cardPath]) {
-    if (existsSync(path) && !flags.force) throw new OutputError(`${path} exists (--force replaces it)`);
-  }
-  const write = (path: string, data: string | Uint8Array) => {
-    try {
-      writeFileSync(path, data);
-    } catch (error) {
-      throw new OutputError(`cannot write ${path}: ${(error as Error).message}`);
-    }
-  };
-  // Written under temporary names and checked first: a card that fails the check is not left
-  // behind, and one that existed (with --force) stays until the new one has passed.
-  const tag = `.tmp-${process.pid}`;
-  const trialModel = made.transposedInput ? onnxPath.replace(/\.onnx$/i, `${tag}.onnx`) : onnxPath;
-  const trialCard = cardPath.replace(/\.card\.json$/, `${tag}.card.json`);
-  if (made.transposedInput) write(trialModel, encodeModel(graph));
-  write(trialCard, JSON.stringify({ ...card, file: basename(trialModel) }));
-
-  // One grey picture through ONNX Runtime, which also measures the embedding's length.
-  try {
-    const session = await ModelSession.open(trialCard, { notice: () => undefined });
-    try {
-      const { width, height } = card.input;
-      const wanted = [...Object.values(card.heads).map((h) => h.logits), ...(card.embedding ? [card.embedding.output] : [])];
-      const out = await session.run(new Float32Array(3 * width * height).fill(0.5), [1, 3, height, width], wanted);
-      for (const [head, spec] of Object.entries(card.heads)) {
-        const got = out[spec.logits]!.data.length;
-        if (got !== spec.labels.length)
-          throw new ModelError(
-            `output '${spec.logits}' gives ${got} values per image, but head '${head}' has ${spec.labels.length} labels`,
-          );
-      }
-      if (card.embedding) card.embedding.length = out[card.embedding.output]!.data.length;
-    } finally {
-      await session.close();
-    }
-  } catch (error) {
-    rmSync(trialCard, { force: true });
-    if (made.transposedInput) rmSync(trialModel, { force: true });
-    throw error;
-  }
-  if (made.transposedInput) renameSync(trialModel, onnxPath);
-  write(cardPath, `${JSON.stringify(card, null, 2)}\n`);
-  rmSync(trialCard, { force: true });
-  const lines = [
-    `rovlens: wrote ${cardPath}${made.transposedInput ? ` and ${onnxPath} (NHWC input: a Transpose from NCHW in front)` : ''}`,
-    `  input '${card.input.name}' ${card.input.width}x${card.input.height} ${card.input.channelOrder}, scaling ${flags.scaling}; checked with one picture through ONNX Runtime`,
-    card.embedding
-      ? `  embedding '${card.embedding.output}', ${card.embedding.length} values (group, clusters)`
-      : '  no embedding output (group falls back to hashes; clusters needs one: --embedding <output>)',
-    ...made.heatmaps.map(
-      (m) =>
-        `  head ${m.head}: logits '${card.heads[m.head]!.logits}', ${card.heads[m.head]!.labels.length} labels; heatmap by ${m.method} (${m.why})`,
-    ),
-  ];
-  process.stderr.write(`${lines.join('\n')}\n`);
+    .action(
+      runAction(async (model: string, _flags: unknown, self: Command) => runCard(model, parseFlags(cardOptionsSchema, givenFlags(self)))),
+    );
 }

@@ -3,15 +3,33 @@
  * macro-F1, per-class recall, confusion matrix, per source; with --robustness the same under
  * resolution, compression, blur, brightness/contrast, hue and ROV-structure perturbations.
  */
-import { Option, type Command } from 'commander';
-import { describeOption, evaluateOptionsSchema, parseOptions, SPLITS, TASKS } from '../config/training.js';
+import type { Command } from 'commander';
+import { parseFlags } from '../config/flags.js';
+import { evaluateOptionsSchema } from '../config/training.js';
 import { evaluateModel } from '../training/evaluate-model.js';
 import { formatEvaluation } from '../training/report.js';
 import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 import { collect, progressLine } from './train.js';
 
+/** Each option's flag and its help here; default, choices and check come from evaluateOptionsSchema. */
+const FLAGS: FlagTable<typeof evaluateOptionsSchema> = {
+  task: { flag: '--task <task>', help: 'which heads to score' },
+  robustness: { flag: '--robustness', help: 'also score under each perturbation and report the drop from clean' },
+  validationOnly: {
+    flag: '--validation-only',
+    help: "score only what training held out: the groups recorded in the model's card by `rovlens train`, else the split it makes (same --seed, --split, --validation-fraction)",
+  },
+  seed: { flag: '--seed <n>', help: 'seed of the split, with --validation-only' },
+  split: { flag: '--split <split>', help: 'split kind, with --validation-only' },
+  validationFraction: { flag: '--validation-fraction <f>', help: 'validation share, with --validation-only' },
+  batchSize: { flag: '--batch-size <n>', help: 'images per ONNX Runtime run' },
+  json: { flag: '--json', help: 'print the report as JSON' },
+  baseline: { flag: '--baseline <model>' },
+};
+
 export function register(program: Command): void {
-  program
+  const command = program
     .command('evaluate')
     .description('score a model on labelled images: weighted accuracy, per class, per source, robustness')
     .argument('<model>', 'the .onnx model (its card beside it) or the card')
@@ -21,19 +39,8 @@ export function register(program: Command): void {
       collect,
       [],
     )
-    .addOption(new Option('--task <task>', 'which heads to score').choices([...TASKS]).default('both'))
-    .option('--robustness', 'also score under each perturbation and report the drop from clean')
-    .option(
-      '--validation-only',
-      "score only what training held out: the groups recorded in the model's card by `rovlens train`, else the split it makes (same --seed, --split, --validation-fraction)",
-    )
-    .option('--seed <n>', 'seed of the split, with --validation-only', '1')
-    .addOption(new Option('--split <split>', 'split kind, with --validation-only').choices([...SPLITS]).default('auto'))
-    .option('--validation-fraction <f>', 'validation share, with --validation-only', '0.2')
-    .option('--baseline <model>', describeOption(evaluateOptionsSchema, 'baseline'))
-    .option('--no-baseline', 'no comparison')
-    .option('--batch-size <n>', 'images per ONNX Runtime run', '8')
-    .option('--json', 'print the report as JSON')
+    .option('--no-baseline', 'no comparison with another model');
+  addSchemaOptions(command, evaluateOptionsSchema, FLAGS)
     .option('-q, --quiet', 'no progress line')
     .addHelpText(
       'after',
@@ -49,9 +56,10 @@ Examples:
 Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
     )
     .action(
-      runAction(async (model: string, raw: Record<string, unknown>) => {
+      runAction(async (model: string, _flags: unknown, self: Command) => {
+        const raw = givenFlags(self);
         const { data, quiet, ...rest } = raw;
-        const options = parseOptions(evaluateOptionsSchema, rest);
+        const options = parseFlags(evaluateOptionsSchema, rest);
         const report = await evaluateModel({
           model,
           data: data as string[],

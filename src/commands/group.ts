@@ -1,47 +1,45 @@
 /**
  * `rovlens group <inputs...>`: near-duplicate groups across recordings and image folders, with
  * revisits found across files: groups.csv, frames.csv and contact sheets of representatives.
- * Thin: parse and validate, open the model (optional), run pipelines/group.ts, write, report.
+ * Thin: flags from the schema, then the group runner (src/runners/group.ts).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { groupCommandSchema, parseFlags, type GroupCommandOptions } from '../config/grouping.js';
-import { cropSchema } from '../config/timeline.js';
-import { OutputError, UsageError } from '../errors.js';
-import { ModelSession } from '../model/session.js';
-import { DEFAULT_MODEL } from '../paths.js';
-import { writeFramesCsv, writeGroupSheets, writeGroupsCsv } from '../sinks/groups-csv.js';
-import { defaultGroupPipelineOptions, groupInputs } from '../../pipelines/group.js';
 import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
+import { runGroup } from '../runners/group.js';
 
-const describe = (key: keyof typeof groupCommandSchema.shape) => groupCommandSchema.shape[key].description ?? '';
-const NUMERIC = ['hashBits', 'minCosine', 'memoryFrames', 'confirmFrames', 'revisitHashBits', 'revisitMinCosine'] as const;
+export { runGroup };
+
+/** Each option's flag; its help, default, choices and check come from groupCommandSchema. */
+const FLAGS: FlagTable<typeof groupCommandSchema> = {
+  output: '-o, --output <folder>',
+  every: '--every <seconds>',
+  model: '--model <path>',
+  embeddings: { flag: '--no-embeddings', help: 'group by perceptual hash only (no model)' },
+  crop: '--crop <WxH>',
+  size: '--size <pixels>',
+  hash: '--hash <method>',
+  hashBits: '--hash-bits <bits>',
+  minCosine: '--min-cosine <c>',
+  memoryFrames: '--memory-frames <n>',
+  confirmFrames: '--confirm-frames <n>',
+  revisits: { flag: '--no-revisits', help: 'keep a scene seen again later as a separate group' },
+  revisitHashBits: '--revisit-hash-bits <bits>',
+  revisitMinCosine: '--revisit-min-cosine <c>',
+  sheetColumns: '--sheet-columns <n>',
+  tileWidth: '--tile-width <pixels>',
+  maxTiles: '--max-tiles <n>',
+  batch: '--batch <n>',
+  quiet: { flag: '-q, --quiet', help: 'no summary line' },
+};
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('group')
     .description('near-duplicate groups across recordings and image folders (revisits too): groups CSV and contact sheets')
-    .argument('<inputs...>', 'video files, image files or image folders')
-    .option('-o, --output <folder>', describe('output'), 'groups')
-    .option('--every <seconds>', describe('every'), '1')
-    .option('--model <path>', describe('model'))
-    .option('--no-embeddings', 'group by perceptual hash only (no model)')
-    .option('--crop <WxH>', describe('crop'))
-    .option('--size <pixels>', describe('size'), '128')
-    .option('--hash <method>', describe('hash'), 'phash')
-    .option('--hash-bits <bits>', describe('hashBits'))
-    .option('--min-cosine <c>', describe('minCosine'))
-    .option('--memory-frames <n>', describe('memoryFrames'))
-    .option('--confirm-frames <n>', describe('confirmFrames'))
-    .option('--no-revisits', 'keep a scene seen again later as a separate group')
-    .option('--revisit-hash-bits <bits>', describe('revisitHashBits'))
-    .option('--revisit-min-cosine <c>', describe('revisitMinCosine'))
-    .option('--sheet-columns <n>', describe('sheetColumns'), '8')
-    .option('--tile-width <pixels>', describe('tileWidth'), '192')
-    .option('--max-tiles <n>', describe('maxTiles'), '96')
-    .option('--batch <n>', describe('batch'), '8')
-    .option('-q, --quiet', 'no summary line')
+    .argument('<inputs...>', 'video files, image files or image folders');
+  addSchemaOptions(command, groupCommandSchema, FLAGS)
     .addHelpText(
       'after',
       `
@@ -54,72 +52,12 @@ Outputs: groups.csv (group_id, members, first/last time, representative), frames
 group), groups-NNN.jpg (representatives). Exit codes: 0 ok, 2 usage, 3 input missing,
 4 input not video/images, 5 model, 6 output, 7 decoding stopped part-way.`,
     )
-    .action(runAction(async (inputs: string[], raw: Record<string, unknown>) => runGroup(inputs, parseGroupFlags(raw))));
+    .action(
+      runAction(async (inputs: string[], _flags: unknown, self: Command) => runGroup(inputs, parseGroupFlags(givenFlags(self)))),
+    );
 }
 
+/** Flags as commander gives them -> the command's options (the one parse path). */
 export function parseGroupFlags(raw: Record<string, unknown>): GroupCommandOptions {
-  const flags: Record<string, unknown> = { ...raw };
-  for (const key of NUMERIC) {
-    if (flags[key] === undefined) continue;
-    const n = Number(flags[key]);
-    flags[key] = Number.isFinite(n) && String(flags[key]).trim() !== '' ? n : flags[key];
-  }
-  return parseFlags(groupCommandSchema, flags);
-}
-
-export async function runGroup(inputs: string[], options: GroupCommandOptions): Promise<number> {
-  const crop = options.crop === undefined ? undefined : parseCrop(options.crop);
-  const model = await openModel(options);
-  try {
-    const size = model ? { width: model.card.input.width, height: model.card.input.height } : { width: options.size, height: options.size };
-    const pipelineOptions = defaultGroupPipelineOptions({
-      ...options,
-      crop: crop ?? model?.card.crop ?? defaultGroupPipelineOptions().crop,
-      size,
-      thumbnailWidth: options.tileWidth,
-    });
-    try {
-      mkdirSync(options.output, { recursive: true });
-    } catch (error) {
-      throw new OutputError(`cannot create ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    const started = performance.now();
-    const report = await groupInputs(inputs, { ...(model ? { model } : {}), options: pipelineOptions });
-    writeGroupsCsv(join(options.output, 'groups.csv'), report.groups);
-    writeFramesCsv(join(options.output, 'frames.csv'), report.frames);
-    const sheets = await writeGroupSheets(options.output, report.groups, {
-      columns: options.sheetColumns,
-      tileWidth: options.tileWidth,
-      maxTiles: options.maxTiles,
-    });
-    if (!options.quiet) {
-      const seconds = (performance.now() - started) / 1000;
-      const merged = report.groups.reduce((n, g) => n + g.segments - 1, 0);
-      const saved = report.skip.frames
-        ? `; model run on ${report.skip.inferred}, reused on ${report.skip.reused} (${Math.round((100 * report.skip.reused) / report.skip.frames)} % of inference saved)`
-        : '';
-      process.stderr.write(
-        `rovlens: ${report.frames.length} frames from ${inputs.length} input(s) -> ${report.groups.length} groups (${merged} revisits merged)${saved}; ` +
-          `${model ? 'hash + embedding' : 'hash only'}; ${seconds.toFixed(1)} s; wrote ${join(options.output, 'groups.csv')}, frames.csv, ${sheets.length} contact sheet(s)\n`,
-      );
-    }
-    return 0;
-  } finally {
-    await model?.close();
-  }
-}
-
-function parseCrop(text: string) {
-  const parsed = cropSchema.safeParse(text);
-  if (!parsed.success) throw new UsageError(`--crop: ${parsed.error.issues[0]!.message}`);
-  return parsed.data;
-}
-
-async function openModel(options: GroupCommandOptions): Promise<ModelSession | undefined> {
-  if (!options.embeddings) return undefined;
-  if (options.model) return ModelSession.open(options.model);
-  if (existsSync(DEFAULT_MODEL)) return ModelSession.open(DEFAULT_MODEL);
-  if (!options.quiet)
-    process.stderr.write('rovlens: the bundled model is missing; grouping by perceptual hash only (pass --model for embeddings)\n');
-  return undefined;
+  return parseFlags(groupCommandSchema, raw);
 }

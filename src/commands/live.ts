@@ -1,50 +1,49 @@
 /**
  * `rovlens live <source>`: a live feed annotated as it arrives, streamed over WebSocket to a viewer
- * page on the same port. Thin: parse and validate options (src/config/live.ts), call runLive, report.
+ * page on the same port. Thin: flags from the schema (src/config/live.ts), then the live runner.
  */
-import { Option, type Command } from 'commander';
-import { liveFlagsSchema, liveOptionsFromFlags } from '../config/live.js';
-import { DEVICES } from '../model/execution-providers.js';
-import { HWACCELS } from '../sources/hwaccel.js';
-import { DEFAULT_MODEL } from '../paths.js';
-import { runLive } from '../live/run.js';
-import { numberOption, runAction } from './action.js';
+import type { Command } from 'commander';
+import { liveFlagsSchema, parseLiveOptions, type LiveOptions } from '../config/live.js';
+import { parseFlags } from '../config/flags.js';
+import { modelOrBundled } from '../model/bundled.js';
+import { runLive } from '../runners/live.js';
+import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
-type Flag = keyof typeof liveFlagsSchema.shape;
-const describe = (key: Flag) => liveFlagsSchema.shape[key].description ?? '';
-const defaults = liveFlagsSchema.parse({});
-const numeric = (key: Flag, flag: string, range: Parameters<typeof numberOption>[1]) =>
-  new Option(flag, describe(key)).argParser(numberOption(flag.split(' ')[0]!, range));
+/** Each option's flag; its help, default, choices and check come from liveFlagsSchema. */
+const FLAGS: FlagTable<typeof liveFlagsSchema> = {
+  model: '--model <path>',
+  device: '--device <device>',
+  hwaccel: '--hwaccel <method>',
+  realtime: '--realtime',
+  record: '--record <file.csv>',
+  host: '--host <address>',
+  port: '--port <n>',
+  token: '--token <secret>',
+  allowOrigin: '--allow-origin <url...>',
+  maxClients: '--max-clients <n>',
+  overlay: '--overlay <who>',
+  frames: { flag: '--no-frames', help: 'send results only, no pictures' },
+  displayWidth: '--display-width <pixels>',
+  jpegQuality: '--jpeg-quality <q>',
+  stallTimeout: '--stall-timeout <seconds>',
+  connectTimeout: '--connect-timeout <seconds>',
+  reconnectMax: '--reconnect-max <seconds>',
+  maxRetries: '--max-retries <n>',
+  rtspTransport: '--rtsp-transport <t>',
+  inputOptions: '--input-options <args>',
+  historyMinutes: '--history-minutes <m>',
+  navUdp: '--nav-udp <port|host:port>',
+  navMaxAge: '--nav-max-age <seconds>',
+  duration: '--duration <seconds>',
+};
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('live')
     .description('annotate a live feed as it arrives and stream it to a viewer page over WebSocket')
-    .argument('<source>', 'rtsp://, udp://, rtp://, http(s)://, srt:// URL, a capture device (/dev/video0), - for stdin, or a file')
-    .option('--model <path>', describe('model'))
-    .addOption(new Option('--device <device>', describe('device')).choices(DEVICES).default(defaults.device))
-    .addOption(new Option('--hwaccel <method>', describe('hwaccel')).choices(HWACCELS).default(defaults.hwaccel))
-    .option('--realtime', describe('realtime'))
-    .option('--record <file.csv>', describe('record'))
-    .option('--host <address>', describe('host'), defaults.host)
-    .addOption(numeric('port', '--port <n>', { min: 0, max: 65_535, integer: true }).default(defaults.port))
-    .option('--token <secret>', describe('token'))
-    .option('--allow-origin <url...>', describe('allowOrigin'), defaults.allowOrigin)
-    .addOption(numeric('maxClients', '--max-clients <n>', { min: 1, max: 1000, integer: true }).default(defaults.maxClients))
-    .addOption(new Option('--overlay <who>', describe('overlay')).choices(['page', 'server']).default(defaults.overlay))
-    .option('--no-frames', 'send results only, no pictures')
-    .addOption(numeric('displayWidth', '--display-width <pixels>', { min: 160, max: 3840, integer: true }).default(defaults.displayWidth))
-    .addOption(numeric('jpegQuality', '--jpeg-quality <q>', { min: 1, max: 100, integer: true }).default(defaults.jpegQuality))
-    .addOption(numeric('stallTimeout', '--stall-timeout <seconds>', { min: 0.2, max: 600 }).default(defaults.stallTimeout))
-    .addOption(numeric('connectTimeout', '--connect-timeout <seconds>', { min: 0.5, max: 600 }).default(defaults.connectTimeout))
-    .addOption(numeric('reconnectMax', '--reconnect-max <seconds>', { min: 0.05, max: 600 }).default(defaults.reconnectMax))
-    .addOption(numeric('maxRetries', '--max-retries <n>', { min: 0, integer: true }))
-    .addOption(new Option('--rtsp-transport <t>', describe('rtspTransport')).choices(['tcp', 'udp']).default(defaults.rtspTransport))
-    .option('--input-options <args>', describe('inputOptions'))
-    .addOption(numeric('historyMinutes', '--history-minutes <m>', { min: 0.1, max: 120 }).default(defaults.historyMinutes))
-    .option('--nav-udp <port|host:port>', describe('navUdp'))
-    .addOption(numeric('navMaxAge', '--nav-max-age <seconds>', { min: 0.001, max: 3600 }).default(defaults.navMaxAge))
-    .addOption(numeric('duration', '--duration <seconds>', { min: 0.001 }))
+    .argument('<source>', 'rtsp://, udp://, rtp://, http(s)://, srt:// URL, a capture device (/dev/video0), - for stdin, or a file');
+  addSchemaOptions(command, liveFlagsSchema, FLAGS)
     .addHelpText(
       'after',
       `
@@ -62,11 +61,49 @@ Protocol: docs/live-protocol.md. Exit codes: 0 ok, 2 usage, 3 input missing, 4 i
 130 interrupted.`,
     )
     .action(
-      runAction(async (input: string, raw: Record<string, unknown>) => {
+      runAction(async (input: string, _flags: unknown, self: Command) => {
+        const raw = givenFlags(self);
         const token = (raw.token as string | undefined) ?? (process.env.ROVLENS_LIVE_TOKEN || undefined);
         const flags = Object.fromEntries(Object.entries({ ...raw, token }).filter(([, v]) => v !== undefined));
-        const summary = await runLive(input, liveOptionsFromFlags(flags, DEFAULT_MODEL));
+        const summary = await runLive(input, liveOptionsFromFlags(flags));
         return summary.exitCode;
       }),
     );
+}
+
+/** Validated flags to the options runLive takes; the error names the flag. */
+export function liveOptionsFromFlags(raw: Record<string, unknown>): LiveOptions {
+  const f = parseFlags(liveFlagsSchema, raw);
+  return parseLiveOptions({
+    server: { host: f.host, port: f.port, ...(f.token ? { token: f.token } : {}), allowOrigins: f.allowOrigin, maxClients: f.maxClients },
+    source: {
+      realtime: f.realtime,
+      stallTimeoutSeconds: f.stallTimeout,
+      connectTimeoutSeconds: f.connectTimeout,
+      reconnectMaxSeconds: f.reconnectMax,
+      ...(f.maxRetries !== undefined ? { maxRetries: f.maxRetries } : {}),
+      rtspTransport: f.rtspTransport,
+      inputOptions: f.inputOptions ? f.inputOptions.split(/\s+/).filter(Boolean) : [],
+    },
+    pipeline: {
+      model: modelOrBundled(f.model),
+      device: f.device,
+      hwaccel: f.hwaccel,
+      ...(f.record ? { record: f.record } : {}),
+      sendFrames: f.frames,
+      overlay: f.overlay,
+      displayWidth: f.displayWidth,
+      jpegQuality: f.jpegQuality,
+      historyMinutes: f.historyMinutes,
+      ...(f.navUdp !== undefined ? { navUdp: udpAddress(f.navUdp) } : {}),
+      navMaxAgeSeconds: f.navMaxAge,
+      ...(f.duration !== undefined ? { durationSeconds: f.duration } : {}),
+    },
+  });
+}
+
+/** '10110' -> { port: 10110 }; '127.0.0.1:10110' -> { host: '127.0.0.1', port: 10110 } (host default: all interfaces). */
+function udpAddress(text: string): { host: string; port: number } {
+  const m = /^(?:(.+):)?(\d{1,5})$/.exec(text)!;
+  return { host: m[1] ?? '0.0.0.0', port: Number(m[2]) };
 }

@@ -3,35 +3,41 @@
  * one near-duplicate group at a time, saved to a labels manifest that `rovlens train` reads.
  * Thin: parse and validate flags (src/config/review.ts), call runReview, report.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { parseFlags } from '../config/flags.js';
-import { reviewOptionsSchema } from '../config/review.js';
-import { runReview } from '../review/run.js';
+import { reviewOptionsSchema, type ReviewOptions } from '../config/review.js';
+import { runReview } from '../runners/review.js';
 import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
-const describe = (key: keyof typeof reviewOptionsSchema.shape) => reviewOptionsSchema.shape[key].description ?? '';
+/** Each option's flag; its help, default, choices and check come from reviewOptionsSchema. */
+const FLAGS: FlagTable<typeof reviewOptionsSchema> = {
+  labels: '--labels <file.csv>',
+  list: '--list',
+  json: '--json',
+  reviewer: '--reviewer <name>',
+  model: '--model <path>',
+  device: '--device <device>',
+  every: '--every <seconds>',
+  crop: '--crop <WxH>',
+  batch: '--batch <n>',
+  hashBits: '--hash-bits <bits>',
+  minCosine: '--min-cosine <c>',
+  host: '--host <address>',
+  port: '--port <n>',
+  token: '--token <secret>',
+  allowOrigin: '--allow-origin <url...>',
+  displayWidth: '--display-width <pixels>',
+  jpegQuality: '--jpeg-quality <q>',
+  quiet: '-q, --quiet',
+};
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('review')
     .description('review page: confirm or correct floor and element per near-duplicate group, saved as a labels manifest for training')
-    .argument('<inputs...>', 'video files, image files or folders; or a timeline .jsonl; with --list also a labels manifest .csv')
-    .option('--labels <file.csv>', describe('labels'), 'labels.csv')
-    .option('--list', describe('list'))
-    .option('--json', describe('json'))
-    .option('--reviewer <name>', describe('reviewer'))
-    .option('--model <path>', describe('model'))
-    .addOption(new Option('--device <device>', describe('device')).choices(['cpu', 'cuda']).default('cpu'))
-    .option('--every <seconds>', describe('every'), '1')
-    .option('--crop <WxH>', describe('crop'))
-    .option('--batch <n>', describe('batch'), '4')
-    .option('--host <address>', describe('host'), '127.0.0.1')
-    .option('--port <n>', describe('port'), '8621')
-    .option('--token <secret>', describe('token'))
-    .option('--allow-origin <url...>', describe('allowOrigin'), [])
-    .option('--display-width <pixels>', describe('displayWidth'), '960')
-    .option('--jpeg-quality <q>', describe('jpegQuality'), '85')
-    .option('-q, --quiet', describe('quiet'))
+    .argument('<inputs...>', 'video files, image files or folders; or a timeline .jsonl; with --list also a labels manifest .csv');
+  addSchemaOptions(command, reviewOptionsSchema, FLAGS)
     .addHelpText(
       'after',
       `
@@ -40,6 +46,7 @@ Examples:
   rovlens review dive.jsonl --labels dive-labels.csv       # from rovlens timeline --format jsonl (no model run)
   rovlens review stills/ --reviewer ana                    # an image folder
   rovlens review dive.mp4 --list --json > queue.json       # the queue in page order, no server
+  rovlens review dive.mp4 --hash-bits 24 --min-cosine 0.8  # looser groups: fewer decisions, each labelling more
   rovlens review dive-labels.csv --list                    # the queue of a manifest's recordings, reviewed ones marked
   rovlens train --data dive-labels.csv ...                 # then train on what was reviewed
 
@@ -51,10 +58,12 @@ recording, a label not in the model card), 5 model, 6 output (labels file locked
 review or not writable, port in use), 7 decoding stopped part-way, 130 stopped by Ctrl-C (all saved).`,
     )
     .action(
-      runAction(async (inputs: string[], raw: Record<string, unknown>) => {
-        const token = (raw.token as string | undefined) ?? (process.env.ROVLENS_REVIEW_TOKEN || undefined);
-        const flags = Object.fromEntries(Object.entries({ ...raw, token }).filter(([, v]) => v !== undefined));
-        return runReview(inputs, parseFlags(reviewOptionsSchema, flags));
-      }),
+      runAction(async (inputs: string[], _flags: unknown, self: Command) => runReview(inputs, reviewOptionsFromFlags(givenFlags(self)))),
     );
+}
+
+/** Flags as commander gives them -> the review's options; the token may come from the environment. */
+export function reviewOptionsFromFlags(raw: Record<string, unknown>): ReviewOptions {
+  const token = (raw.token as string | undefined) ?? (process.env.ROVLENS_REVIEW_TOKEN || undefined);
+  return parseFlags(reviewOptionsSchema, { ...raw, ...(token ? { token } : {}) });
 }

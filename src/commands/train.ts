@@ -5,16 +5,16 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { OutputError, UsageError } from '../errors.js';
-import { describeOption, parseOptions, SPLITS, TASKS, trainingOptionsSchema } from '../config/training.js';
+import { parseFlags } from '../config/flags.js';
+import { trainingOptionsSchema } from '../config/training.js';
 import { DEFAULT_MODEL, PACKAGE_ROOT } from '../paths.js';
 import { formatTraining } from '../training/report.js';
 import { trainHeads } from '../training/train-heads.js';
 import { runAction } from './action.js';
+import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
-const d = (key: string) => describeOption(trainingOptionsSchema, key);
-const defaults = trainingOptionsSchema.parse({});
 
 /** The bundled default model, or the rebuilt MobileNetV2 backbone when the default is absent. */
 export function defaultBaseModel(): string {
@@ -22,8 +22,28 @@ export function defaultBaseModel(): string {
   return existsSync(DEFAULT_MODEL) || !existsSync(backbone) ? DEFAULT_MODEL : backbone;
 }
 
+/** Each training option's flag; its help, default, choices and check come from trainingOptionsSchema. */
+const FLAGS: FlagTable<typeof trainingOptionsSchema> = {
+  task: '--task <task>',
+  split: '--split <split>',
+  seed: '--seed <n>',
+  validationFraction: '--validation-fraction <f>',
+  views: '--views <n>',
+  inputSizePx: '--input-size-px <px>',
+  epochs: '--epochs <n>',
+  learningRate: '--learning-rate <r>',
+  l2: '--l2 <x>',
+  penalty: '--penalty <kind>',
+  sdFloorFraction: '--sd-floor-fraction <f>',
+  classWeights: { flag: '--no-class-weights', help: 'train without class weights' },
+  batchSize: '--batch-size <n>',
+  uncertainBelow: '--uncertain-below <p>',
+  uncertainFraction: '--uncertain-fraction <f>',
+  cacheDir: '--cache-dir <dir>',
+};
+
 export function register(program: Command): void {
-  program
+  const command = program
     .command('train')
     .description('train the floor/element heads on labelled images and write a new model + card')
     .requiredOption(
@@ -36,23 +56,8 @@ export function register(program: Command): void {
     .option(
       '--model <path>',
       'base model whose backbone is used (default: the bundled model, else models/build/mobilenet_v2-backbone.onnx)',
-    )
-    .addOption(new Option('--task <task>', d('task')).choices([...TASKS]).default(defaults.task))
-    .addOption(new Option('--split <split>', d('split')).choices([...SPLITS]).default(defaults.split))
-    .option('--seed <n>', `${d('seed')} (default ${defaults.seed})`)
-    .option('--validation-fraction <f>', `${d('validationFraction')} (default ${defaults.validationFraction})`)
-    .option('--views <n>', `${d('views')} (default ${defaults.views})`)
-    .option('--input-size-px <px>', d('inputSizePx'))
-    .option('--epochs <n>', `${d('epochs')} (default ${defaults.epochs})`)
-    .option('--learning-rate <r>', `${d('learningRate')} (default ${defaults.learningRate})`)
-    .option('--l2 <x>', `${d('l2')} (default ${defaults.l2})`)
-    .addOption(new Option('--penalty <kind>', d('penalty')).choices(['standardised', 'raw']).default(defaults.penalty))
-    .option('--sd-floor-fraction <f>', `${d('sdFloorFraction')} (default ${defaults.sdFloorFraction})`)
-    .option('--no-class-weights', 'train without class weights')
-    .option('--batch-size <n>', `${d('batchSize')} (default ${defaults.batchSize})`)
-    .option('--uncertain-below <p>', d('uncertainBelow'))
-    .option('--uncertain-fraction <f>', `${d('uncertainFraction')} (default ${defaults.uncertainFraction})`)
-    .option('--cache-dir <dir>', d('cacheDir'))
+    );
+  addSchemaOptions(command, trainingOptionsSchema, FLAGS)
     .option('--json', 'print the training report as JSON')
     .option('-q, --quiet', 'no progress bar')
     .addHelpText(
@@ -66,13 +71,14 @@ Examples:
 Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model, 6 output.`,
     )
     .action(
-      runAction(async (raw: Record<string, unknown>) => {
+      runAction(async (_flags: unknown, self: Command) => {
+        const raw = givenFlags(self);
         if (!raw.output) throw new UsageError('-o, --output <model.onnx> is required: where to write the trained model');
         const output = resolve(String(raw.output));
         if (!output.endsWith('.onnx')) throw new UsageError(`-o must name an .onnx file, got ${String(raw.output)}`);
         if (!existsSync(dirname(output))) throw new OutputError(`cannot write ${raw.output}: folder ${dirname(output)} does not exist`);
         const { data, model, output: _o, json, quiet, ...rest } = raw;
-        const options = parseOptions(trainingOptionsSchema, rest);
+        const options = parseFlags(trainingOptionsSchema, rest);
         const report = await trainHeads({
           model: String(model ?? defaultBaseModel()),
           data: data as string[],

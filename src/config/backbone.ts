@@ -12,9 +12,6 @@ export const BACKBONES = {
 export type BackboneId = keyof typeof BACKBONES;
 export const BACKBONE_IDS = Object.keys(BACKBONES) as BackboneId[];
 
-export const FLOOR_LABELS = ['sandy', 'muddy', 'muddy-sand', 'reef'] as const;
-export const ELEMENT_LABELS = ['ripples', 'fauna', 'algae', 'waste', 'rocks'] as const;
-
 export const backboneOptionsSchema = z
   .object({
     backbones: z
@@ -42,17 +39,3 @@ export const backboneOptionsSchema = z
   })
   .strict();
 export type BackboneOptions = z.infer<typeof backboneOptionsSchema>;
-
-/** Defaults and ranges of the inference benchmark (`npm run bench:inference`). */
-export const inferenceBenchSchema = z
-  .object({
-    modelDir: z.string().min(1).default('models/build').describe('folder holding the converted backbones'),
-    sizesPx: z.array(z.number().int().min(32).max(2048)).min(1).default([512, 224]).describe('square input sides to time'),
-    batches: z.array(z.number().int().min(1).max(64)).min(1).default([1, 8]).describe('batch sizes to time'),
-    minRuns: z.number().int().min(1).max(1000).default(3).describe('timed runs per configuration, at least'),
-    budgetSeconds: z.number().gt(0).max(600).default(4).describe('keep timing a configuration until this much time has passed'),
-    threads: z.number().int().min(0).max(256).default(0).describe('ONNX Runtime intra-op threads (0: all cores)'),
-    targetMsPerFrame: z.number().gt(0).default(150).describe('MobileNetV2 at 512x512, batch 1: the latency to stay under'),
-  })
-  .strict();
-export type InferenceBenchOptions = z.infer<typeof inferenceBenchSchema>;

@@ -28,6 +28,5 @@ export const camTargetsSchema = z
     }),
   );
 
-/** The key of a target in results and the prefix of its columns: 'element:waste' and 'element_waste'. */
+/** The key of a target in results: 'element:waste'. */
 export const camTargetKey = (t: CamTarget): string => `${t.head}:${t.className}`;
-export const camTargetColumnPrefix = (t: CamTarget): string => `${t.head}_${t.className}`;

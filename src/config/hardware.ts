@@ -1,7 +1,13 @@
 /** Where the model runs and how video is decoded: one definition for every command that has the flags. */
 import { z } from 'zod';
-import { DEVICES } from '../model/execution-providers.js';
-import { HWACCELS } from '../sources/hwaccel.js';
+
+/** Execution providers a run may ask for; auto tries the GPU ones first. */
+export const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+export type DeviceRequest = (typeof DEVICES)[number];
+
+/** Hardware decoding methods: cuda is NVIDIA's NVDEC. */
+export const HWACCELS = ['auto', 'none', 'cuda'] as const;
+export type HwaccelRequest = (typeof HWACCELS)[number];
 
 export const deviceSchema = z
   .enum(DEVICES)

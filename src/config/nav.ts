@@ -3,10 +3,15 @@
  * default and its help text live in one place.
  */
 import { z } from 'zod';
-import { dateOrders, parseInstant } from '../telemetry/nav-log.js';
+import { dateOrders, parseInstant } from '../timecode.js';
 
 export const navOptionsShape = {
-  nav: z.string().optional().describe('navigation log (CSV): position, depth and heading joined to each frame by time, interpolated'),
+  nav: z
+    .string()
+    .optional()
+    .describe(
+      'navigation log (CSV), or telemetry subtitles (Cockpit / QGroundControl .ass, or a video with such a subtitle track): position, depth and heading joined to each frame by time, interpolated',
+    ),
   videoStart: z
     .string()
     .transform((s, ctx) => {

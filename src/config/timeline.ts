@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { camTargetsSchema } from './cam-targets.js';
+import { exportTargetSchema } from './export.js';
 import { navOptionsShape, refineNavOptions } from './nav.js';
 import { parseFlags } from './flags.js';
 import { deviceSchema, hwaccelSchema } from './hardware.js';
@@ -58,6 +59,13 @@ export const timelineOptionsSchema = z
         "more heatmaps per frame as '<head>:<class>' pairs (class: a label or 'predicted'), e.g. element:waste; each adds <head>_<class>_box, _peak_x, _peak_y and _area columns",
       ),
     ...navOptionsShape,
+    export: z
+      .array(exportTargetSchema)
+      .optional()
+      .describe(
+        "also write <format>:<file> when the run ends (viame, dive, coco, ifdo, biigle; repeatable), as 'rovlens export' would from the run",
+      ),
+    ifdoHeader: z.string().optional().describe("with --export ifdo:<file>: the cruise's iFDO header fields (JSON)"),
     skipDuplicates: z
       .boolean()
       .default(true)
@@ -71,7 +79,11 @@ export const timelineOptionsSchema = z
     path: ['end'],
   })
   .superRefine(refineNavOptions)
-  .refine((o) => o.geojson === undefined || o.nav !== undefined, { message: 'needs --nav <log.csv> (the positions)', path: ['geojson'] });
+  .refine((o) => o.geojson === undefined || o.nav !== undefined, { message: 'needs --nav <log.csv> (the positions)', path: ['geojson'] })
+  .refine((o) => !o.export?.some((t) => t.format === 'ifdo') || o.ifdoHeader !== undefined, {
+    message: "iFDO needs --ifdo-header <cruise.json> (the cruise's header fields)",
+    path: ['export'],
+  });
 
 export type TimelineOptions = z.infer<typeof timelineOptionsSchema>;
 

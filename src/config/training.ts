@@ -3,7 +3,6 @@
  * CLI flags, the scripts in models/scripts and the option tables in models/README.md.
  */
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
 
 export const TASKS = ['floor', 'element', 'both'] as const;
 export type Task = (typeof TASKS)[number];
@@ -121,38 +120,5 @@ export const evaluateOptionsSchema = z
   .strict();
 export type EvaluateOptions = z.infer<typeof evaluateOptionsSchema>;
 
-/** Flag name of a schema key: `inputSizePx` -> `--input-size-px`. */
-export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-
-/** Help text of a key, with its default and range, for commander. */
-export function describeOption(schema: z.ZodObject, key: string): string {
-  return (schema.shape[key] as z.ZodType | undefined)?.description ?? '';
-}
-
-/**
- * Validates raw option values (strings from the command line are turned into numbers where the
- * schema wants numbers); the error names the flag.
- */
-export function parseOptions<S extends z.ZodObject>(schema: S, raw: Record<string, unknown>): z.infer<S> {
-  const coerced: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    coerced[key] =
-      typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) && isNumeric(schema, key) ? Number(value) : value;
-  }
-  const parsed = schema.safeParse(coerced);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const flag = issue.path.length ? flagName(String(issue.path[0])) : 'options';
-    throw new UsageError(`${flag}: ${issue.message}`);
-  }
-  return parsed.data;
-}
-
-function isNumeric(schema: z.ZodObject, key: string): boolean {
-  let type = schema.shape[key] as z.ZodType | undefined;
-  // Unwrap optional/default wrappers to the inner type.
-  while (type && (type instanceof z.ZodOptional || type instanceof z.ZodDefault))
-    type = (type as z.ZodOptional<z.ZodType>).unwrap() as z.ZodType;
-  return type instanceof z.ZodNumber;
-}
+/** Flags of these schemas parse through the one path every command uses. */
+export { flagName, parseFlags as parseOptions } from './flags.js';

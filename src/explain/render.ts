@@ -10,7 +10,7 @@
 import sharp from 'sharp';
 import type { Frame, FrameResult, Rect } from '../types.js';
 import { renderSchema, type RenderOptions } from '../config/explain.js';
-import { timecode } from '../sinks/columns.js';
+import { timecode } from '../timecode.js';
 import { bilinearResize } from './cam.js';
 import { colormapTable } from './colormap.js';
 import { heatmapOf } from './localise.js';

@@ -13,6 +13,7 @@
  * Client -> server: JSON `{ "type": "set", "frames": boolean }` only; anything else is ignored.
  */
 import { z } from 'zod';
+import type { SourceState } from '../sources/live.js';
 import type { FrameResult, Rect, Size } from '../types.js';
 
 export const PROTOCOL_VERSION = 2;
@@ -20,7 +21,8 @@ export const PROTOCOL_VERSION = 2;
 export const WS_PATH = '/ws';
 export const FRAME_HEADER_BYTES = 4;
 
-export type SourceState = 'connecting' | 'live' | 'stalled' | 'reconnecting' | 'ended' | 'failed';
+/** The live source's states, as the protocol carries them. */
+export type { SourceState };
 
 export interface HelloMessage {
   v: typeof PROTOCOL_VERSION;

@@ -9,9 +9,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { DeviceRequest } from '../config/hardware.js';
 
-export const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
-export type DeviceRequest = (typeof DEVICES)[number];
+export type { DeviceRequest } from '../config/hardware.js';
 /** Where a session actually runs. */
 export type Device = Exclude<DeviceRequest, 'auto'>;
 

@@ -24,20 +24,57 @@ export interface OutputTensor {
 }
 
 export class ModelSession {
+  private session: ort.InferenceSession | undefined;
+  private loading: Promise<void> | undefined;
+  private deviceUsed: Device = 'cpu';
+  private requestedLoad!: () => void;
+  /** Settles when the session is first asked for (`load()` or a run), before it is created. */
+  readonly loadRequested = new Promise<void>((resolve) => (this.requestedLoad = resolve));
+
   private constructor(
-    private readonly session: ort.InferenceSession,
     readonly card: ModelCard,
     readonly modelPath: string,
-    readonly device: Device,
+    private readonly options: SessionOptions,
   ) {}
 
   /** Opens `path` (.onnx with its card beside it, or the card itself). */
   static async open(path: string, options: SessionOptions = {}): Promise<ModelSession> {
+    const model = ModelSession.prepare(path, options);
+    await model.load();
+    return model;
+  }
+
+  /**
+   * The card now, the ONNX Runtime session on `load()` or the first run. Creating a session holds the
+   * event loop for a while, so a runner can start ffmpeg first and let it decode meanwhile.
+   */
+  static prepare(path: string, options: SessionOptions = {}): ModelSession {
     const { card, modelPath } = loadModelCard(path);
+    return new ModelSession(card, modelPath, options);
+  }
+
+  /** Creates the session (once); rejects with a ModelError when it cannot load or the card does not fit. */
+  load(): Promise<void> {
+    this.requestedLoad();
+    return (this.loading ??= this.create());
+  }
+
+  /** Where the session runs (known once loaded). */
+  get device(): Device {
+    return this.deviceUsed;
+  }
+
+  private async create(): Promise<void> {
+    const options = this.options;
+    const modelPath = this.modelPath;
     const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      // Idle ONNX Runtime threads sleep instead of spinning: they share the cores with ffmpeg's decoder.
+      // On a 30 s 4K timeline, spinning took 8.5 s of user CPU time against 6.6-7.3 s without it
+      // (decoding alone: 5.7-6.0 s); bench/timeline.ts measures what that does to the wall time.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     };
     const request = options.device ?? 'cpu';
     const refusals: string[] = [];
@@ -72,24 +109,30 @@ export class ModelSession {
     const { session, device } = opened!;
     if (request === 'auto') notice(`rovlens: running the model on ${device}${refusals.length ? ` (${refusals.join('; ')})` : ''}`);
     else if (device !== request) notice(`rovlens: ${request === 'cuda' ? 'CUDA' : 'WebGPU'} is not available (${refusals[0]!.replace(/^\w+: /, '')}); running on CPU`);
-    const model = new ModelSession(session, card, modelPath, device);
-    model.checkCardAgainstGraph();
-    return model;
+    this.session = session;
+    this.deviceUsed = device;
+    this.checkCardAgainstGraph();
+  }
+
+  private loaded(): ort.InferenceSession {
+    if (!this.session) throw new Error(`${this.modelPath}: the session is used before load()`);
+    return this.session;
   }
 
   get inputNames(): readonly string[] {
-    return this.session.inputNames;
+    return this.loaded().inputNames;
   }
 
   get outputNames(): readonly string[] {
-    return this.session.outputNames;
+    return this.loaded().outputNames;
   }
 
   private checkCardAgainstGraph(): void {
-    const outputs = new Set(this.session.outputNames);
-    if (!this.session.inputNames.includes(this.card.input.name)) {
+    const session = this.loaded();
+    const outputs = new Set(session.outputNames);
+    if (!session.inputNames.includes(this.card.input.name)) {
       throw new ModelError(
-        `model card field 'input.name': '${this.card.input.name}' is not an input of the graph (inputs: ${this.session.inputNames.join(', ')})`,
+        `model card field 'input.name': '${this.card.input.name}' is not an input of the graph (inputs: ${session.inputNames.join(', ')})`,
       );
     }
     const want = (field: string, name: string | undefined) => {
@@ -111,12 +154,15 @@ export class ModelSession {
   async run(
     input: Float32Array,
     dims: [number, number, number, number],
-    outputs: readonly string[] = this.session.outputNames,
+    wanted?: readonly string[],
   ): Promise<Record<string, OutputTensor>> {
+    await this.load();
+    const session = this.loaded();
+    const outputs = wanted ?? session.outputNames;
     const feeds = { [this.card.input.name]: new ort.Tensor('float32', input, dims) };
     let result: ort.InferenceSession.ReturnType;
     try {
-      result = await this.session.run(feeds, outputs as string[]);
+      result = await session.run(feeds, outputs as string[]);
     } catch (error) {
       throw new ModelError(`inference failed on input ${dims.join('x')}: ${firstLine(error)}`);
     }
@@ -130,7 +176,10 @@ export class ModelSession {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    if (!this.loading) return;
+    await this.loading.catch(() => undefined);
+    await this.session?.release();
+    this.session = undefined;
   }
 }
 

@@ -14,7 +14,7 @@ import { defaultGrouping, type GroupingOptions } from '../config/grouping.js';
 import { ConsecutiveGrouper, type GroupAssignment } from '../similarity/consecutive-grouper.js';
 import { hashToHex } from '../similarity/hash.js';
 import type { FrameResult } from '../types.js';
-import { frameHash } from './skip-duplicates.js';
+import { frameHash } from '../similarity/frame-hash.js';
 
 export interface GroupStats {
   frames: number;

@@ -1,5 +1,6 @@
 import { map, type MonoTypeOperatorFunction } from 'rxjs';
-import { formatInstant, type Instant, type NavLog } from '../telemetry/nav-log.js';
+import type { NavLog } from '../telemetry/nav-log.js';
+import { formatInstant, type Instant } from '../timecode.js';
 import type { FrameResult } from '../types.js';
 
 export interface JoinNavOptions {

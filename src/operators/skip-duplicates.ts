@@ -12,8 +12,12 @@
  */
 import { Observable, Subject, type OperatorFunction } from 'rxjs';
 import { defaultSkip, type SkipOptions } from '../config/grouping.js';
-import { hashDistance, hashToHex, perceptualHash, type HashMethod } from '../similarity/hash.js';
+import { frameHash } from '../similarity/frame-hash.js';
+import { hashDistance, hashToHex } from '../similarity/hash.js';
 import type { Frame, FrameResult } from '../types.js';
+
+/** Kept importable from here; the hash itself is similarity maths (src/similarity/frame-hash.ts). */
+export { frameHash };
 
 export interface SkipStats {
   frames: number;
@@ -26,17 +30,6 @@ export interface SkipDuplicatesOptions extends Partial<SkipOptions> {
   enabled?: boolean;
   /** Counts, updated as frames pass; read them at the end for the "inference saved" report. */
   stats?: SkipStats;
-}
-
-const hashes = new WeakMap<Frame, Map<HashMethod, bigint>>();
-
-/** The frame's perceptual hash, computed once per frame object and method. */
-export function frameHash(frame: Frame, method: HashMethod = 'phash'): bigint {
-  let byMethod = hashes.get(frame);
-  if (!byMethod) hashes.set(frame, (byMethod = new Map()));
-  let hash = byMethod.get(method);
-  if (hash === undefined) byMethod.set(method, (hash = perceptualHash(method, frame.pixels, frame.width, frame.height)));
-  return hash;
 }
 
 interface Slot {

@@ -12,9 +12,21 @@
  * (undo, a changed decision) replaces the file atomically (temporary file + rename). A lock file
  * beside the manifest keeps two reviewers from writing one file.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, fsyncSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  ftruncateSync,
+  fsyncSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError, OutputError } from '../errors.js';
 import { csvRow } from '../sinks/csv.js';
 
@@ -91,7 +103,9 @@ export function parseCrop(text: string): ManifestCrop | undefined {
 export function manifestSource(manifestPath: string, source: string): string {
   const absolute = resolve(source);
   const fromManifest = relative(dirname(resolve(manifestPath)), absolute);
-  return fromManifest && !fromManifest.startsWith(`..${sep}`) && fromManifest !== '..' && !isAbsolute(fromManifest) ? fromManifest : absolute;
+  return fromManifest && !fromManifest.startsWith(`..${sep}`) && fromManifest !== '..' && !isAbsolute(fromManifest)
+    ? fromManifest
+    : absolute;
 }
 
 const round4 = (v: number) => String(Math.round(v * 1e4) / 1e4);
@@ -196,7 +210,9 @@ export function parseManifest(text: string, manifestPath: string): ParsedManifes
   const header = records[0]!.fields.map((f) => f.trim());
   const missing = MANIFEST_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length > 0) {
-    throw new InputError(`${where}: not a labels manifest: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected ${MANIFEST_COLUMNS.join(',')})`);
+    throw new InputError(
+      `${where}: not a labels manifest: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected ${MANIFEST_COLUMNS.join(',')})`,
+    );
   }
   const at = Object.fromEntries(MANIFEST_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<(typeof MANIFEST_COLUMNS)[number], number>;
   const folder = dirname(resolve(manifestPath));
@@ -297,6 +313,7 @@ export class ManifestWriter {
     ManifestWriter.lock(absolute, lockPath);
     const writer = new ManifestWriter(absolute, lockPath);
     try {
+      ManifestWriter.removeStaleTemporaries(absolute);
       if (existsSync(absolute)) {
         const text = readFileSync(absolute, 'utf8');
         const parsed = parseManifest(text, path);
@@ -334,6 +351,15 @@ export class ManifestWriter {
       rmSync(lockPath, { force: true });
     }
     throw new OutputError(`cannot lock ${manifestPath}: ${lockPath} keeps reappearing`);
+  }
+
+  /** A replacement a killed review never renamed into place: the manifest itself is whole, the rest goes. */
+  private static removeStaleTemporaries(manifestPath: string): void {
+    const prefix = `${basename(manifestPath)}.`;
+    for (const name of readdirSync(dirname(manifestPath))) {
+      const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -'.tmp'.length)) : NaN;
+      if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) rmSync(join(dirname(manifestPath), name), { force: true });
+    }
   }
 
   /** The rows held now, in the order they were decided. */
@@ -393,7 +419,11 @@ export class ManifestWriter {
   }
 
   private rewrite(): void {
-    const text = manifestHeader() + this.rows().map((r) => formatManifestRow(this.path, r)).join('');
+    const text =
+      manifestHeader() +
+      this.rows()
+        .map((r) => formatManifestRow(this.path, r))
+        .join('');
     const temporary = `${this.path}.${process.pid}.tmp`;
     try {
       const fd = openSync(temporary, 'w');

@@ -7,6 +7,9 @@
  * the same group that disagree about the label. Among groups about as uncertain as each other, the
  * order spreads over the dive (coverage): a group far in time from those already queued comes before
  * one next to them, so the first minutes of review see the whole recording, not one long hover.
+ * Coverage applies to recordings only: where an image sits in a folder listing says nothing about
+ * where it was taken, and on the development images (bench/review-order.ts) spreading over the
+ * listing found fewer of the model's mistakes in the first groups than uncertainty alone.
  */
 
 /** What the model said about one frame for one head (a name from the model card: 'floor', 'element'). */
@@ -54,9 +57,9 @@ export interface GroupConsensus {
 
 export interface ReviewOrderOptions {
   /**
-   * 0..1: how much coverage of the dive weighs against uncertainty. 0 orders by uncertainty alone;
+   * 0..1: how much coverage of a recording weighs against uncertainty. 0 orders by uncertainty alone;
    * at 1 a group right next to one already queued waits until everything else of similar uncertainty
-   * is queued. Default 0.5.
+   * is queued. Default 0.25: coverage comes second, it only reorders groups of similar uncertainty.
    */
   coverageWeight?: number;
 }
@@ -118,8 +121,8 @@ export function representativeFrame(frames: readonly ReviewFrame[], consensus: R
 
 interface Candidate {
   item: ReviewItem;
-  /** Recordings are tracks of their own; all images of a run form one track in input order. */
-  track: string;
+  /** The recording the group is in; undefined for images, which coverage does not apply to. */
+  track: string | undefined;
   position: number;
   /** Distance to the nearest group already queued on the same track (Infinity before the first). */
   nearestQueued: number;
@@ -127,7 +130,7 @@ interface Candidate {
 
 /** The review queue: one item per group, most informative first. Deterministic for the same input. */
 export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrderOptions = {}): ReviewItem[] {
-  const coverageWeight = Math.min(1, Math.max(0, options.coverageWeight ?? 0.5));
+  const coverageWeight = Math.min(1, Math.max(0, options.coverageWeight ?? 0.25));
   const candidates: Candidate[] = groups
     .filter((g) => g.frames.length > 0)
     .map((g, index) => {
@@ -142,7 +145,7 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
           consensus,
           uncertainty: groupUncertainty(consensus),
         },
-        track: isVideo ? `video:${g.frames[0]!.source}` : 'images',
+        track: isVideo ? g.frames[0]!.source : undefined,
         position: isVideo ? (Math.min(...times) + Math.max(...times)) / 2 : index,
         nearestQueued: Infinity,
       };
@@ -150,6 +153,7 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
 
   const tracks = new Map<string, { min: number; max: number; queued: number }>();
   for (const c of candidates) {
+    if (c.track === undefined) continue;
     const t = tracks.get(c.track) ?? { min: Infinity, max: -Infinity, queued: 0 };
     t.min = Math.min(t.min, c.position);
     t.max = Math.max(t.max, c.position);
@@ -160,6 +164,7 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
   // against the spacing of the queued groups had they been spread evenly over the track (capped at 1:
   // the first group queued makes the far end of the track worth 1 and its middle 0.5).
   const coverage = (c: Candidate): number => {
+    if (c.track === undefined) return 1;
     const track = tracks.get(c.track)!;
     const extent = track.max - track.min;
     if (track.queued === 0 || extent === 0) return 1;
@@ -167,22 +172,32 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
   };
 
   const order: ReviewItem[] = [];
-  const remaining = [...candidates];
+  // Most uncertain first: a priority never exceeds its group's uncertainty (coverage is at most 1),
+  // so the scan stops at the first group too certain to beat the best found, and a long dive's queue
+  // costs far less than comparing every pair.
+  const remaining = candidates
+    .map((c, index) => ({ c, index }))
+    .sort((a, b) => b.c.item.uncertainty - a.c.item.uncertainty || a.index - b.index);
+  const EPSILON = 1e-12;
   while (remaining.length > 0) {
-    // Strictly greater: on equal priority the earlier group (input order) goes first.
     let bestAt = 0;
     let bestPriority = -Infinity;
-    remaining.forEach((c, i) => {
+    for (let i = 0; i < remaining.length; i++) {
+      const { c, index } = remaining[i]!;
+      if (c.item.uncertainty < bestPriority - EPSILON) break;
       const priority = c.item.uncertainty * (1 - coverageWeight + coverageWeight * coverage(c));
-      if (priority > bestPriority + 1e-12) {
-        bestPriority = priority;
+      // On equal priority the earlier group (input order) goes first.
+      if (priority > bestPriority + EPSILON || (priority >= bestPriority - EPSILON && index < remaining[bestAt]!.index)) {
+        bestPriority = Math.max(priority, bestPriority);
         bestAt = i;
       }
-    });
-    const picked = remaining.splice(bestAt, 1)[0]!;
-    tracks.get(picked.track)!.queued++;
-    for (const c of remaining) {
-      if (c.track === picked.track) c.nearestQueued = Math.min(c.nearestQueued, Math.abs(c.position - picked.position));
+    }
+    const picked = remaining.splice(bestAt, 1)[0]!.c;
+    if (picked.track !== undefined) {
+      tracks.get(picked.track)!.queued++;
+      for (const { c } of remaining) {
+        if (c.track === picked.track) c.nearestQueued = Math.min(c.nearestQueued, Math.abs(c.position - picked.position));
+      }
     }
     order.push(picked.item);
   }

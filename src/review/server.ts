@@ -1,6 +1,6 @@
 /**
  * The review page's server: one port, the page's three files and a small JSON API, with the
- * conventions of `rovlens live` (src/sinks/websocket-server.ts): loopback by default, a token
+ * conventions of `rovlens live` (src/live/server.ts): loopback by default, a token
  * required to bind anything else (`?token=` or `Authorization: Bearer`), on loopback only loopback
  * Host names (defeats DNS rebinding), browsers only from the page's own origin or an allowed one.
  * Writes are POSTs of JSON (a cross-site form cannot send that), bodies capped in size.
@@ -19,7 +19,7 @@ import { basename, resolve } from 'node:path';
 import { isLoopbackHost } from '../config/live.js';
 import { OutputError, RovlensError, oneLine } from '../errors.js';
 import type { ManifestBox } from './manifest.js';
-import type { ReviewPictures } from './pictures.js';
+import type { ReviewFrame } from './order.js';
 import { MANIFEST_HEADS, type Decision, type ManifestHead, type ReviewSession } from './session.js';
 
 export interface ReviewServerOptions {
@@ -32,6 +32,11 @@ export interface ReviewServerOptions {
   manifestName: string;
   reviewer: string;
   notice?: (line: string) => void;
+}
+
+/** Makes the JPEG of a frame, plain or with the element heatmap (pipelines/review.ts has the one in use). */
+export interface ReviewPictureSource {
+  picture(frame: ReviewFrame, heat: boolean): Promise<Buffer>;
 }
 
 const MAX_BODY_BYTES = 16_384;
@@ -68,13 +73,15 @@ export class ReviewServer {
     private readonly http: Server,
     private readonly options: ReviewServerOptions,
     private readonly session: ReviewSession,
-    private readonly pictures: ReviewPictures,
+    private readonly pictures: ReviewPictureSource,
     private readonly files: Map<string, { body: Buffer; contentType: string }>,
   ) {}
 
-  static async start(options: ReviewServerOptions, session: ReviewSession, pictures: ReviewPictures): Promise<ReviewServer> {
+  static async start(options: ReviewServerOptions, session: ReviewSession, pictures: ReviewPictureSource): Promise<ReviewServer> {
     const dir = pageDirectory();
-    const files = new Map(Object.entries(PAGE_FILES).map(([path, f]) => [path, { body: readFileSync(resolve(dir, f.name)), contentType: f.contentType }]));
+    const files = new Map(
+      Object.entries(PAGE_FILES).map(([path, f]) => [path, { body: readFileSync(resolve(dir, f.name)), contentType: f.contentType }]),
+    );
     const http = createServer();
     const server = new ReviewServer(http, options, session, pictures, files);
     http.on('request', (req, res) => void server.handle(req, res));
@@ -169,13 +176,20 @@ export class ReviewServer {
       if (req.method === 'POST' && url.pathname === '/api/decision') {
         const decision = parseDecision(await readJson(req));
         const frames = this.session.decide(decision);
-        this.options.notice?.(`rovlens review: group ${decision.group}: ${describeDecision(decision)} (labels ${frames} frame${frames === 1 ? '' : 's'})`);
+        this.options.notice?.(
+          `rovlens review: group ${decision.group}: ${describeDecision(decision)} (labels ${frames} frame${frames === 1 ? '' : 's'})`,
+        );
         return json(200, { frames, progress: this.session.progress(), canUndo: this.session.canUndo });
       }
       if (req.method === 'POST' && url.pathname === '/api/undo') {
         const group = this.session.undo();
         if (group !== undefined) this.options.notice?.(`rovlens review: undid group ${group}`);
-        return json(200, { group: group ?? null, decision: group === undefined ? null : (this.session.decision(group) ?? null), progress: this.session.progress(), canUndo: this.session.canUndo });
+        return json(200, {
+          group: group ?? null,
+          decision: group === undefined ? null : (this.session.decision(group) ?? null),
+          progress: this.session.progress(),
+          canUndo: this.session.canUndo,
+        });
       }
       throw new HttpError(404, 'no such API');
     } catch (error) {
@@ -188,7 +202,10 @@ export class ReviewServer {
   private state() {
     const { session, options } = this;
     return {
-      model: { name: options.modelName, heads: Object.fromEntries(MANIFEST_HEADS.filter((h) => options.labels[h]).map((h) => [h, options.labels[h]])) },
+      model: {
+        name: options.modelName,
+        heads: Object.fromEntries(MANIFEST_HEADS.filter((h) => options.labels[h]).map((h) => [h, options.labels[h]])),
+      },
       manifest: options.manifestName,
       reviewer: options.reviewer,
       start: session.firstOpen(),
@@ -202,7 +219,11 @@ export class ReviewServer {
         predictions: Object.fromEntries(
           Object.entries(item.consensus).map(([head, c]) => [
             head,
-            { label: c.label, confidence: round(item.representative.predictions[head]?.confidence ?? c.meanConfidence), agreement: round(c.agreement) },
+            {
+              label: c.label,
+              confidence: round(item.representative.predictions[head]?.confidence ?? c.meanConfidence),
+              agreement: round(c.agreement),
+            },
           ]),
         ),
         decision: session.decision(item.group) ?? null,

@@ -88,14 +88,20 @@ export class ReviewSession {
     const crop = formatCrop(this.options.crop);
     for (const row of rows) {
       if (!sources.has(row.source)) {
-        throw new InputError(`${name} holds labels for ${row.source}, which is not among the inputs of this review: review that recording with it, or pass another --labels file`);
+        throw new InputError(
+          `${name} holds labels for ${row.source}, which is not among the inputs of this review: review that recording with it, or pass another --labels file`,
+        );
       }
       const group = groupOfFrame.get(frameKey(row.source, row.ptsSeconds));
       if (group === undefined) {
-        throw new InputError(`${name} labels ${row.source} at ${row.ptsSeconds?.toFixed(3)} s, which is not a frame of this review: was it sampled with another --every? pass the same, or another --labels file`);
+        throw new InputError(
+          `${name} labels ${row.source} at ${row.ptsSeconds?.toFixed(3)} s, which is not a frame of this review: was it sampled with another --every? pass the same, or another --labels file`,
+        );
       }
       if (formatCrop(row.crop) !== crop) {
-        throw new InputError(`${name} was labelled with crop ${formatCrop(row.crop)}, this review classifies with ${crop}: pass --crop ${formatCrop(row.crop)}, or another --labels file`);
+        throw new InputError(
+          `${name} was labelled with crop ${formatCrop(row.crop)}, this review classifies with ${crop}: pass --crop ${formatCrop(row.crop)}, or another --labels file`,
+        );
       }
       for (const head of MANIFEST_HEADS) {
         const label = row[head];

@@ -3,7 +3,7 @@
  * with k-means (k given, or chosen by silhouette on a seeded sample) and/or DBSCAN.
  */
 import { dbscan, NOISE } from './dbscan.js';
-import { mulberry32 } from './group-images.js';
+import { seededRandom } from '../random.js';
 import { kMeans } from './kmeans.js';
 import { chooseK, silhouette } from './silhouette.js';
 import { normalizeRows, squaredDistance, stackRows } from './vector.js';
@@ -81,7 +81,7 @@ export function clusterEmbeddings(embeddings: readonly Float32Array[], options: 
 function sampleRows(data: Float32Array, dims: number, max: number, seed: number): Float32Array {
   const n = data.length / dims;
   if (n <= max) return data;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < max; i++) {
     const j = i + Math.floor(random() * (n - i));

@@ -5,6 +5,7 @@
  * All pairs: O(n^2) hash distances on uint32 words (10k images is 50M tests), and a cosine
  * only for pairs whose hashes already match.
  */
+import { seededRandom } from '../random.js';
 import { hamming32, popcount32 } from './hash.js';
 import { cosine } from './vector.js';
 
@@ -73,7 +74,7 @@ export function splitByGroup(groupIds: ArrayLike<number>, validationFraction: nu
   const sizes = new Map<number, number>();
   for (let i = 0; i < groupIds.length; i++) sizes.set(groupIds[i]!, (sizes.get(groupIds[i]!) ?? 0) + 1);
   const order = [...sizes.keys()];
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
@@ -87,16 +88,4 @@ export function splitByGroup(groupIds: ArrayLike<number>, validationFraction: nu
     taken += sizes.get(g)!;
   }
   return Array.from(groupIds, (g) => validation.has(g));
-}
-
-/** Small seeded PRNG (mulberry32): reproducible shuffles and k-means++ seeding. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

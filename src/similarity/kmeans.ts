@@ -2,7 +2,7 @@
  * k-means with k-means++ seeding (seeded, so runs repeat) on a row-major n x d Float32Array.
  * For embeddings, normalise rows first (normalizeRows) so Euclidean distance ranks like cosine.
  */
-import { mulberry32 } from './group-images.js';
+import { seededRandom } from '../random.js';
 import { squaredDistance } from './vector.js';
 
 export interface KMeansOptions {
@@ -24,7 +24,7 @@ export function kMeans(data: Float32Array, dims: number, k: number, options: KMe
   const n = data.length / dims;
   if (!Number.isInteger(n) || dims < 1) throw new RangeError(`data length ${data.length} is not a multiple of ${dims}`);
   if (!Number.isInteger(k) || k < 1 || k > n) throw new RangeError(`k must be an integer in 1..${n} (the number of points), got ${k}`);
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const centroids = new Float32Array(k * dims);
   // k-means++: the first centre uniformly, each next one with probability proportional to D(x)^2.
   const first = Math.floor(random() * n);

@@ -3,9 +3,16 @@
  * from a FrameResult. The timeline CSV, JSON lines and the live feed all build on these, so a new
  * stage adds its columns in one place.
  */
-import { camTargetColumnPrefix, camTargetKey, type CamTarget } from '../config/cam-targets.js';
+import { camTargetKey, type CamTarget } from '../config/cam-targets.js';
+import { timecode } from '../timecode.js';
 import type { FrameResult, Localisation } from '../types.js';
 import type { ModelCard } from '../model/card.js';
+
+/** Kept importable from here; it lives in the shared kernel (src/timecode.ts). */
+export { timecode };
+
+/** The prefix of a CAM target's columns: 'element_waste'. */
+export const camTargetColumnPrefix = (t: CamTarget): string => `${t.head}_${t.className}`;
 
 export type Cell = string | number | undefined;
 
@@ -14,16 +21,6 @@ export interface ColumnSet {
   values(result: FrameResult): readonly Cell[];
 }
 
-/** HH:MM:SS.mmm, for people reading the CSV. */
-export function timecode(seconds: number): string {
-  const totalMs = Math.max(0, Math.round(seconds * 1000));
-  const ms = totalMs % 1000;
-  const s = Math.floor(totalMs / 1000) % 60;
-  const m = Math.floor(totalMs / 60_000) % 60;
-  const h = Math.floor(totalMs / 3_600_000);
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(ms, 3)}`;
-}
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 

@@ -27,6 +27,8 @@ export type TimelineFormat = 'csv' | 'jsonl';
 export interface TimelineExtras {
   camAlso?: readonly CamTarget[];
   navFields?: readonly string[];
+  /** JSON lines only: the run header that opens the file (see src/exports/run-file.ts). */
+  runHeader?: string;
 }
 
 /**
@@ -83,7 +85,7 @@ export function writeTimeline(
     format === 'csv' ? (r: FrameResult) => csvRow(columns.values(r)) : (r: FrameResult) => `${JSON.stringify(resultRecord(r))}\n`;
   return (source) =>
     new Observable<FrameResult>((subscriber) => {
-      const header = format === 'csv' ? csvRow(columns.header) : undefined;
+      const header = format === 'csv' ? csvRow(columns.header) : extras.runHeader;
       const file = path === undefined ? RowFile.stdout(header) : RowFile.open(path, header);
       const subscription = source.subscribe({
         next: (result) => {

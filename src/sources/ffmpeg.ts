@@ -51,6 +51,8 @@ export interface DecodeOptions {
   hwaccel?: HwaccelRequest;
   /** Where one-line notices go (the hardware-decoding fallback). Default: stderr. */
   notice?: (line: string) => void;
+  /** Called when ffmpeg is running (its process started), before the first frame. */
+  onStart?: () => void;
   /** Called once when decoding ends, with what ffmpeg reported. */
   onEnd?: (stats: DecodeStats) => void;
 }
@@ -88,7 +90,9 @@ export function filterChain(
   if (every > 0) {
     // First frame of each slot [k*every, (k+1)*every): no drift over hours, unlike "every N s since the last".
     // The epsilon keeps a frame that sits exactly on a slot boundary (0.6 s / 0.2 s) in its own slot.
-    filters.push(`select='isnan(prev_selected_t)+gt(floor(t/${every}+1e-6),floor(prev_selected_t/${every}+1e-6))'`);
+    // Timestamps are the input's own (see decodeVideo): slots count from the start time asked for.
+    const since = (t: string) => (options.startSeconds ? `(${t}-${options.startSeconds})` : t);
+    filters.push(`select='isnan(prev_selected_t)+gt(floor(${since('t')}/${every}+1e-6),floor(${since('prev_selected_t')}/${every}+1e-6))'`);
   }
   if (decoder) {
     const cuvid = cuvidCropResize(source, region, output);
@@ -146,14 +150,24 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       const inputOptions = ['-hide_banner'];
       if (!isPipe(input)) inputOptions.push('-nostdin');
       if (options.keyframesOnly) inputOptions.push('-skip_frame', 'nokey');
-      if (startSeconds > 0) inputOptions.push('-ss', String(startSeconds));
+      // From a start time, frames keep the input's own timestamps (-copyts, counted from the input's
+      // first frame as without a seek): a run from 20 s gives its frames the very pts_time a run from
+      // 0 gives them, so time chunks of a recording add up to the whole run exactly.
+      if (startSeconds > 0) inputOptions.push('-ss', String(startSeconds), '-copyts', '-start_at_zero');
       if (options.realtime) inputOptions.push('-re');
       inputOptions.push(...(options.inputOptions ?? []), ...decoderOptions);
       const outputOptions = ['-an', '-sn', '-dn', '-vsync', '0', '-pix_fmt', 'rgb24'];
-      if (options.endSeconds !== undefined) outputOptions.push('-t', String(Math.max(0, options.endSeconds - startSeconds)));
+      if (options.endSeconds !== undefined) {
+        // With -copyts the end is a position on the input's clock; ffmpeg stops at the same frame either way.
+        if (startSeconds > 0) outputOptions.push('-to', String(options.endSeconds));
+        else outputOptions.push('-t', String(Math.max(0, options.endSeconds - startSeconds)));
+      }
 
       // Each delivered frame's number (showinfo's count) and pts, in delivery order.
       const delivered: { n: number; pts: string }[] = [];
+      // showinfo prints pts_time with 6 significant digits (1234.57 for 1234.5678): past 1000 s the
+      // time comes from the integer pts and the time base it states at the start instead.
+      let timeBase: { num: number; den: number } | undefined;
       // When every decoded frame from the start reaches us, showinfo's count is the frame number;
       // otherwise (sampling, keyframes, a start time) it is estimated from time: exact at constant rate.
       const exactNumbers = !(options.everySeconds ?? 0) && !options.keyframesOnly && !startSeconds;
@@ -166,7 +180,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         while (pendingPixels.length && delivered.length) {
           const pixels = pendingPixels.shift()!;
           const { n, pts } = delivered.shift()!;
-          const ptsSeconds = startSeconds + Number(pts);
+          const ptsSeconds = Number(pts);
           const frame: Frame = {
             sourceId: input,
             index: exactNumbers ? n : Math.round(ptsSeconds * info.fps),
@@ -218,14 +232,18 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         // process to kill: a teardown that came first is carried out as soon as it starts.
         .on('start', () => {
           if (subscriber.closed) command?.kill('SIGKILL');
+          else options.onStart?.();
         })
         .on('stderr', (line: string) => {
-          const m = /^\[Parsed_showinfo_\d+ @[^\]]*\] n:\s*(\d+) pts:\s*-?\d+\s+pts_time:(\S+)/.exec(line);
+          const m = /^\[Parsed_showinfo_\d+ @[^\]]*\] n:\s*(\d+) pts:\s*(-?\d+)\s+pts_time:(\S+)/.exec(line);
           if (m) {
-            delivered.push({ n: Number(m[1]), pts: m[2]! });
+            const exact = timeBase ? String((Number(m[2]) * timeBase.num) / timeBase.den) : m[3]!;
+            delivered.push({ n: Number(m[1]), pts: exact });
             emitReady();
             return;
           }
+          const base = /^\[Parsed_showinfo_\d+ @[^\]]*\] config in time_base: (\d+)\/(\d+)/.exec(line);
+          if (base && Number(base[2]) > 0) timeBase = { num: Number(base[1]), den: Number(base[2]) };
           if (CORRUPT.test(line)) {
             stats.corruptPackets++;
             stats.lastError = line.replace(/^\[[^\]]*\]\s*/, '').trim();

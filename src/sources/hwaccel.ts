@@ -9,11 +9,11 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { HwaccelRequest } from '../config/hardware.js';
 import type { Rect, Size } from '../types.js';
 import { ffmpegPath } from './binaries.js';
 
-export const HWACCELS = ['auto', 'none', 'cuda'] as const;
-export type HwaccelRequest = (typeof HWACCELS)[number];
+export type { HwaccelRequest } from '../config/hardware.js';
 
 export interface HwaccelChoice {
   /** The NVDEC decoder to use, or undefined for software decoding. */

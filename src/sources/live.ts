@@ -13,12 +13,13 @@ import { Observable, defer, finalize, from, map, switchMap, throwError, timeout,
 import type { LiveSourceOptions } from '../config/live.js';
 import { InputError, SourceError, oneLine } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
-import type { SourceState } from '../live/protocol.js';
 import type { Frame, Size } from '../types.js';
 import { ffmpegPath } from './binaries.js';
 import { decodeVideo } from './ffmpeg.js';
 import type { HwaccelRequest } from './hwaccel.js';
 import { checkInputFile, probeVideo, type VideoInfo } from './probe.js';
+
+export type SourceState = 'connecting' | 'live' | 'stalled' | 'reconnecting' | 'ended' | 'failed';
 
 export type LiveSourceKind = 'stream' | 'device' | 'stdin' | 'file';
 

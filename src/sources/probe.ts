@@ -23,6 +23,8 @@ export interface VideoInfo {
   /** First presentation time of the video stream, seconds (0 for most files, not for MPEG-TS). */
   startSeconds: number;
   frameCount?: number;
+  /** The video stream's time base ("1/15360"): the unit of its timestamps. */
+  timeBase?: string;
   /** Mean seconds between keyframes over the first minute, when there are two or more. */
   keyframeIntervalSeconds?: number;
   rotation: number;
@@ -99,6 +101,7 @@ export async function probeVideo(input: string, { keyframes = true } = {}): Prom
     durationSeconds: Number.isFinite(duration) ? duration : undefined,
     startSeconds: Number(stream.start_time ?? 0) || 0,
     frameCount: stream.nb_frames ? Number(stream.nb_frames) : undefined,
+    timeBase: stream.time_base,
     rotation,
     bitRate: json.format?.bit_rate ? Number(json.format.bit_rate) : undefined,
     creationTime: json.format?.tags?.creation_time ?? stream.tags?.creation_time,
@@ -156,6 +159,7 @@ interface ProbeJson {
     duration?: string;
     start_time?: string;
     nb_frames?: string;
+    time_base?: string;
     tags?: { rotate?: string; creation_time?: string };
     side_data_list?: { rotation?: number }[];
     disposition?: { attached_pic?: number };

@@ -10,7 +10,7 @@ import type { AugmentationRanges } from '../config/training.js';
 import type { RelativeCrop } from '../geometry.js';
 import type { Size } from '../types.js';
 import { cropAndResize, jitteredCrop, rawSharp, toRaw, type RawImage } from './image-input.js';
-import { hashSeed, seededRandom, uniform } from './random.js';
+import { hashSeed, seededRandom, uniform } from '../random.js';
 import { viewHomography, warpImage, type GeometricView } from './warp.js';
 
 export interface ViewParameters extends GeometricView {

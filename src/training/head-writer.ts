@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ModelError, OutputError } from '../errors.js';
 import type { ModelCard } from '../model/card.js';
-import { findInitializer, readModel, replaceHead, writeModel } from '../model/onnx-graph.js';
+import { findInitializer, readModel, replaceHead, writeModel } from '../model-building/onnx-graph.js';
 import type { LinearHead } from './softmax-regression.js';
 
 export interface TrainedHead {

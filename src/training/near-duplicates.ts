@@ -6,7 +6,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { defaultGrouping } from '../config/grouping.js';
 import type { RelativeCrop } from '../geometry.js';
-import { frameHash } from '../operators/skip-duplicates.js';
+import { frameHash } from '../similarity/frame-hash.js';
 import { groupImages } from '../similarity/group-images.js';
 import { readImages } from '../sources/images.js';
 import type { LabelledImage } from './dataset.js';

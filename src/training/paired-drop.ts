@@ -5,7 +5,7 @@
  * (resampling images within each true class, the same draw for both conditions) gives an interval,
  * and the share of changed answers says how much the perturbation moved the model at all. Pure.
  */
-import { seededRandom } from './random.js';
+import { seededRandom } from '../random.js';
 
 export interface DropEstimate {
   /** Clean weighted accuracy minus perturbed, in points (the observed figure). */

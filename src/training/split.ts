@@ -3,7 +3,7 @@
  * frames never straddle the split, so validation measures recognition, not memory), otherwise
  * stratified per class. Pure: indices in, indices out.
  */
-import { seededRandom, shuffle } from './random.js';
+import { seededRandom, shuffle } from '../random.js';
 
 export interface Split {
   train: number[];

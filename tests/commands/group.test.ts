@@ -156,6 +156,6 @@ describe('rovlens group (CLI)', () => {
   it('exits 2 naming the flag when a threshold is out of range', () => {
     const run = rovlens(clip, '--hash-bits', '99', '--no-embeddings');
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe('rovlens: --hash-bits: Too big: expected number to be <=64');
+    expect(run.stderr.trim()).toBe("rovlens: --hash-bits: must be an integer in 0..64, got '99'");
   });
 });

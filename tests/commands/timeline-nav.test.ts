@@ -70,7 +70,8 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     const records = jsonl.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l))
+      .filter((l) => !l.rovlensRun);
     expect(records[1].nav).toEqual({ time: '2022-10-06T13:50:44.000Z', values: { lat: 47.002, lon: -122.5, depth: 12, heading: 10 } });
   });
 

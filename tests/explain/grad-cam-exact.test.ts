@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classMap, reluNormalise } from '../../src/explain/cam.js';
-import { findInitializer, readModel, tensorValues } from '../../src/model/onnx-graph.js';
+import { findInitializer, readModel, tensorValues } from '../../src/model-building/onnx-graph.js';
 import { predictBatch } from '../../src/model/predict.js';
 import { ModelSession } from '../../src/model/session.js';
 import type { Frame } from '../../src/types.js';

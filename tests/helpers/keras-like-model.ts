@@ -4,7 +4,7 @@
  * weight, Add bias, Softmax as the output 'predictions' (3 classes). With `nhwcInput` the graph also
  * takes its input as Keras does, [N, size, size, 3], transposed to NCHW first.
  */
-import { buildModel, floatTensor, node, type ModelProto } from '../../src/model/onnx-graph.js';
+import { buildModel, floatTensor, node, type ModelProto } from '../../src/model-building/onnx-graph.js';
 
 export const KERAS_LIKE = {
   channels: 4,

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildModel, floatTensor, headNodes, node, writeModel } from '../../src/model/onnx-graph.js';
+import { buildModel, floatTensor, headNodes, node, writeModel } from '../../src/model-building/onnx-graph.js';
 import type { ModelCard } from '../../src/model/card.js';
 
 export const FLOOR_LABELS = ['sandy', 'muddy', 'muddy-sand', 'reef'] as const;

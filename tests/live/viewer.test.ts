@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseLiveOptions } from '../../src/config/live.js';
 import { relativeCenterCrop } from '../../src/geometry.js';
-import { runLive, type LiveSummary } from '../../src/live/run.js';
+import { runLive, type LiveSummary } from '../../src/runners/live.js';
 import { nmeaChecksum } from '../../src/telemetry/nmea.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';

@@ -8,7 +8,7 @@ import { ModelSession } from '../../src/model/session.js';
 import { predictBatch } from '../../src/model/predict.js';
 import { cropResizeFrame } from '../../src/operators/crop-resize.js';
 import { gradCam } from '../../src/operators/grad-cam.js';
-import { openWithCams } from '../../src/model/add-cam-outputs.js';
+import { openWithCams } from '../../src/model-building/add-cam-outputs.js';
 import { UsageError } from '../../src/errors.js';
 import type { Frame, Rect } from '../../src/types.js';
 import { solidFrame, withPatch } from '../helpers/frames.js';

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, InputError, OutputError } from '../../src/errors.js';
 import {
@@ -47,16 +48,65 @@ describe('the manifest format', () => {
     expect(formatManifestRow(manifest, row({ ptsSeconds: 1 / 3 }))).toBe(
       'dive.mp4,0.333,sandy,fauna,3,,,,,0.67x1,ana,2026-12-07T13:00:00.000Z,muddy,fauna\r\n',
     );
-    const outside = formatManifestRow(manifest, row({ source: '/elsewhere/a,b.jpg', ptsSeconds: undefined, floor: undefined, box: { x0: 0.1, y0: 0.2, x1: 0.55555, y1: 1 } }));
+    const outside = formatManifestRow(
+      manifest,
+      row({ source: '/elsewhere/a,b.jpg', ptsSeconds: undefined, floor: undefined, box: { x0: 0.1, y0: 0.2, x1: 0.55555, y1: 1 } }),
+    );
     expect(outside).toBe('"/elsewhere/a,b.jpg",,,fauna,3,0.1,0.2,0.5556,1,0.67x1,ana,2026-12-07T13:00:00.000Z,muddy,fauna\r\n');
   });
 
   it('reads back what it writes, sources absolute, empty cells as absent', () => {
     const manifest = join(dir, 'sub', 'labels.csv');
-    const rows = [row(), row({ source: join(dir, 'sub', 'img "1".jpg'), ptsSeconds: undefined, element: undefined, box: { x0: 0, y0: 0.25, x1: 0.5, y1: 0.75 } })];
+    const rows = [
+      row(),
+      row({
+        source: join(dir, 'sub', 'img "1".jpg'),
+        ptsSeconds: undefined,
+        element: undefined,
+        box: { x0: 0, y0: 0.25, x1: 0.5, y1: 0.75 },
+      }),
+    ];
     const text = manifestHeader() + rows.map((r) => formatManifestRow(manifest, r)).join('');
     expect(text).toContain('\r\n"img ""1"".jpg",,sandy,,3,0,0.25,0.5,0.75,');
     expect(parseManifest(text, manifest)).toEqual({ rows, tornTail: false, wholeLength: text.length });
+  });
+
+  it('reads back any row it writes: names with commas, quotes, line breaks and non-ASCII letters', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'é', '水', ',', '"', '\n', '\r\n', ' ', 'x') });
+    const label = fc.option(
+      text.filter((t) => t.trim() !== '' && t === t.trim()),
+      { nil: undefined },
+    );
+    const fraction = fc.integer({ min: 1, max: 100 }).map((n) => n / 100);
+    const manifest = join(dir, 'labels.csv');
+    fc.assert(
+      fc.property(
+        text.filter((t) => t.trim() !== '' && t === t.trim()),
+        fc.option(
+          fc.integer({ min: 0, max: 10_000_000 }).map((ms) => ms / 1000),
+          { nil: undefined },
+        ),
+        label,
+        label,
+        text.filter((t) => t.trim() !== '' && t === t.trim()),
+        fc.record({ widthFraction: fraction, heightFraction: fraction }),
+        (name, ptsSeconds, floor, element, group, crop) => {
+          const written: ManifestRow = {
+            source: join(dir, name),
+            ...(ptsSeconds !== undefined ? { ptsSeconds } : {}),
+            ...(floor !== undefined ? { floor } : {}),
+            ...(element !== undefined ? { element } : {}),
+            group,
+            crop,
+            reviewer: 'r',
+            reviewedAt: 't',
+          };
+          const { rows } = parseManifest(manifestHeader() + formatManifestRow(manifest, written), manifest);
+          expect(rows).toEqual([written]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('accepts the columns in another order and LF line ends', () => {
@@ -64,12 +114,20 @@ describe('the manifest format', () => {
     const values: Record<string, string> = { source: 'a.jpg', group: 'g', crop: '1x1', floor: 'reef', reviewer: 'bo', reviewed_at: 'now' };
     const text = `${columns.join(',')}\n${columns.map((c) => values[c] ?? '').join(',')}\n`;
     const [only] = parseManifest(text, join(dir, 'm.csv')).rows;
-    expect(only).toEqual({ source: join(dir, 'a.jpg'), floor: 'reef', group: 'g', crop: { widthFraction: 1, heightFraction: 1 }, reviewer: 'bo', reviewedAt: 'now' });
+    expect(only).toEqual({
+      source: join(dir, 'a.jpg'),
+      floor: 'reef',
+      group: 'g',
+      crop: { widthFraction: 1, heightFraction: 1 },
+      reviewer: 'bo',
+      reviewedAt: 'now',
+    });
   });
 
   it('keeps the later row when a frame appears twice', () => {
     const manifest = join(dir, 'labels.csv');
-    const text = manifestHeader() + formatManifestRow(manifest, row({ element: 'waste' })) + formatManifestRow(manifest, row({ element: 'rocks' }));
+    const text =
+      manifestHeader() + formatManifestRow(manifest, row({ element: 'waste' })) + formatManifestRow(manifest, row({ element: 'rocks' }));
     const { rows } = parseManifest(text, manifest);
     expect(rows.map((r) => r.element)).toEqual(['rocks']);
   });
@@ -162,14 +220,19 @@ describe('ManifestWriter', () => {
     expect(second).toThrow(/being reviewed by another process \(pid \d+\)/);
   });
 
-  it('takes over a lock left by a process that died', async () => {
+  it('takes over a lock left by a process that died, and drops the replacement it never renamed', async () => {
     const manifest = join(dir, 'labels.csv');
     const child = spawn(process.execPath, ['-e', '']);
     const deadPid = child.pid!;
     await new Promise((done) => child.on('exit', done));
     writeFileSync(`${manifest}.lock`, `${deadPid}\n`);
+    writeFileSync(`${manifest}.${deadPid}.tmp`, 'half a replacement');
+    // The test runner's parent is alive: its file is not ours to remove.
+    writeFileSync(`${manifest}.${process.ppid}.tmp`, 'a live process');
     writer = ManifestWriter.open(manifest);
     expect(readFileSync(`${manifest}.lock`, 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+    expect(existsSync(`${manifest}.${deadPid}.tmp`)).toBe(false);
+    expect(existsSync(`${manifest}.${process.ppid}.tmp`)).toBe(true);
   });
 
   it('refuses a file that is not a manifest without touching it', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { groupConsensus, groupUncertainty, representativeFrame, reviewOrder, type ReviewFrame, type ReviewGroup } from '../../src/review/order.js';
+import {
+  groupConsensus,
+  groupUncertainty,
+  representativeFrame,
+  reviewOrder,
+  type ReviewFrame,
+  type ReviewGroup,
+} from '../../src/review/order.js';
 
 const frame = (ptsSeconds: number | undefined, floor: [string, number], element: [string, number], source = 'dive.mp4'): ReviewFrame => ({
   source,
@@ -72,7 +79,11 @@ describe('reviewOrder', () => {
   it('puts a group whose frames disagree ahead of a unanimous one of the same confidence', () => {
     const disagreeing: ReviewGroup = {
       group: 'mixed',
-      frames: [frame(20, ['sandy', 0.8], ['fauna', 0.8]), frame(21, ['sandy', 0.8], ['waste', 0.8]), frame(22, ['sandy', 0.8], ['rocks', 0.8])],
+      frames: [
+        frame(20, ['sandy', 0.8], ['fauna', 0.8]),
+        frame(21, ['sandy', 0.8], ['waste', 0.8]),
+        frame(22, ['sandy', 0.8], ['rocks', 0.8]),
+      ],
     };
     const order = reviewOrder([steady('calm', 0, 3, 0.8), disagreeing], { coverageWeight: 0 });
     expect(order[0]!.group).toBe('mixed');
@@ -92,24 +103,28 @@ describe('reviewOrder', () => {
   });
 
   it('treats recordings as separate tracks, so a group of another recording is never near', () => {
-    const groups = [steady('a0', 0, 2, 0.5, 'a.mp4'), steady('a1', 2, 2, 0.5, 'a.mp4'), steady('a2', 300, 2, 0.5, 'a.mp4'), steady('b0', 0, 2, 0.5, 'b.mp4')];
+    const groups = [
+      steady('a0', 0, 2, 0.5, 'a.mp4'),
+      steady('a1', 2, 2, 0.5, 'a.mp4'),
+      steady('a2', 300, 2, 0.5, 'a.mp4'),
+      steady('b0', 0, 2, 0.5, 'b.mp4'),
+    ];
     const order = reviewOrder(groups).map((i) => i.group);
     // b0 sits at the same time as a0 but on its own recording: it waits for nothing; a1 is next to a0.
     expect(order.indexOf('b0')).toBeLessThan(order.indexOf('a1'));
     expect(order.at(-1)).toBe('a1');
   });
 
-  it('orders image groups by their position in the input when frames have no time', () => {
-    const images: ReviewGroup[] = Array.from({ length: 5 }, (_, i) => ({
+  it('orders images by uncertainty alone: their place in a folder listing is no place on the dive', () => {
+    const image = (i: number, confidence: number): ReviewGroup => ({
       group: `i${i}`,
-      frames: [frame(undefined, ['reef', 0.6], ['fauna', 0.6], `img${i}.jpg`)],
-    }));
-    const order = reviewOrder(images).map((i) => i.group);
-    expect(order[0]).toBe('i0');
-    expect(order[1]).toBe('i4');
-    // The middle of the folder comes third: furthest from both ends already queued.
-    expect(order[2]).toBe('i2');
-    expect([...order].sort()).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+      frames: [frame(undefined, ['reef', confidence], ['fauna', confidence], `img${i}.jpg`)],
+    });
+    // Equal uncertainty keeps the listing's order: no spreading from one end to the other.
+    expect(reviewOrder([0, 1, 2, 3, 4].map((i) => image(i, 0.6))).map((i) => i.group)).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+    // Neighbours in the listing are not held back.
+    const order = reviewOrder([image(0, 0.3), image(1, 0.31), image(2, 0.9), image(3, 0.95)], { coverageWeight: 1 }).map((i) => i.group);
+    expect(order).toEqual(['i0', 'i1', 'i2', 'i3']);
   });
 
   it('is deterministic and returns every non-empty group exactly once', () => {

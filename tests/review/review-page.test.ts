@@ -4,46 +4,22 @@
  * and corrects groups by keyboard and by click, draws a box, undoes; the server is killed mid-review
  * (SIGKILL: no chance to tidy up) and reopened on the same labels file, and the review resumes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest, type ManifestRow } from '../../src/review/manifest.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { ELEMENT_LABELS, FLOOR_LABELS, writeTinyModel } from '../helpers/tiny-model.js';
+import { startReview } from '../helpers/review-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM))
-  console.warn(`[rovlens tests] skipping the review page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`);
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `rovlens review` and resolves once it prints the page's address. */
-function startReview(args: string[]): Promise<Server> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, 'review', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROVLENS_DEBUG: '' } });
-    let stderr = '';
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const timer = setTimeout(() => reject(new Error(`rovlens review did not start:\n${stderr}`)), 60_000);
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-      const url = /page at (http:\/\/\S+?\/)[;?\s]/.exec(stderr)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolvePromise({ child, url, stderr: () => stderr, exited });
-      }
-    });
-    void exited.then((code) => reject(new Error(`rovlens review exited (${code}) before listening:\n${stderr}`)));
-  });
-}
+  console.warn(
+    `[rovlens tests] skipping the review page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`,
+  );
 
 const rowsOf = (path: string): ManifestRow[] => parseManifest(readFileSync(path, 'utf8'), path).rows;
 const byGroup = (rows: ManifestRow[]) => {
@@ -75,7 +51,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
     model = writeTinyModel(join(dir, 'model')).modelPath;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -106,8 +90,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
     expect(queue.reduce((n, q) => n + q.size, 0)).toBe(12);
 
     const common = [clip, '--model', model, '--labels', labels, '--port', '0', '--reviewer', 'tester', '--display-width', '200'];
-    let server = await startReview(common);
-    await page.goto(server.url);
+    // The first session needs a token (the page passes it on to every API call and picture); the
+    // second, after the crash, runs without one.
+    let server = await startReview([...common, '--token', 'page-test-token']);
+    await page.goto(`${server.url}?token=page-test-token`);
     await page.waitForSelector('body[data-ready="true"]');
     expect(await page.textContent('#progress')).toBe(`0 / ${total} groups reviewed`);
     expect(await page.textContent('#frames-covered')).toBe('0 / 12 frames covered');
@@ -168,6 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
     await page.keyboard.press('h');
     await page.waitForFunction(() => (document.getElementById('frame') as HTMLImageElement).complete);
     expect(await page.getAttribute('#frame', 'src')).toBe(plainSrc!.replace('heat=0', 'heat=1'));
+    expect(plainSrc).toContain('token=page-test-token');
     // The whole 320-pixel frame, scaled down to the display width.
     expect(await page.evaluate(() => (document.getElementById('frame') as HTMLImageElement).naturalWidth)).toBe(200);
 
@@ -194,7 +181,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
     expect(await page.textContent('#frames-covered')).toBe('12 / 12 frames covered');
     expect(await page.textContent('#message')).toMatch(/every group is reviewed/);
     // Agreement per class: the first group was confirmed, so its labels agree on every frame.
-    expect(await page.textContent('#agreement table[data-head="floor"] caption')).toMatch(/^floor: \d+ % of \d+ labelled frames$/);
+    expect(await page.textContent('#agreement .agreement-summary[data-head="floor"]')).toMatch(/^floor: \d+ % of \d+ labelled frames$/);
 
     // Ctrl-C: a clean stop, exit 130, the lock released.
     server.child.kill('SIGINT');

@@ -23,13 +23,25 @@ afterEach(() => writer?.close());
 const groups = (): ReviewGroup[] => [
   {
     group: 'g0',
-    frames: [0, 1, 2].map((t) => ({ source: video, ptsSeconds: t, predictions: { floor: { label: 'sandy', confidence: 0.9 }, element: { label: 'fauna', confidence: 0.9 } } })),
+    frames: [0, 1, 2].map((t) => ({
+      source: video,
+      ptsSeconds: t,
+      predictions: { floor: { label: 'sandy', confidence: 0.9 }, element: { label: 'fauna', confidence: 0.9 } },
+    })),
   },
   {
     group: 'g1',
     frames: [
-      { source: video, ptsSeconds: 10, predictions: { floor: { label: 'muddy', confidence: 0.6 }, element: { label: 'waste', confidence: 0.5 } } },
-      { source: video, ptsSeconds: 11, predictions: { floor: { label: 'muddy', confidence: 0.6 }, element: { label: 'rocks', confidence: 0.5 } } },
+      {
+        source: video,
+        ptsSeconds: 10,
+        predictions: { floor: { label: 'muddy', confidence: 0.6 }, element: { label: 'waste', confidence: 0.5 } },
+      },
+      {
+        source: video,
+        ptsSeconds: 11,
+        predictions: { floor: { label: 'muddy', confidence: 0.6 }, element: { label: 'rocks', confidence: 0.5 } },
+      },
     ],
   },
 ];
@@ -37,7 +49,13 @@ const groups = (): ReviewGroup[] => [
 const open = (path = join(dir, 'labels.csv')) => {
   writer = ManifestWriter.open(path);
   const g = groups();
-  return new ReviewSession(reviewOrder(g), g, writer, { crop: CROP, reviewer: 'ana', labels: LABELS, manifestName: 'labels.csv', now: () => new Date('2026-12-07T10:00:00Z') });
+  return new ReviewSession(reviewOrder(g), g, writer, {
+    crop: CROP,
+    reviewer: 'ana',
+    labels: LABELS,
+    manifestName: 'labels.csv',
+    now: () => new Date('2026-12-07T10:00:00Z'),
+  });
 };
 
 describe('ReviewSession', () => {
@@ -59,7 +77,11 @@ describe('ReviewSession', () => {
     session.decide({ group: 'g0', labels: { floor: 'reef', element: null } });
     const p = session.progress();
     expect([p.groupsReviewed, p.groups, p.framesCovered, p.frames]).toEqual([2, 2, 5, 5]);
-    expect(p.heads.floor).toEqual({ labelled: 5, agreed: 2, perClass: { muddy: { frames: 2, agreed: 2 }, reef: { frames: 3, agreed: 0 } } });
+    expect(p.heads.floor).toEqual({
+      labelled: 5,
+      agreed: 2,
+      perClass: { muddy: { frames: 2, agreed: 2 }, reef: { frames: 3, agreed: 0 } },
+    });
     // The element of g0 was marked unsure: not counted.
     expect(p.heads.element).toEqual({ labelled: 2, agreed: 1, perClass: { rocks: { frames: 2, agreed: 1 } } });
   });
@@ -81,14 +103,20 @@ describe('ReviewSession', () => {
     open().decide({ group: 'g1', labels: { floor: 'muddy', element: 'waste' }, box: { x0: 0.1, y0: 0.1, x1: 0.4, y1: 0.5 } });
     writer!.close();
     const again = open();
-    expect(again.decision('g1')).toEqual({ group: 'g1', labels: { floor: 'muddy', element: 'waste' }, box: { x0: 0.1, y0: 0.1, x1: 0.4, y1: 0.5 } });
+    expect(again.decision('g1')).toEqual({
+      group: 'g1',
+      labels: { floor: 'muddy', element: 'waste' },
+      box: { x0: 0.1, y0: 0.1, x1: 0.4, y1: 0.5 },
+    });
     expect(again.firstOpen()).toBe(1);
     expect(again.progress().framesCovered).toBe(2);
   });
 
   it('refuses a label the model card does not have, and writes nothing', () => {
     const session = open();
-    expect(() => session.decide({ group: 'g0', labels: { element: 'gravel' } })).toThrow("element 'gravel' is not a label of the model card (fauna, waste, rocks)");
+    expect(() => session.decide({ group: 'g0', labels: { element: 'gravel' } })).toThrow(
+      "element 'gravel' is not a label of the model card (fauna, waste, rocks)",
+    );
     expect(readManifest(join(dir, 'labels.csv'))).toEqual([]);
   });
 

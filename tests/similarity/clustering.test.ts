@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { clusterEmbeddings } from '../../src/similarity/cluster-embeddings.js';
 import { dbscan, NOISE } from '../../src/similarity/dbscan.js';
-import { groupImages, mulberry32, splitByGroup } from '../../src/similarity/group-images.js';
+import { seededRandom } from '../../src/random.js';
+import { groupImages, splitByGroup } from '../../src/similarity/group-images.js';
 import { kMeans } from '../../src/similarity/kmeans.js';
 import { pairwiseScores } from '../../src/similarity/pairwise.js';
 import { chooseK, silhouette } from '../../src/similarity/silhouette.js';
@@ -9,7 +10,7 @@ import { cosine, normalizeRows } from '../../src/similarity/vector.js';
 
 /** `perBlob` points around each 2-D centre, jittered by +-spread. */
 function blobs(centres: [number, number][], perBlob: number, spread: number, seed = 5) {
-  const r = mulberry32(seed);
+  const r = seededRandom(seed);
   const data = new Float32Array(centres.length * perBlob * 2);
   const truth: number[] = [];
   centres.forEach(([x, y], c) => {
@@ -162,7 +163,7 @@ describe('vectors', () => {
 
 describe('clusterEmbeddings', () => {
   // Three directions in 8-D, each with 10 jittered, differently scaled copies: scale must not matter.
-  const r = mulberry32(12);
+  const r = seededRandom(12);
   const directions = [0, 3, 6];
   const rows = directions.flatMap((d) =>
     Array.from({ length: 10 }, (_, i) => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultGroupPipelineOptions, groupInputs, type GroupingReport } from '../../pipelines/group.js';
 import { pairwiseScores } from '../../src/similarity/pairwise.js';
 import { describeWithData, sharedPath } from '../helpers/shared-data.js';
-import { writeEvalClip, type EvalClip } from './eval-clip.js';
+import { writeEvalClip, type EvalClip } from '../../bench/eval-clip.js';
 
 describeWithData('grouping on real images held with pans, zoom, noise, drift and re-encoding', () => {
   let dir: string;

@@ -46,6 +46,19 @@ describe('decodeVideo: good calls', () => {
     expect(frames[frames.length - 1]!.ptsSeconds).toBeLessThan(1.25);
   });
 
+  it('times frames past 1000 s to the millisecond, and a run from a start time gives them the timestamps a run from 0 does', async () => {
+    // 3 fps: frames at k/3 s, which ffmpeg's showinfo would print as 1234.33 (6 significant digits).
+    const long = makeClip('h264-16x16-1240s', { width: 16, height: 16, seconds: 1240, fps: 3, codec: CODECS.h264, ext: 'mp4' });
+    const fromStart = await collect(decodeVideo(long, { startSeconds: 1234, endSeconds: 1236 }));
+    expect(fromStart[1]!.ptsSeconds).toBeCloseTo(1234 + 1 / 3, 6);
+    const fromEarlier = await collect(decodeVideo(long, { startSeconds: 1230.2, endSeconds: 1236 }));
+    const same = fromEarlier.filter((f) => f.ptsSeconds >= 1234 - 1e-9 && f.ptsSeconds <= fromStart.at(-1)!.ptsSeconds);
+    expect(same.map((f) => [f.index, f.ptsSeconds])).toEqual(fromStart.map((f) => [f.index, f.ptsSeconds]));
+    // Sampling slots count from the start asked for, as before.
+    const sampled = await collect(decodeVideo(long, { startSeconds: 1230.5, endSeconds: 1234, everySeconds: 1 }));
+    expect(sampled.map((f) => Math.round(f.ptsSeconds * 3))).toEqual([3692, 3695, 3698, 3701]);
+  });
+
   it('crops and resizes inside ffmpeg and records the source region the pixels show', async () => {
     const [frame] = await collect(
       decodeVideo(clip, { everySeconds: 10, crop: { widthFraction: 0.5, heightFraction: 1 }, outputSize: { width: 32, height: 24 } }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { trainCellMax } from '../../src/training/cell-max-regression.js';
-import { seededRandom } from '../../src/training/random.js';
+import { seededRandom } from '../../src/random.js';
 import { trainSoftmax } from '../../src/training/softmax-regression.js';
 
 /**

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { seededRandom } from '../../src/training/random.js';
+import { seededRandom } from '../../src/random.js';
 
 /** Base colours the tiny model's hand-made features separate (bright, dark, red, green). */
 export const CLASS_COLOURS: Record<string, [number, number, number]> = {

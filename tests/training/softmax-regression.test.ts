@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/training/random.js';
+import { seededRandom } from '../../src/random.js';
 import { applyHead, balancedClassWeights, trainSoftmax } from '../../src/training/softmax-regression.js';
 
 /** Three Gaussian blobs in 4-D, with a large offset and scale so standardisation matters. */

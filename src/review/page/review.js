@@ -63,12 +63,12 @@ function renderProgress(progress) {
   const table = $('agreement');
   table.replaceChildren();
   for (const [head, p] of Object.entries(progress.heads)) {
+    const summary = document.createElement('p');
+    summary.className = 'agreement-summary';
+    summary.dataset.head = head;
+    summary.textContent = `${head}: ${percent(p.agreed, p.labelled)} of ${p.labelled} labelled frames`;
     const t = document.createElement('table');
     t.dataset.head = head;
-    const caption = document.createElement('caption');
-    caption.textContent = `${head}: ${percent(p.agreed, p.labelled)} of ${p.labelled} labelled frames`;
-    caption.style.textAlign = 'left';
-    t.append(caption);
     for (const [label, c] of Object.entries(p.perClass).sort((a, b) => b[1].frames - a[1].frames)) {
       const row = t.insertRow();
       row.dataset.label = label;
@@ -76,7 +76,7 @@ function renderProgress(progress) {
       row.insertCell().textContent = percent(c.agreed, c.frames);
       row.insertCell().textContent = `${c.agreed} / ${c.frames}`;
     }
-    table.append(t);
+    table.append(summary, t);
   }
   $('undo').disabled = !state.canUndo;
 }
@@ -272,7 +272,10 @@ let dragFrom = null;
 const stage = $('stage');
 const pointAt = (event) => {
   const r = $('frame').getBoundingClientRect();
-  return { x: Math.min(1, Math.max(0, (event.clientX - r.left) / r.width)), y: Math.min(1, Math.max(0, (event.clientY - r.top) / r.height)) };
+  return {
+    x: Math.min(1, Math.max(0, (event.clientX - r.left) / r.width)),
+    y: Math.min(1, Math.max(0, (event.clientY - r.top) / r.height)),
+  };
 };
 stage.addEventListener('pointerdown', (event) => {
   dragFrom = pointAt(event);
@@ -281,7 +284,12 @@ stage.addEventListener('pointerdown', (event) => {
 stage.addEventListener('pointermove', (event) => {
   if (!dragFrom) return;
   const to = pointAt(event);
-  state.box = { x0: Math.min(dragFrom.x, to.x), y0: Math.min(dragFrom.y, to.y), x1: Math.max(dragFrom.x, to.x), y1: Math.max(dragFrom.y, to.y) };
+  state.box = {
+    x0: Math.min(dragFrom.x, to.x),
+    y0: Math.min(dragFrom.y, to.y),
+    x1: Math.max(dragFrom.x, to.x),
+    y1: Math.max(dragFrom.y, to.y),
+  };
   renderBox();
 });
 stage.addEventListener('pointerup', () => {

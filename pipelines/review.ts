@@ -1,0 +1,268 @@
+/**
+ * The review pipeline: what a review is made of, and the pictures its page shows.
+ *
+ *   recordings:  decode (ffmpeg: sample + crop + resize) -> skipDuplicates(infer) -> groupFrames
+ *                -> each frame's predictions, by near-duplicate group
+ *   images:      read (sharp: crop + resize) -> infer -> all-pairs linking (groupImages) -> groups
+ *   timeline:    the JSON lines of `rovlens timeline --format jsonl` read back (no model run)
+ *   a picture:   one frame (ffmpeg seek, or the image), whole, scaled to the display width; with the
+ *                heatmap: crop-resize -> infer -> gradCam -> rendered over the part the model sees
+ *
+ * Group ids count up over all inputs. Pictures are made on demand and kept in a small cache, so a long
+ * dive costs no memory up front.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { concatMap, lastValueFrom, map, NEVER, of, take, takeUntil, type Observable } from 'rxjs';
+import sharp from 'sharp';
+import { defaultGrouping, type GroupingOptions } from '../src/config/grouping.js';
+import { InputError } from '../src/errors.js';
+import { renderAnnotated } from '../src/explain/render.js';
+import type { RelativeCrop } from '../src/geometry.js';
+import type { ModelSession } from '../src/model/session.js';
+import { cropResizeFrame } from '../src/operators/crop-resize.js';
+import { gradCam } from '../src/operators/grad-cam.js';
+import { infer } from '../src/operators/infer.js';
+import { frameHash } from '../src/operators/skip-duplicates.js';
+import type { ReviewFrame, ReviewGroup, ReviewPrediction } from '../src/review/order.js';
+import { groupImages } from '../src/similarity/group-images.js';
+import { frameToJpeg } from '../src/sinks/contact-sheet.js';
+import { decodeVideo } from '../src/sources/ffmpeg.js';
+import { listImages, readImageFrame, readImages } from '../src/sources/images.js';
+import { checkInputFile } from '../src/sources/probe.js';
+import type { Frame, FrameResult } from '../src/types.js';
+import { defaultGroupPipelineOptions, isImageInput, videoResults } from './group.js';
+
+export interface CollectOptions {
+  /** Seconds between sampled video frames (0: every frame). */
+  everySeconds: number;
+  crop: RelativeCrop;
+  batch: number;
+  /** Near-duplicate thresholds over the defaults (those of `rovlens timeline` and `group`). */
+  grouping?: Partial<GroupingOptions>;
+  /** Called as frames are classified, with the count so far. */
+  onProgress?: (frames: number) => void;
+  /** Stops classifying when it emits (Ctrl-C): decoders are stopped, what was classified is returned. */
+  until?: Observable<unknown>;
+}
+
+export interface ReviewInput {
+  groups: ReviewGroup[];
+  /** Frames over all groups. */
+  frames: number;
+}
+
+export function isTimelineJsonl(path: string): boolean {
+  return /\.jsonl$/i.test(path);
+}
+
+/** The top class of each head, whatever its uncertainty threshold made of the label. */
+function predictionsOf(result: FrameResult): Record<string, ReviewPrediction> {
+  return Object.fromEntries(
+    Object.entries(result.heads).map(([head, p]) => [head, { label: p.labels[p.topIndex]!, confidence: p.probabilities[p.topIndex]! }]),
+  );
+}
+
+/** Runs the model over recordings and image folders and groups their frames; group ids count up over all inputs. */
+export async function collectReviewGroups(inputs: readonly string[], model: ModelSession, options: CollectOptions): Promise<ReviewInput> {
+  const size = { width: model.card.input.width, height: model.card.input.height };
+  const grouping: GroupingOptions = { ...defaultGrouping, ...options.grouping };
+  const groups: ReviewGroup[] = [];
+  const until = options.until ?? NEVER;
+  let frames = 0;
+  const images = inputs.filter(isImageInput);
+  const videos = inputs.filter((i) => !isImageInput(i));
+  for (const video of videos) checkInputFile(video);
+  const skipStats = { frames: 0, inferred: 0, reused: 0 };
+
+  for (const video of videos) {
+    const source = resolve(video);
+    const byRunGroup = new Map<number, ReviewFrame[]>();
+    await lastValueFrom(
+      // The consecutive runs of `rovlens group` (and the timeline's group ids), before revisits are merged.
+      videoResults(
+        video,
+        {
+          model,
+          options: defaultGroupPipelineOptions({
+            ...grouping,
+            every: options.everySeconds,
+            crop: options.crop,
+            size,
+            batch: options.batch,
+          }),
+        },
+        skipStats,
+      ).pipe(
+        map((result) => {
+          const id = result.group!.groupId;
+          const members = byRunGroup.get(id) ?? [];
+          if (!members.length) byRunGroup.set(id, members);
+          members.push({ source, ptsSeconds: Number(result.frame.ptsSeconds.toFixed(3)), predictions: predictionsOf(result) });
+          options.onProgress?.(++frames);
+        }),
+        takeUntil(until),
+      ),
+      { defaultValue: undefined },
+    );
+    for (const members of byRunGroup.values()) groups.push({ group: String(groups.length), frames: members });
+  }
+
+  if (images.length) {
+    const paths = await listImages(images);
+    const results: FrameResult[] = [];
+    await lastValueFrom(
+      readImages(paths, { crop: options.crop, outputSize: size }).pipe(
+        infer(model, { batchSize: options.batch, cams: false }),
+        concatMap(async (r) => {
+          results.push(r);
+          options.onProgress?.(++frames);
+        }),
+        takeUntil(until),
+      ),
+      { defaultValue: undefined },
+    );
+    const ids = groupImages(
+      results.map((r) => ({ hash: frameHash(r.frame, grouping.hash), ...(r.embedding ? { embedding: r.embedding } : {}) })),
+      grouping,
+    );
+    const byLinkedSet = new Map<number, ReviewFrame[]>();
+    results.forEach((r, i) => {
+      const members = byLinkedSet.get(ids[i]!) ?? [];
+      if (!members.length) byLinkedSet.set(ids[i]!, members);
+      members.push({ source: resolve(paths[i]!), predictions: predictionsOf(r) });
+    });
+    for (const members of byLinkedSet.values()) groups.push({ group: String(groups.length), frames: members });
+  }
+  return { groups, frames };
+}
+
+interface TimelineRecord {
+  source?: unknown;
+  ptsSeconds?: unknown;
+  heads?: Record<string, { probabilities?: Record<string, number>; label?: string; confidence?: number }>;
+  group?: { groupId?: unknown };
+}
+
+/**
+ * Groups from a `rovlens timeline --format jsonl` file: its frames, predictions and group ids as the
+ * timeline found them. A source is looked up as written, then beside the timeline file.
+ */
+export function readTimelineGroups(path: string, labels: Record<string, readonly string[]>): ReviewInput {
+  if (!existsSync(path)) throw new InputError(`${path} does not exist`, 'missing');
+  const text = readFileSync(path, 'utf8');
+  const byGroup = new Map<string, ReviewFrame[]>();
+  const located = new Map<string, string>();
+  let frames = 0;
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const bad = (what: string) =>
+      new InputError(`${path}: line ${i + 1}: ${what} (expected the JSON lines of rovlens timeline --format jsonl)`);
+    let record: TimelineRecord;
+    try {
+      record = JSON.parse(line) as TimelineRecord;
+    } catch {
+      throw bad('not JSON');
+    }
+    // The first line describes the run (`{"rovlensRun": ...}`), not a frame.
+    if (i === 0 && 'rovlensRun' in record) return;
+    if (typeof record.source !== 'string' || typeof record.ptsSeconds !== 'number') throw bad('no source or ptsSeconds');
+    if (!record.group || typeof record.group.groupId !== 'number') throw bad('no group (was the timeline written with grouping on?)');
+    let source = located.get(record.source);
+    if (!source) {
+      const candidates = [resolve(record.source), resolve(dirname(path), record.source)];
+      source = candidates.find((c) => existsSync(c));
+      if (!source)
+        throw new InputError(`${path}: its recording ${record.source} is not found (looked in ${candidates.join(', ')})`, 'missing');
+      located.set(record.source, source);
+    }
+    const predictions: Record<string, ReviewPrediction> = {};
+    for (const [head, p] of Object.entries(record.heads ?? {})) {
+      if (!labels[head]) continue;
+      // The top class from the raw probabilities: the record's label may say 'uncertain'.
+      const probabilities = Object.entries(p.probabilities ?? {});
+      const top = probabilities.sort((a, b) => b[1] - a[1])[0];
+      if (!top) throw bad(`head ${head} has no probabilities`);
+      if (!labels[head]!.includes(top[0])) {
+        throw new InputError(
+          `${path}: line ${i + 1}: ${head} '${top[0]}' is not a label of the model card (${labels[head]!.join(', ')}): was the timeline made with another model? pass it with --model`,
+        );
+      }
+      predictions[head] = { label: top[0], confidence: top[1] };
+    }
+    const key = String(record.group.groupId);
+    const members = byGroup.get(key) ?? [];
+    if (!members.length) byGroup.set(key, members);
+    members.push({ source, ptsSeconds: Number(record.ptsSeconds.toFixed(3)), predictions });
+    frames++;
+  });
+  if (frames === 0) throw new InputError(`${path} holds no frames`);
+  return { groups: [...byGroup.entries()].map(([group, members]) => ({ group, frames: members })), frames };
+}
+
+export interface PictureOptions {
+  model: ModelSession;
+  crop: RelativeCrop;
+  displayWidth: number;
+  jpegQuality: number;
+  /** Pictures kept (plain and heatmap count separately). */
+  cacheSize?: number;
+}
+
+export class ReviewPictures {
+  private readonly cache = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly options: PictureOptions) {}
+
+  /** JPEG of the frame; with `heat`, the element heatmap (Grad-CAM) blended over the model's crop. */
+  picture(frame: ReviewFrame, heat: boolean): Promise<Buffer> {
+    const key = `${heat ? 'heat' : 'plain'}:${frame.source}@${frame.ptsSeconds ?? ''}`;
+    let cached = this.cache.get(key);
+    if (cached) {
+      // Most recently used last, so the oldest goes first.
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached;
+    }
+    cached = this.render(frame, heat);
+    // A failure is not cached: the next request tries again.
+    cached.catch(() => this.cache.delete(key));
+    this.cache.set(key, cached);
+    while (this.cache.size > (this.options.cacheSize ?? 24)) this.cache.delete(this.cache.keys().next().value!);
+    return cached;
+  }
+
+  private async render(frame: ReviewFrame, heat: boolean): Promise<Buffer> {
+    const display = await this.displayFrame(frame);
+    if (!heat) return frameToJpeg(display, this.options.jpegQuality);
+    const { model, crop } = this.options;
+    const size = { width: model.card.input.width, height: model.card.input.height };
+    const result = await lastValueFrom(
+      of(await cropResizeFrame(display, crop, size)).pipe(infer(model, { batchSize: 1 }), gradCam({ fallback: 'none' })),
+    );
+    return renderAnnotated(display, result, {
+      jpegQuality: this.options.jpegQuality,
+      minWidthPixels: display.width,
+      maxWidthPixels: Math.max(64, display.width),
+    });
+  }
+
+  /** The whole frame, scaled down to the display width (never up). */
+  private async displayFrame(frame: ReviewFrame): Promise<Frame> {
+    const width = this.options.displayWidth;
+    if (frame.ptsSeconds !== undefined) {
+      // Times are kept to the millisecond: seeking half a millisecond early lands on the frame itself,
+      // not the one after it, when rounding moved its time up.
+      const startSeconds = Math.max(0, frame.ptsSeconds - 0.0005);
+      return lastValueFrom(decodeVideo(frame.source, { startSeconds, fitWidth: width }).pipe(take(1)));
+    }
+    const full = await readImageFrame(frame.source, 0);
+    if (full.width <= width) return full;
+    const height = Math.max(1, Math.round((full.height * width) / full.width));
+    const { data } = await sharp(full.pixels, { raw: { width: full.width, height: full.height, channels: 3 } })
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { ...full, width, height, pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * One `rovlens annotate` run: the input's frames (a video, decoded whole, or pictures), the annotate
+ * pipeline (pipelines/annotate.ts), and the sinks: pictures drawn and written to a video or a folder,
+ * a contact sheet; with flow control, Ctrl-C (what was drawn stays playable) and a summary line.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { concatMap, type Observable } from 'rxjs';
+import sharp from 'sharp';
+import type { AnnotateOptions } from '../config/explain.js';
+import { ExitCode, InputError, UsageError } from '../errors.js';
+import { renderAnnotated } from '../explain/render.js';
+import { openWithCams } from '../model-building/add-cam-outputs.js';
+import { modelOrBundled } from '../model/bundled.js';
+import { folderWriter, isVideoPath, videoWriter, type AnnotatedWriter } from '../sinks/annotated-output.js';
+import { contactSheet, type ContactTile } from '../sinks/contact-sheet.js';
+import { writeOutputFile } from '../sinks/row-file.js';
+import { decodeVideo } from '../sources/ffmpeg.js';
+import { FlowControl } from '../sources/flow-control.js';
+import { IMAGE_EXTENSIONS, listImages, readImages } from '../sources/images.js';
+import { checkInputFile, probeVideo } from '../sources/probe.js';
+import { timecode } from '../timecode.js';
+import type { Frame } from '../types.js';
+import { annotatePipeline, type AnnotateContext, type AnnotateStages } from '../../pipelines/annotate.js';
+import { NavJoin } from './nav-join.js';
+
+/** Each stage's options from the command's. */
+export function annotateStages(options: AnnotateOptions): AnnotateStages {
+  return {
+    ...(options.crop ? { crop: options.crop } : {}),
+    infer: { batchSize: options.batch },
+    gradCam: {
+      head: options.head,
+      className: options.class,
+      threshold: options.threshold,
+      thresholdMethod: options.otsu ? 'otsu' : 'relative',
+      maxBoxes: options.maxBoxes,
+      fallback: options.fallback,
+    },
+  };
+}
+
+const isImagePath = (path: string) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(path).slice(1).toLowerCase());
+
+function outputWriter(output: string | undefined, imagesIn: boolean, fps: number): AnnotatedWriter | undefined {
+  if (output === undefined) return undefined;
+  if (isVideoPath(output)) {
+    if (imagesIn) throw new UsageError('-o: images of different sizes cannot go into one video; give a folder (ending in /)');
+    return videoWriter(output, fps);
+  }
+  if (output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory())) return folderWriter(output);
+  throw new UsageError(`-o: '${output}' is neither a video (.mp4, .mkv, .mov) nor a folder (end it with /)`);
+}
+
+export async function runAnnotate(input: string, options: AnnotateOptions): Promise<number> {
+  if (!existsSync(input)) throw new InputError(`input not found: ${input}`, 'missing');
+  const imagesIn = statSync(input).isDirectory() || isImagePath(input);
+  if (options.contactSheet !== undefined && !/\.jpe?g$/i.test(options.contactSheet))
+    throw new UsageError('--contact-sheet: the sheet is a JPEG; name it .jpg');
+  if (options.nav !== undefined && imagesIn)
+    throw new UsageError('--nav: pictures have no timeline to join a navigation log to; give a video');
+  let frames: Observable<Frame>;
+  let nav: AnnotateContext['nav'];
+  const flow = new FlowControl(Math.max(8, options.batch * 2));
+  if (imagesIn) {
+    frames = readImages(await listImages(input));
+  } else {
+    checkInputFile(input);
+    const info = await probeVideo(input, { keyframes: false });
+    nav = NavJoin.open(options)?.forVideo(info);
+    frames = decodeVideo(input, {
+      info,
+      everySeconds: options.every,
+      startSeconds: options.start,
+      endSeconds: options.end,
+      flow,
+      hwaccel: options.hwaccel,
+    });
+  }
+  const modelPath = modelOrBundled(options.model);
+  const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });
+  const writer = outputWriter(options.output, imagesIn, options.fps);
+  const stem = basename(input, extname(input)) || 'frames';
+  const tiles: ContactTile[] = [];
+  const methods = new Set<string>();
+  const started = performance.now();
+  let interrupted = false;
+
+  const results = annotatePipeline({ frames, model, stages: annotateStages(options), nav }).pipe(
+    // The sinks: the picture drawn, written to the video or folder, and kept for the contact sheet.
+    concatMap(async ({ result, full }) => {
+      const jpeg = await renderAnnotated(full, result, { colormap: options.colormap, maxWidthPixels: options.width });
+      if (result.localisation) methods.add(result.localisation.method);
+      const name = imagesIn
+        ? `${String(result.frame.index).padStart(4, '0')}_${basename(result.frame.sourceId, extname(result.frame.sourceId))}.jpg`
+        : `${stem}_${String(result.frame.index).padStart(6, '0')}_${result.frame.ptsSeconds.toFixed(3)}s.jpg`;
+      await writer?.write(jpeg, name);
+      if (options.contactSheet) {
+        // Tiles are kept small; the sheet picks an even spread of them at the end.
+        const image = await sharp(jpeg).resize({ width: 480 }).jpeg({ quality: 80 }).toBuffer();
+        tiles.push({ image, caption: imagesIn ? basename(result.frame.sourceId) : timecode(result.frame.ptsSeconds) });
+      }
+      flow.done();
+      return result;
+    }),
+  );
+
+  const stop = () => {
+    interrupted = true;
+    subscription?.unsubscribe();
+    finish?.();
+  };
+  let subscription: { unsubscribe(): void } | undefined;
+  let finish: (() => void) | undefined;
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      finish = resolve;
+      subscription = results.subscribe({ error: reject, complete: resolve });
+    });
+    // Also after Ctrl-C: what was rendered so far becomes a playable file.
+    await writer?.close();
+  } catch (error) {
+    writer?.abort();
+    throw error;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await model.close();
+  }
+  if (options.contactSheet && tiles.length) {
+    const step = tiles.length / Math.min(options.sheetTiles, tiles.length);
+    const picked = Array.from({ length: Math.min(options.sheetTiles, tiles.length) }, (_, i) => tiles[Math.floor(i * step)]!);
+    const sheet = await contactSheet(picked, { columns: options.sheetColumns, tileWidth: 480 });
+    writeOutputFile(options.contactSheet, sheet);
+  }
+  const count = writer?.written ?? tiles.length;
+  if (count === 0 && !interrupted) throw new InputError(`${input}: no frames to annotate (check --start/--end)`);
+  if (!options.quiet) {
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const where = [options.output, options.contactSheet].filter(Boolean).join(' and ');
+    process.stderr.write(
+      `rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'}) -> ${where}\n`,
+    );
+  }
+  return interrupted ? ExitCode.interrupted : ExitCode.ok;
+}

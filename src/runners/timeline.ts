@@ -1,0 +1,452 @@
+/**
+ * One `rovlens timeline` run: inputs (globs expanded, missing ones reported), their outputs planned
+ * and checked before decoding, the model opened while the first input is probed, each input through
+ * the pipeline into the sinks, with flow control, progress, Ctrl-C and a summary line per input.
+ */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import fg from 'fast-glob';
+import {
+  catchError,
+  concatMap,
+  defer,
+  EMPTY,
+  finalize,
+  from,
+  Observable,
+  switchMap,
+  tap,
+  type MonoTypeOperatorFunction,
+  type ObservableNotification,
+  type Subscriber,
+} from 'rxjs';
+import type { TimelineOptions } from '../config/timeline.js';
+import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
+import { openWithCams } from '../model-building/add-cam-outputs.js';
+import { modelOrBundled } from '../model/bundled.js';
+import type { ModelSession } from '../model/session.js';
+import { checkCamTargets } from '../operators/grad-cam.js';
+import { TrackMap } from '../sinks/geojson.js';
+import { writeSegments } from '../sinks/segments.js';
+import { writeTimeline } from '../sinks/timeline.js';
+import type { DecodeStats } from '../sources/ffmpeg.js';
+import { FlowControl } from '../sources/flow-control.js';
+import { checkInputFile, isUrl, probeVideo, type VideoInfo } from '../sources/probe.js';
+import type { FrameResult } from '../types.js';
+import { timelinePipeline, type TimelineContext, type TimelineStages } from '../../pipelines/timeline.js';
+import { runHeaderLine } from '../exports/run-file.js';
+import { timelineRunHeader } from './timeline-header.js';
+import { TimelineExports } from '../exports/timeline-exports.js';
+import { NavJoin } from './nav-join.js';
+import { Progress } from './progress.js';
+import { reportError } from './report.js';
+
+/** Each stage's options from the command's: the pipeline sees these, never the whole options object. */
+export function timelineStages(options: TimelineOptions): TimelineStages {
+  return {
+    decode: {
+      everySeconds: options.every,
+      keyframesOnly: options.keyframes,
+      startSeconds: options.start,
+      endSeconds: options.end,
+      hwaccel: options.hwaccel,
+      pushdown: options.pushdown,
+      ...(options.crop ? { crop: options.crop } : {}),
+    },
+    skipDuplicates: { enabled: options.skipDuplicates },
+    infer: { batchSize: options.batch, uncertainBelow: options.uncertainBelow },
+    gradCam: { threshold: options.camThreshold, thresholdMethod: options.camMethod, fallback: options.camFallback, also: options.camAlso },
+  };
+}
+
+/** Literal paths stay as given (so a missing file is reported as missing); globs expand. */
+async function expandInputs(patterns: string[]): Promise<string[]> {
+  const inputs: string[] = [];
+  for (const pattern of patterns) {
+    if (existsSync(pattern) || isUrl(pattern) || !fg.isDynamicPattern(pattern)) {
+      inputs.push(pattern);
+      continue;
+    }
+    const matches = (await fg(pattern, { onlyFiles: true })).sort();
+    if (!matches.length) throw new InputError(`no files match ${pattern}`, 'missing');
+    inputs.push(...matches);
+  }
+  return inputs;
+}
+
+interface OutputPlan {
+  /** Timeline file for an input; undefined means stdout. */
+  timeline(input: string): string | undefined;
+  segments(input: string): string | undefined;
+  /** All inputs go into one file (a single -o file, or stdout); otherwise one file per input in a folder. */
+  shared: boolean;
+}
+
+function planOutputs(inputs: readonly string[], options: TimelineOptions): OutputPlan {
+  const ext = options.format === 'csv' ? '.csv' : '.jsonl';
+  const out = options.output;
+  const isDir = out !== undefined && (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory()));
+  if (!isDir) return { timeline: () => out, segments: () => options.segments, shared: true };
+  if (options.segments !== undefined) {
+    throw new UsageError('--segments: with a folder output, each input gets its segments file in that folder; leave --segments out');
+  }
+  // One stem per input; inputs with the same name from different folders get -2, -3, ...
+  const stems = new Map<string, string>();
+  const used = new Map<string, number>();
+  for (const input of inputs) {
+    const base = basename(input, extname(input)) || 'stream';
+    const n = (used.get(base) ?? 0) + 1;
+    used.set(base, n);
+    stems.set(input, n === 1 ? base : `${base}-${n}`);
+  }
+  return {
+    timeline: (input) => join(out, `${stems.get(input)}.timeline${ext}`),
+    segments: (input) => join(out, `${stems.get(input)}.segments.csv`),
+    shared: false,
+  };
+}
+
+type Pipeline = (ctx: TimelineContext) => Observable<FrameResult>;
+/** One more output from a `--pipeline` module, attached after the runner's own sinks. */
+type Sink = (ctx: { card: ModelSession['card']; inputs: readonly string[] }) => MonoTypeOperatorFunction<FrameResult>;
+
+/** For a caller that runs the timeline inside its own process (the queue worker runs a chunk so). */
+export interface TimelineHooks {
+  /** Each result, in order, as the sinks get it. */
+  onResult?: (result: FrameResult) => void;
+  /** An input's failure, besides the line on stderr. */
+  onError?: (error: unknown) => void;
+  /** Stops the run as Ctrl-C does; when given, SIGINT and SIGTERM are left to the caller. */
+  signal?: AbortSignal;
+}
+
+export async function runTimeline(patterns: string[], options: TimelineOptions, hooks: TimelineHooks = {}): Promise<number> {
+  // Missing inputs are reported up front; the others still run. None left: nothing is written.
+  let missing: number = ExitCode.ok;
+  const inputs = (await expandInputs(patterns)).filter((input) => {
+    try {
+      checkInputFile(input);
+      return true;
+    } catch (error) {
+      missing = reportError(error);
+      return false;
+    }
+  });
+  if (!inputs.length) return missing;
+  // Every output is resolved and checked here, before hours of decoding (the output plan's place).
+  const plan = planOutputs(inputs, options);
+  if (options.videoStart && inputs.length > 1) {
+    throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
+  }
+  const nav = NavJoin.open(options);
+  const position = nav?.position;
+  if (options.geojson !== undefined && !position) {
+    throw new UsageError(`--geojson: ${options.nav} has no latitude and longitude columns among those joined (${nav!.fields.join(', ')})`);
+  }
+  // The map is written at the end: a folder that cannot take it is said before hours of decoding.
+  if (options.geojson !== undefined) checkWritableFolder(options.geojson);
+  if (options.output !== undefined && options.output === options.segments)
+    throw new UsageError('--output and --segments must be different files');
+  // Start-up overlapped: the first input is probed while the model's card is read and its graph
+  // checked (each next input while the one before it runs); the session is created once ffmpeg
+  // decodes the first input. Models exported without CAM outputs but with a pooling-plus-linear head
+  // get them added (exact Grad-CAM); other pooling heads get their feature map as an output (Score-CAM).
+  const probes = new ProbeAhead(inputs);
+  const model = await openWithCams(modelOrBundled(options.model), {
+    device: options.device,
+    features: options.camFallback === 'score-cam',
+    deferLoad: true,
+  });
+  try {
+    checkCamTargets(model.card, options.camAlso ?? []);
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
+  const { pipeline, sink } = options.pipeline ? await loadPipeline(options.pipeline) : { pipeline: timelinePipeline, sink: undefined };
+  // One map for all inputs of the run, written once they are done (or interrupted).
+  const map =
+    options.geojson !== undefined
+      ? new TrackMap(Object.keys(model.card.heads), { ...position!, minSegmentSeconds: options.minSegment })
+      : undefined;
+  const exports = options.export?.length ? new TimelineExports(options.export, options.ifdoHeader) : undefined;
+  const run = new TimelineRun(options, model, { pipeline, sink, probes }, nav, map, exports, hooks);
+  try {
+    // A model that cannot load stops the run here, before any output is opened.
+    await run.startFirst(inputs[0]!);
+    if (plan.shared) {
+      if (!run.interrupted) await run.into(inputs, plan.timeline(inputs[0]!), plan.segments(inputs[0]!));
+    } else for (const input of inputs) if (!run.interrupted) await run.into([input], plan.timeline(input), plan.segments(input));
+    if (map) map.write(options.geojson!);
+    if (exports) {
+      const written = await exports.write();
+      if (!options.quiet && written.length) process.stderr.write(`rovlens: exported ${written.join(', ')}\n`);
+    }
+  } finally {
+    run.dispose();
+    await model.close();
+  }
+  return run.interrupted ? ExitCode.interrupted : Math.max(run.exitCode, missing);
+}
+
+/** Runs inputs through the pipeline into sinks; a bad input is reported in one line and the next one runs. */
+class TimelineRun {
+  exitCode: number = ExitCode.ok;
+  interrupted = false;
+  private stopCurrent: (() => void) | undefined;
+  private readonly onSignal = () => {
+    this.interrupted = true;
+    this.stopCurrent?.();
+  };
+
+  constructor(
+    private readonly options: TimelineOptions,
+    private readonly model: ModelSession,
+    private readonly stages: { pipeline: Pipeline; sink: Sink | undefined; probes: ProbeAhead },
+    private readonly nav: NavJoin | undefined,
+    private readonly map: TrackMap | undefined,
+    private readonly exports: TimelineExports | undefined,
+    private readonly hooks: TimelineHooks = {},
+  ) {
+    if (hooks.signal) {
+      if (hooks.signal.aborted) this.interrupted = true;
+      hooks.signal.addEventListener('abort', this.onSignal);
+      return;
+    }
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  dispose(): void {
+    this.hooks.signal?.removeEventListener('abort', this.onSignal);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    this.started?.cancel();
+    this.started = undefined;
+  }
+
+  /** The first input, already decoding while the model's session is created. */
+  private started: (Begun & { cancel: () => void }) | undefined;
+
+  /**
+   * Starts decoding the first input, then creates the model's session once ffmpeg runs (or the
+   * pipeline asks for the model, or the input ends first): session creation holds the event loop,
+   * and ffmpeg decodes meanwhile. Its results wait until `into` takes them.
+   */
+  async startFirst(input: string): Promise<void> {
+    const begun = this.begin(input);
+    const early = startNow(begun.source);
+    this.started = { ...begun, source: early.output, cancel: early.cancel };
+    await Promise.race([begun.decodeStarted, this.model.loadRequested, early.settled]);
+    try {
+      await this.model.load();
+    } catch (error) {
+      this.started.cancel();
+      this.started = undefined;
+      throw error;
+    }
+  }
+
+  /** One input's pipeline, not yet subscribed: its flow control and what it reports. */
+  private begin(input: string): Begun {
+    const { options, model } = this;
+    const flow = new FlowControl(Math.max(8, options.batch * 2));
+    const state: Begun['state'] = {};
+    let decodeStarted!: () => void;
+    const started = new Promise<void>((resolve) => (decodeStarted = resolve));
+    const source = from(this.stages.probes.info(input)).pipe(
+      switchMap((info) => {
+        state.info = info;
+        state.onInfo?.(info);
+        const nav = this.nav?.forVideo(info);
+        const stages = timelineStages(options);
+        return this.stages.pipeline({
+          input,
+          info,
+          model,
+          stages,
+          flow,
+          nav,
+          onDecodeStart: decodeStarted,
+          onDecodeEnd: (s) => (state.decodeStats = s),
+        });
+      }),
+    );
+    return { input, flow, state, source, decodeStarted: started };
+  }
+
+  private fail(error: unknown): void {
+    this.hooks.onError?.(error);
+    this.exitCode = Math.max(this.exitCode, reportError(error));
+  }
+
+  /** One input's results, with progress and a summary line; errors are reported, not thrown. */
+  private results(input: string): Observable<FrameResult> {
+    const { options } = this;
+    return defer(() => {
+      const progress = new Progress(input, options.quiet);
+      const begun = this.started?.input === input ? this.started : this.begin(input);
+      if (begun === this.started) this.started = undefined;
+      const { flow, state } = begun;
+      let frames = 0;
+      let reused = 0;
+      let offLog = 0;
+      const started = performance.now();
+      const offset = options.start ?? 0;
+      const startProgress = (info: VideoInfo) => {
+        const end = Math.min(options.end ?? Infinity, info.durationSeconds ?? Infinity);
+        progress.start(Number.isFinite(end) ? end - offset : undefined);
+      };
+      if (state.info) startProgress(state.info);
+      else state.onInfo = startProgress;
+      return begun.source.pipe(
+        tap((result) => {
+          flow.done();
+          frames++;
+          if (result.group?.reused) reused++;
+          if (result.nav && !Object.keys(result.nav.values).length) offLog++;
+          progress.update(result.frame.ptsSeconds - offset, frames);
+        }),
+        finalize(() => progress.stop()),
+        tap({
+          complete: () => {
+            if (options.quiet) return;
+            const seconds = (performance.now() - started) / 1000;
+            const saved = reused
+              ? `, ${reused} near-duplicates reused (${Math.round((100 * reused) / Math.max(1, frames))} % of inference saved)`
+              : '';
+            const decodeStats = state.decodeStats;
+            const corrupt = decodeStats?.corruptPackets
+              ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
+              : '';
+            const nav = offLog ? `, ${offLog} with no navigation values (outside the log or in its gaps)` : '';
+            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}${nav}\n`);
+          },
+        }),
+        catchError((error) => {
+          this.fail(error);
+          return EMPTY;
+        }),
+      );
+    });
+  }
+
+  async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
+    const heads = Object.keys(this.model.card.heads);
+    const navFields = this.nav?.fields;
+    let results = from(inputs).pipe(concatMap((input) => this.results(input)));
+    if (this.hooks.onResult) results = results.pipe(tap(this.hooks.onResult));
+    if (this.map) results = results.pipe(this.map.collect());
+    // JSON lines open with the run header, so exports and reports need nothing repeated.
+    const header =
+      this.options.format === 'jsonl' || this.exports ? await timelineRunHeader(inputs, this.options, this.model.card, this.nav) : undefined;
+    const runHeader = this.options.format === 'jsonl' ? runHeaderLine(header!) : undefined;
+    if (this.exports) {
+      this.exports.addHeader(header!);
+      results = results.pipe(this.exports.collect());
+    }
+    results = results.pipe(
+      writeTimeline(timelinePath, this.model.card, this.options.format, { camAlso: this.options.camAlso, navFields, runHeader }),
+    );
+    if (segmentsPath) {
+      results = results.pipe(writeSegments(segmentsPath, heads, { minSegmentSeconds: this.options.minSegment, navFields }));
+    }
+    if (this.stages.sink) results = results.pipe(this.stages.sink({ card: this.model.card, inputs }));
+    await new Promise<void>((done) => {
+      const subscription = results.subscribe({
+        error: (error) => (this.fail(error), done()),
+        complete: done,
+      });
+      // Ctrl-C: unsubscribing kills ffmpeg and lets every sink flush and close in its teardown.
+      this.stopCurrent = () => (subscription.unsubscribe(), done());
+    });
+    this.stopCurrent = undefined;
+  }
+}
+
+/** A `--pipeline` module: its stages replace the built-in ones, its sink is added to the runner's. */
+async function loadPipeline(path: string): Promise<{ pipeline: Pipeline; sink: Sink | undefined }> {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new UsageError(`--pipeline: ${path} does not exist`);
+  const module = (await import(pathToFileURL(full).href)) as { timelinePipeline?: Pipeline; default?: Pipeline; timelineSink?: Sink };
+  const pipeline = module.timelinePipeline ?? module.default;
+  const sink = module.timelineSink;
+  if (pipeline !== undefined && typeof pipeline !== 'function') throw new UsageError(`--pipeline: ${path}: timelinePipeline is not a function`);
+  if (sink !== undefined && typeof sink !== 'function') throw new UsageError(`--pipeline: ${path}: timelineSink is not a function`);
+  if (!pipeline && !sink) throw new UsageError(`--pipeline: ${path} exports no timelinePipeline function`);
+  return { pipeline: pipeline ?? timelinePipeline, sink };
+}
+
+/**
+ * Probes inputs one step ahead: the first while the model loads, each next one while the one before
+ * it runs. A failed probe is reported when its input's turn comes, as before.
+ */
+class ProbeAhead {
+  private readonly pending = new Map<string, Promise<VideoInfo>>();
+
+  constructor(private readonly inputs: readonly string[]) {
+    if (inputs[0] !== undefined) this.start(inputs[0]);
+  }
+
+  info(input: string): Promise<VideoInfo> {
+    const info = this.pending.get(input) ?? this.start(input);
+    this.pending.delete(input);
+    const next = this.inputs[this.inputs.indexOf(input) + 1];
+    if (next !== undefined && !this.pending.has(next)) this.start(next);
+    return info;
+  }
+
+  private start(input: string): Promise<VideoInfo> {
+    const info = probeVideo(input, { keyframes: false });
+    info.catch(() => {}); // its input's turn reports it
+    this.pending.set(input, info);
+    return info;
+  }
+}
+
+function checkWritableFolder(path: string): void {
+  try {
+    accessSync(dirname(resolve(path)), constants.W_OK);
+  } catch (error) {
+    throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+interface Begun {
+  input: string;
+  flow: FlowControl;
+  state: { info?: VideoInfo; onInfo?: (info: VideoInfo) => void; decodeStats?: DecodeStats };
+  source: Observable<FrameResult>;
+  /** Settles when ffmpeg runs. */
+  decodeStarted: Promise<void>;
+}
+
+/**
+ * Subscribes now and keeps what arrives until the one subscriber of `output` takes it (flow control
+ * bounds how much that can be); unsubscribing from `output`, or `cancel`, stops the source.
+ */
+function startNow<T>(source: Observable<T>): { output: Observable<T>; cancel: () => void; settled: Promise<void> } {
+  const queue: ObservableNotification<T>[] = [];
+  let consumer: Subscriber<T> | undefined;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const deliver = (n: ObservableNotification<T>) => (consumer ? observeNotification(n, consumer) : queue.push(n));
+  const upstream = source.subscribe({
+    next: (value) => deliver({ kind: 'N', value }),
+    error: (error: unknown) => (settle(), deliver({ kind: 'E', error })),
+    complete: () => (settle(), deliver({ kind: 'C' })),
+  });
+  const output = new Observable<T>((subscriber) => {
+    consumer = subscriber;
+    for (const n of queue.splice(0)) observeNotification(n, subscriber);
+    return () => upstream.unsubscribe();
+  });
+  return { output, cancel: () => upstream.unsubscribe(), settled };
+}
+
+function observeNotification<T>(n: ObservableNotification<T>, subscriber: Subscriber<T>): void {
+  if (n.kind === 'N') subscriber.next(n.value);
+  else if (n.kind === 'E') subscriber.error(n.error);
+  else subscriber.complete();
+}
