@@ -5,7 +5,8 @@
  * - its annotations: an annotation's `attributes` of the same form, or its category, whose name is a
  *   label of one head (a category's `supercategory` may name the head). Among several annotations
  *   for one head the highest `score` (default 1) wins, then the larger box.
- * An image's `attributes.group` (or `group`) is its near-duplicate group.
+ * An image's `attributes.group` (or `group`) is its near-duplicate group. A file_name
+ * `<video>#t=<seconds>` is that video's frame at that time (extracted as training needs it).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -91,10 +92,18 @@ export function readCocoLabels(jsonPath: string, heads: HeadLabels, allHeads: He
     }
     if (!Object.keys(labels).length) return;
     if (typeof image.file_name !== 'string') throw new InputError(`${where}: no file_name`);
-    const file = resolve(folder, image.file_name);
-    if (!existsSync(file)) throw new InputError(`${where}: image not found: ${image.file_name}`, 'missing');
+    // `<video>#t=<seconds>` (a media fragment, as rovlens export writes frames it did not extract).
+    const fragment = /^(.*)#t=(\d+(?:\.\d+)?)$/.exec(image.file_name);
+    const file = resolve(folder, fragment ? fragment[1]! : image.file_name);
+    if (!existsSync(file)) throw new InputError(`${where}: ${fragment ? 'video' : 'image'} not found: ${image.file_name}`, 'missing');
     const group = image.attributes?.group ?? image.group;
-    rows.push({ file, labels, ...(group !== undefined ? { group: `${name}:${String(group)}` } : {}), where });
+    rows.push({
+      file,
+      ...(fragment ? { ptsSeconds: Number(fragment[2]) } : {}),
+      labels,
+      ...(group !== undefined ? { group: `${name}:${String(group)}` } : {}),
+      where,
+    });
   });
   if (!rows.length) throw new InputError(`${name}: no image with a ${Object.keys(heads).join(' or ')} label`);
   return rows;

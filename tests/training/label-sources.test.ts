@@ -218,6 +218,7 @@ describe('labelled data from review, VIAME and COCO files', () => {
         images: [
           { id: 1, file_name: 'img/a.jpg', width: 96, height: 72, attributes: { floor: 'sandy', group: 'site-1' } },
           { id: 2, file_name: 'img/b.jpg', width: 96, height: 72 },
+          { id: 3, file_name: '../dive/dive.mp4#t=4.6', width: 96, height: 72, attributes: { floor: 'reef' } },
         ],
         categories: [
           { id: 7, name: 'reef', supercategory: 'floor' },
@@ -234,11 +235,14 @@ describe('labelled data from review, VIAME and COCO files', () => {
     );
     const data = await loadLabelledData(coco, { floor: FLOOR_LABELS, element: ELEMENT_LABELS }, heads, join(cache, 'frames'));
     expect(data.inputs[0]!.kind).toBe('coco');
-    expect(data.images.map((i) => [i.id, i.labels, i.group])).toEqual([
+    expect(data.images.map((i) => [i.id, i.labels, i.group?.startsWith('image:') ? 'own group' : i.group])).toEqual([
       ['labels.json:img/a.jpg', { floor: 'sandy', element: 'fauna' }, 'labels.json:site-1'],
       // Next to grouped pictures an ungrouped one is a group of its own.
-      ['labels.json:img/b.jpg', { floor: 'reef', element: 'fauna' }, `image:${join(dir, 'coco', 'img', 'b.jpg')}`],
+      ['labels.json:img/b.jpg', { floor: 'reef', element: 'fauna' }, 'own group'],
+      // A video frame named as a media fragment, as rovlens export writes it: extracted at its time.
+      ['../dive/dive.mp4@4.600', { floor: 'reef' }, 'own group'],
     ]);
+    expect(data.images[2]!.ptsSeconds).toBe(4.6);
   });
 
   it('refuses a COCO category that is no label of the model, in one line', () => {
