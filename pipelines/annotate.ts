@@ -15,6 +15,8 @@ import { cropResizeFrame } from '../src/operators/crop-resize.js';
 import { gradCam, type GradCamOptions } from '../src/operators/grad-cam.js';
 import { infer, type InferOptions } from '../src/operators/infer.js';
 import { joinNav, type JoinNavOptions } from '../src/operators/join-nav.js';
+import { maskOverlays } from '../src/operators/mask-overlays.js';
+import type { OverlayMasker } from '../src/overlay/masker.js';
 import type { NavLog } from '../src/telemetry/nav-log.js';
 import type { Frame, FrameResult } from '../src/types.js';
 
@@ -23,7 +25,8 @@ export interface AnnotateStages {
   /** The relative centre crop; default: the model card's. */
   crop?: RelativeCrop;
   infer: InferOptions;
-  gradCam: Omit<GradCamOptions, 'model' | 'notice'>;
+  /** Off: no heatmap, boxes or peak (the model card says they point no better than the centre). */
+  gradCam: Omit<GradCamOptions, 'model' | 'notice'> | false;
 }
 
 export interface AnnotateContext {
@@ -32,6 +35,8 @@ export interface AnnotateContext {
   stages: AnnotateStages;
   /** With `--nav`: the navigation log and this input's start on its clock. */
   nav?: JoinNavOptions & { log: NavLog };
+  /** The recording's overlay masker (--overlay-mask auto or a mask picture); none with off. */
+  overlay?: OverlayMasker;
 }
 
 /** A result and the whole frame it was made from. */
@@ -53,8 +58,9 @@ export function annotatePipeline(ctx: AnnotateContext): Observable<AnnotatedResu
         wholeFrames.set(key(full), full);
         return cropResizeFrame(full, crop, size);
       }),
+      ctx.overlay ? maskOverlays(ctx.overlay) : (same) => same,
       infer(model, stages.infer),
-      gradCam({ model, ...stages.gradCam }),
+      stages.gradCam ? gradCam({ model, ...stages.gradCam }) : (same) => same,
       ctx.nav ? joinNav(ctx.nav.log, ctx.nav) : (results) => results,
       map((result) => {
         const full = wholeFrames.get(key(result.frame)) ?? result.frame;

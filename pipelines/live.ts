@@ -6,6 +6,8 @@
  *     -> latest: while the stages below are busy keep only the newest frame, drop the rest
  *          -> cropResizeFrame (the model's relative centre crop at its input size, cut from the
  *             display frame; Frame.region keeps both in source pixels)
+ *          -> overlay mask (burned-in text filled from its surroundings; the mask re-estimated
+ *             over the latest frames as the feed runs)
  *          -> infer (both heads, embedding, CAM maps; one frame at a time for latency)
  *          -> gradCam (boxes, peak, area from the CAM; no occlusion fallback: too slow live)
  *          -> the newest navigation values (--nav-udp: NMEA position and heading)
@@ -21,6 +23,7 @@ import { defer, filter, map, mergeMap, tap, type Observable } from 'rxjs';
 import type { LiveOptions } from '../src/config/live.js';
 import { renderAnnotated } from '../src/explain/render.js';
 import type { ModelSession } from '../src/model/session.js';
+import type { OverlayMasker } from '../src/overlay/masker.js';
 import { gradCam } from '../src/operators/grad-cam.js';
 import { groupFrames } from '../src/operators/group.js';
 import { cropResizeFrame } from '../src/operators/crop-resize.js';
@@ -38,6 +41,12 @@ export interface LiveContext {
   onStatus: (status: LiveStatus) => void;
   onFrameReceived: () => void;
   onFrameDropped: () => void;
+  /** Element heatmaps (default true); off, results carry no CAM maps and no localisation. */
+  heatmap?: boolean;
+  /** Said under the heatmap on server-rendered pictures ('unreliable: x % vs centre y %'). */
+  heatmapNote?: string;
+  /** The feed's overlay masker (--overlay-mask auto or a mask picture); none with off. */
+  overlay?: OverlayMasker;
   /** With a navigation feed (--nav-udp): its newest values, asked for at each processed frame. */
   navValues?: () => Record<string, number>;
 }
@@ -58,7 +67,12 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
   const card = model.card;
   const { sendFrames, overlay, jpegQuality, displayWidth } = options.pipeline;
   const modelSize = { width: card.input.width, height: card.input.height };
-  const localise = card.heads.element ? gradCam({ fallback: 'none' }) : (results: Observable<FrameResult>) => results;
+  const localise =
+    ctx.heatmap === false
+      ? map(({ cams: _cams, ...result }: FrameResult): FrameResult => result)
+      : card.heads.element
+        ? gradCam({ fallback: 'none' })
+        : (results: Observable<FrameResult>) => results;
   // Pictures travel beside the results, keyed by the model frame: grouping spreads results into new
   // objects but keeps `frame`.
   const pictures = new WeakMap<Frame, { jpeg?: Buffer; image?: Size; imageRegion: Rect }>();
@@ -74,7 +88,12 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
     const width = Math.max(16, Math.min(8192, display.width));
     const jpeg =
       overlay === 'server'
-        ? await renderAnnotated(display, result, { jpegQuality, minWidthPixels: width, maxWidthPixels: Math.max(64, width) })
+        ? await renderAnnotated(display, result, {
+            jpegQuality,
+            minWidthPixels: width,
+            maxWidthPixels: Math.max(64, width),
+            ...(ctx.heatmapNote ? { heatmapNote: ctx.heatmapNote } : {}),
+          })
         : await frameToJpeg(display, jpegQuality);
     pictures.set(result.frame, {
       jpeg,
@@ -92,6 +111,7 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
     latest(
       (display: Frame) =>
         defer(() => cropResizeFrame(display, card.crop, modelSize)).pipe(
+          map((frame) => (ctx.overlay ? maskFrame(ctx.overlay, frame) : frame)),
           infer(model, { batchSize: 1 }),
           localise,
           map((result) => (ctx.navValues ? withNav(result, ctx.navValues()) : result)),
@@ -110,6 +130,12 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
       };
     }),
   );
+}
+
+/** Adds the frame to the masker's window (it re-estimates when the window has filled again) and masks it. */
+function maskFrame(overlay: OverlayMasker, frame: Frame): Frame {
+  overlay.observe(frame);
+  return overlay.apply(frame);
 }
 
 /** The newest navigation values, stamped with the instant the frame left the decoder. */

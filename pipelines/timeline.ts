@@ -2,6 +2,7 @@
  * The timeline pipeline: a recorded mission to one result per sampled instant.
  *
  *   decode (ffmpeg: sample + crop + resize pushed into its filter graph)
+ *     -> mask overlays (burned-in text and graphics filled from their surroundings; --overlay-mask)
  *     -> skip near-duplicates (reuse the last result when the frame repeats it)
  *        -> infer (both heads, embedding, CAM maps; batched)
  *     -> Grad-CAM (element heatmap, and any asked for, -> boxes, peak, area in source pixels)
@@ -21,6 +22,8 @@ import { gradCam, type GradCamOptions } from '../src/operators/grad-cam.js';
 import { groupFrames } from '../src/operators/group.js';
 import { infer, type InferOptions } from '../src/operators/infer.js';
 import { joinNav, type JoinNavOptions } from '../src/operators/join-nav.js';
+import { maskOverlays } from '../src/operators/mask-overlays.js';
+import type { OverlayMasker } from '../src/overlay/masker.js';
 import { skipDuplicates } from '../src/operators/skip-duplicates.js';
 import { sampleEvery } from '../src/operators/sample.js';
 import { decodeVideo, type DecodeOptions, type DecodeStats } from '../src/sources/ffmpeg.js';
@@ -52,6 +55,8 @@ export interface TimelineContext {
   flow: FlowControl;
   /** With `--nav`: the navigation log and this input's start on its clock. */
   nav?: JoinNavOptions & { log: NavLog };
+  /** This recording's overlay masker (--overlay-mask auto or a mask picture); none with off. */
+  overlay?: OverlayMasker;
   onDecodeEnd: (stats: DecodeStats) => void;
   /** Called when ffmpeg is running: the runner creates the model's session then, while it decodes. */
   onDecodeStart?: () => void;
@@ -68,6 +73,7 @@ export function timelinePipeline(ctx: TimelineContext): Observable<FrameResult> 
     ? decodeVideo(input, { ...decode, everySeconds, crop, outputSize: size })
     : decodeVideo(input, decode).pipe(sampleEvery(everySeconds, { onDrop: () => flow.done() }), cropResize(crop, size));
   return frames.pipe(
+    ctx.overlay ? maskOverlays(ctx.overlay) : (same) => same,
     skipDuplicates(stages.skipDuplicates, infer(model, stages.infer)),
     gradCam({ model, ...stages.gradCam }),
     groupFrames(),

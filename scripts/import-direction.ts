@@ -9,7 +9,18 @@ import { dirname, join, normalize, relative, resolve, sep } from 'node:path';
 /** The shared kernel: types and helpers every layer may use; it imports only itself. */
 export const KERNEL_FILES = ['src/types.ts', 'src/errors.ts', 'src/geometry.ts', 'src/timecode.ts', 'src/random.ts', 'src/paths.ts'];
 
-const STAGES = ['src/sources', 'src/telemetry', 'src/model', 'src/similarity', 'src/explain', 'src/operators', 'src/sinks', 'src/live', 'src/review'];
+const STAGES = [
+  'src/sources',
+  'src/telemetry',
+  'src/model',
+  'src/similarity',
+  'src/explain',
+  'src/overlay',
+  'src/operators',
+  'src/sinks',
+  'src/live',
+  'src/review',
+];
 
 /**
  * Who may import whom, bottom to top. An area always may import itself and the kernel. The order of
@@ -25,8 +36,9 @@ export const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   'src/model': ['src/config'],
   'src/similarity': ['src/config'],
   'src/explain': ['src/config', 'src/model'],
+  'src/overlay': ['src/config'],
   'src/model-building': ['src/config', 'src/model'],
-  'src/operators': ['src/config', 'src/telemetry', 'src/model', 'src/explain', 'src/similarity'],
+  'src/operators': ['src/config', 'src/telemetry', 'src/model', 'src/explain', 'src/overlay', 'src/similarity'],
   'src/sinks': ['src/config', 'src/sources', 'src/model'],
   'src/live': ['src/config', 'src/sources', 'src/model', 'src/explain', 'src/sinks'],
   // Run files in, other tools' formats out (VIAME, DIVE, COCO, iFDO, BIIGLE).

@@ -27,6 +27,7 @@ const FLAGS: FlagTable<typeof annotateSchema> = {
   maxBoxes: '--max-boxes <n>',
   fallback: '--fallback <method>',
   colormap: '--colormap <name>',
+  heatmap: '--heatmap',
   width: '--width <pixels>',
   fps: '--fps <n>',
   crop: '--crop <WxH>',
@@ -36,6 +37,8 @@ const FLAGS: FlagTable<typeof annotateSchema> = {
   batch: '--batch <n>',
   sheetColumns: '--sheet-columns <n>',
   sheetTiles: '--sheet-tiles <n>',
+  overlayMask: '--overlay-mask <auto|off|mask.png>',
+  saveOverlayMask: '--save-overlay-mask <file.png>',
   ...NAV_FLAGS,
   quiet: '-q, --quiet',
 };

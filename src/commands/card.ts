@@ -28,8 +28,10 @@ const FLAGS: FlagTable<typeof cardOptionsSchema> = {
 export function register(program: Command): void {
   const command = program
     .command('card')
-    .description('write the model card for an ONNX classifier made elsewhere, so rovlens can run it')
-    .argument('<model>', 'the .onnx classifier');
+    .description(
+      "write the model card for an ONNX classifier made elsewhere, so rovlens can run it; without --head, show a model's card and whether its heatmap beats the centre",
+    )
+    .argument('<model>', 'the .onnx classifier (or, to show it, a model with its card, or the card)');
   addSchemaOptions(command, cardOptionsSchema, FLAGS)
     .addHelpText(
       'after',
@@ -38,6 +40,7 @@ The card goes beside the model as <name>.card.json. A model whose input is NHWC 
 is written again as <name>.nchw.onnx with a Transpose in front, and its card beside that.
 
 Examples:
+  rovlens card models/rovlens-default.onnx     # show the card: heads, crop, and how far to trust the heatmap
   rovlens card resnet.onnx --head element=ripples,fauna,algae,waste,rocks --scaling imagenet
   rovlens card keras.onnx --head floor=sandy,muddy,reef --scaling symmetric --crop 0.67x1
   rovlens annotate dive.mp4 --model resnet.onnx -o annotated/

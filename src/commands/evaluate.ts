@@ -6,7 +6,9 @@
 import type { Command } from 'commander';
 import { parseFlags } from '../config/flags.js';
 import { evaluateOptionsSchema } from '../config/training.js';
+import { UsageError } from '../errors.js';
 import { evaluateModel } from '../training/evaluate-model.js';
+import { formatLeaveOneSourceOut, leaveOneSourceOut } from '../training/leave-one-source-out.js';
 import { formatEvaluation } from '../training/report.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
@@ -20,6 +22,12 @@ const FLAGS: FlagTable<typeof evaluateOptionsSchema> = {
     flag: '--validation-only',
     help: "score only what training held out: the groups recorded in the model's card by `rovlens train`, else the split it makes (same --seed, --split, --validation-fraction)",
   },
+  bySource: {
+    flag: '--by-source',
+    help: "leave one source out (images/<source>): for each source, a head trained on every other source is scored on it, beside the model's own head",
+  },
+  minSourceImages: { flag: '--min-source-images <n>', help: 'with --by-source: sources with fewer labelled images get no fold' },
+  balanceSources: { flag: '--balance-sources', help: 'with --by-source: weight the training images so every source counts the same' },
   seed: { flag: '--seed <n>', help: 'seed of the split, with --validation-only' },
   split: { flag: '--split <split>', help: 'split kind, with --validation-only' },
   validationFraction: { flag: '--validation-fraction <f>', help: 'validation share, with --validation-only' },
@@ -51,6 +59,7 @@ every class present counts equally (it equals the mean per-class recall, i.e. ba
 Examples:
   rovlens evaluate models/rovlens-default.onnx --data ../data/manifest.csv --validation-only
   rovlens evaluate my-model.onnx --data photos/ --task element --robustness --json > report.json
+  rovlens evaluate models/rovlens-default.onnx --data ../data/manifest.csv --by-source   # how it does on a new lab's footage
   rovlens evaluate site.onnx --data dive42.labels.csv --validation-only   # next to the model it was trained from
 
 Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
@@ -60,6 +69,23 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
         const raw = givenFlags(self);
         const { data, quiet, ...rest } = raw;
         const options = parseFlags(evaluateOptionsSchema, rest);
+        if (options.bySource) {
+          if (options.robustness || options.validationOnly)
+            throw new UsageError('--by-source: each source is held out in turn; leave out --robustness and --validation-only');
+          if ((data as string[]).length !== 1) throw new UsageError('--by-source: give one --data (a manifest with images/<source>/ paths)');
+          const folds = await leaveOneSourceOut({
+            model,
+            data: (data as string[])[0]!,
+            task: options.task,
+            batchSize: options.batchSize,
+            minImages: options.minSourceImages,
+            balanceSources: options.balanceSources,
+            options: { seed: options.seed },
+            onProgress: progressLine(Boolean(quiet || options.json)),
+          });
+          process.stdout.write(options.json ? `${JSON.stringify(folds, null, 2)}\n` : `${formatLeaveOneSourceOut(folds)}\n`);
+          return;
+        }
         const report = await evaluateModel({
           model,
           data: data as string[],

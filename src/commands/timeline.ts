@@ -33,6 +33,8 @@ const FLAGS: FlagTable<typeof timelineOptionsSchema> = {
   camMethod: '--cam-method <method>',
   camFallback: '--cam-fallback <method>',
   camAlso: '--cam-also <targets>',
+  overlayMask: '--overlay-mask <auto|off|mask.png>',
+  saveOverlayMask: '--save-overlay-mask <file.png|folder/>',
   ...NAV_FLAGS,
   export: '--export <format:file>',
   ifdoHeader: '--ifdo-header <file>',

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { deviceSchema, hwaccelSchema } from './hardware.js';
 import { navOptionsShape, refineNavOptions } from './nav.js';
+import { overlayOptionsShape } from './overlay.js';
 import { cropSchema, timeSchema } from './timeline.js';
 
 /** Defaults shared by the library schemas below and the string-typed CLI schema at the end. */
@@ -74,6 +75,8 @@ export const renderSchema = z
     jpegQuality: z.number().int().min(1).max(100).default(85),
     /** Darken what lies outside the crop region, so the part the model saw stands out. */
     outsideDimming: z.number().min(0).max(1).default(0.35),
+    /** Said after the heatmap's line in the label panel, e.g. 'unreliable: 37.5 % vs centre 60.0 %'. */
+    heatmapNote: z.string().optional(),
   })
   .strict();
 export type RenderOptions = z.infer<typeof renderSchema>;
@@ -104,9 +107,14 @@ export const annotateSchema = z
       'for heads without CAM output: auto = Score-CAM when the pooled feature map is found, else occlusion; none = no heatmap',
     ),
     colormap: renderSchema.shape.colormap.describe('heatmap colours'),
+    heatmap: z
+      .boolean()
+      .optional()
+      .describe("draw the heatmap and boxes even where the model card says they point no better than the picture's centre (off there by default)"),
     width: z.coerce.number().int().min(64).max(8192).default(MAX_WIDTH_PIXELS).describe('widest picture written, in pixels'),
     sheetColumns: z.coerce.number().int().min(1).max(16).default(4).describe('contact sheet columns'),
     sheetTiles: z.coerce.number().int().min(1).max(400).default(24).describe('most frames on the contact sheet (evenly spread)'),
+    ...overlayOptionsShape,
     ...navOptionsShape,
     quiet: z.boolean().default(false).describe('no summary line'),
   })

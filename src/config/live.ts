@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { deviceSchema, hwaccelSchema } from './hardware.js';
+import { overlayMaskSchema, saveOverlayMaskSchema } from './overlay.js';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
 
@@ -91,6 +92,18 @@ export const livePipelineSchema = z
      * The model still gets its own crop at its own input size, cut from this picture.
      */
     displayWidth: z.number().int().min(160).max(3840).default(960),
+    /**
+     * Burned-in text and graphics: 'auto' re-estimates the mask over the latest frames as the feed
+     * runs (frames pass unmasked until the first window has filled), 'off', or a mask picture.
+     */
+    overlayMask: overlayMaskSchema,
+    /** Write the last overlay mask when the feed ends (a PNG at the source size). */
+    saveOverlayMask: saveOverlayMaskSchema,
+    /**
+     * Element heatmaps: true shows them, false leaves them out; unset, they are shown unless the
+     * model card says they point no better than the picture's centre.
+     */
+    heatmap: z.boolean().optional(),
     /** JPEG quality of the frames sent to viewers. */
     jpegQuality: z.number().int().min(1).max(100).default(80),
     /** Seconds between `stats` messages (and the stderr status line). */
@@ -172,6 +185,13 @@ export const liveFlagsSchema = z
       'width of the whole-frame picture viewers see, in pixels (scaled down only, aspect kept)',
     ),
     jpegQuality: livePipelineSchema.shape.jpegQuality.describe('quality of the pictures sent, 1..100'),
+    overlayMask: livePipelineSchema.shape.overlayMask.describe(
+      'burned-in text and graphics: auto = found from the feed (re-estimated as it runs) and filled before inference; off; or a mask picture (white = overlay)',
+    ),
+    heatmap: livePipelineSchema.shape.heatmap.describe(
+      "show the element heatmap even where the model card says it points no better than the picture's centre (off there by default)",
+    ),
+    saveOverlayMask: livePipelineSchema.shape.saveOverlayMask.describe('when the feed ends, write the last overlay mask (PNG at the source size, white = masked)'),
     stallTimeout: liveSourceSchema.shape.stallTimeoutSeconds.describe(
       'seconds without a frame before the source counts as stalled and is reconnected',
     ),

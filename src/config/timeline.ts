@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { camTargetsSchema } from './cam-targets.js';
 import { exportTargetSchema } from './export.js';
 import { navOptionsShape, refineNavOptions } from './nav.js';
+import { overlayOptionsShape } from './overlay.js';
 import { parseFlags } from './flags.js';
 import { deviceSchema, hwaccelSchema } from './hardware.js';
 
@@ -58,6 +59,7 @@ export const timelineOptionsSchema = z
       .describe(
         "more heatmaps per frame as '<head>:<class>' pairs (class: a label or 'predicted'), e.g. element:waste; each adds <head>_<class>_box, _peak_x, _peak_y and _area columns",
       ),
+    ...overlayOptionsShape,
     ...navOptionsShape,
     export: z
       .array(exportTargetSchema)

@@ -109,6 +109,12 @@ export const evaluateOptionsSchema = z
     json: z.boolean().default(false),
     /** Evaluate only the validation part of a split made as `train` makes it (same seed, same fraction). */
     validationOnly: z.boolean().default(false),
+    /** Leave one source out: a head trained on every other source, scored on the source (generalisation to a new lab). */
+    bySource: z.boolean().default(false),
+    /** Sources with fewer labelled images (per head) get no fold. */
+    minSourceImages: z.number().int().min(2).max(1_000_000).default(30),
+    /** With --by-source: weight each training image by 1 / (images of its source), so every source counts the same. */
+    balanceSources: z.boolean().default(false),
     seed: trainingOptionsSchema.shape.seed,
     validationFraction: trainingOptionsSchema.shape.validationFraction,
     split: trainingOptionsSchema.shape.split,

@@ -97,7 +97,7 @@ const escapeXml = (s: string) => s.replace(/[<>&"']/g, (ch) => `&#${ch.charCodeA
  * Text lines for the label panel: the time, where the vehicle was (with a navigation log: its time,
  * then the log's values two to a line), one line per head, then what the heatmap shows.
  */
-export function labelLines(result: FrameResult): string[] {
+export function labelLines(result: FrameResult, heatmapNote?: string): string[] {
   const lines = [timecode(result.frame.ptsSeconds)];
   if (result.nav) {
     lines.push(result.nav.time);
@@ -112,11 +112,12 @@ export function labelLines(result: FrameResult): string[] {
   if (l) {
     const label = result.heads[l.head]?.labels[l.classIndex] ?? `class ${l.classIndex}`;
     lines.push(`heatmap: ${l.head}/${label} (${l.method})`);
+    if (heatmapNote) lines.push(`heatmap ${heatmapNote}`);
   }
   return lines;
 }
 
-function overlaySvg(width: number, height: number, result: FrameResult, picture: Frame): string {
+function overlaySvg(width: number, height: number, result: FrameResult, picture: Frame, heatmapNote?: string): string {
   const font = Math.max(11, Math.round(width / 64));
   const stroke = Math.max(1.5, width / 640);
   const parts: string[] = [];
@@ -150,7 +151,7 @@ function overlaySvg(width: number, height: number, result: FrameResult, picture:
     parts.push(`<circle cx="${p.x}" cy="${p.y}" r="${r}" fill="none" stroke="#000000" stroke-width="${stroke + 2}"/>`);
     parts.push(`<circle cx="${p.x}" cy="${p.y}" r="${r}" fill="none" stroke="#ffffff" stroke-width="${stroke}"/>`);
   }
-  const lines = labelLines(result);
+  const lines = labelLines(result, heatmapNote);
   const pad = font * 0.4;
   const panelWidth = Math.max(...lines.map((s) => s.length)) * font * 0.62 + 2 * pad;
   const panelHeight = lines.length * font * 1.25 + 2 * pad;
@@ -192,7 +193,7 @@ export async function renderAnnotated(frame: Frame, result: FrameResult, options
   const covered = sourceToPicture(heat?.region ?? result.localisation?.region ?? result.frame.region, frame.region, width, height);
   blendHeat(pixels, width, height, heat, covered, o);
   return sharp(pixels, { raw: { width, height, channels: 3 } })
-    .composite([{ input: Buffer.from(overlaySvg(width, height, result, frame)), left: 0, top: 0 }])
+    .composite([{ input: Buffer.from(overlaySvg(width, height, result, frame, o.heatmapNote)), left: 0, top: 0 }])
     .jpeg({ quality: o.jpegQuality })
     .toBuffer();
 }

@@ -33,6 +33,11 @@ export interface HelloMessage {
   historyMinutes: number;
   /** Whether the server sends JPEG frames at all (`--no-frames` turns them off). */
   frames: boolean;
+  /**
+   * Whether results carry the element heatmap, and the model card's verdict on it when it points
+   * no better than the centre ('unreliable: 37.5 % vs centre 60.0 %').
+   */
+  heatmap?: { shown: boolean; note?: string };
 }
 
 export interface StatusMessage {

@@ -12,6 +12,9 @@ import { ExitCode, InputError, UsageError } from '../errors.js';
 import { renderAnnotated } from '../explain/render.js';
 import { openWithCams } from '../model-building/add-cam-outputs.js';
 import { modelOrBundled } from '../model/bundled.js';
+import { heatmapReliability, heatmapsOn, reliabilityMark } from '../model/heatmap-reliability.js';
+import { overlayMaskers, writeOverlayMask } from '../overlay/mask-file.js';
+import { overlaySummary } from '../overlay/masker.js';
 import { folderWriter, isVideoPath, videoWriter, type AnnotatedWriter } from '../sinks/annotated-output.js';
 import { contactSheet, type ContactTile } from '../sinks/contact-sheet.js';
 import { writeOutputFile } from '../sinks/row-file.js';
@@ -24,12 +27,12 @@ import type { Frame } from '../types.js';
 import { annotatePipeline, type AnnotateContext, type AnnotateStages } from '../../pipelines/annotate.js';
 import { NavJoin } from './nav-join.js';
 
-/** Each stage's options from the command's. */
-export function annotateStages(options: AnnotateOptions): AnnotateStages {
+/** Each stage's options from the command's; `heatmap` false leaves the Grad-CAM stage out. */
+export function annotateStages(options: AnnotateOptions, heatmap = true): AnnotateStages {
   return {
     ...(options.crop ? { crop: options.crop } : {}),
     infer: { batchSize: options.batch },
-    gradCam: {
+    gradCam: heatmap && {
       head: options.head,
       className: options.class,
       threshold: options.threshold,
@@ -59,9 +62,16 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     throw new UsageError('--contact-sheet: the sheet is a JPEG; name it .jpg');
   if (options.nav !== undefined && imagesIn)
     throw new UsageError('--nav: pictures have no timeline to join a navigation log to; give a video');
+  if (options.saveOverlayMask !== undefined && options.overlayMask === 'off')
+    throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
+  // Pictures in a folder are not one recording: nothing stays still across them while a scene moves,
+  // so 'auto' estimates nothing there; a mask picture still applies.
+  const overlaySetting = imagesIn && options.overlayMask === 'auto' ? 'off' : options.overlayMask;
+  const overlay = (await overlayMaskers(overlaySetting, { refresh: 'once' }))?.();
   let frames: Observable<Frame>;
   let nav: AnnotateContext['nav'];
-  const flow = new FlowControl(Math.max(8, options.batch * 2));
+  // The overlay masker holds a window of frames back for its first estimate: room for them too.
+  const flow = new FlowControl(Math.max(8, options.batch * 2) + (overlay ? overlay.windowFrames : 0));
   if (imagesIn) {
     frames = readImages(await listImages(input));
   } else {
@@ -80,16 +90,20 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   const modelPath = modelOrBundled(options.model);
   const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });
   const writer = outputWriter(options.output, imagesIn, options.fps);
+  // The element heatmap is drawn only where the card does not say it points worse than the centre.
+  const reliability = options.head === 'element' ? heatmapReliability(model.card) : undefined;
+  const drawHeatmap = heatmapsOn(options.heatmap, reliability);
+  const heatmapNote = reliability && !reliability.reliable ? reliabilityMark(reliability) : undefined;
   const stem = basename(input, extname(input)) || 'frames';
   const tiles: ContactTile[] = [];
   const methods = new Set<string>();
   const started = performance.now();
   let interrupted = false;
 
-  const results = annotatePipeline({ frames, model, stages: annotateStages(options), nav }).pipe(
+  const results = annotatePipeline({ frames, model, stages: annotateStages(options, drawHeatmap), nav, overlay }).pipe(
     // The sinks: the picture drawn, written to the video or folder, and kept for the contact sheet.
     concatMap(async ({ result, full }) => {
-      const jpeg = await renderAnnotated(full, result, { colormap: options.colormap, maxWidthPixels: options.width });
+      const jpeg = await renderAnnotated(full, result, { colormap: options.colormap, maxWidthPixels: options.width, heatmapNote });
       if (result.localisation) methods.add(result.localisation.method);
       const name = imagesIn
         ? `${String(result.frame.index).padStart(4, '0')}_${basename(result.frame.sourceId, extname(result.frame.sourceId))}.jpg`
@@ -135,14 +149,18 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     const sheet = await contactSheet(picked, { columns: options.sheetColumns, tileWidth: 480 });
     writeOutputFile(options.contactSheet, sheet);
   }
+  if (options.saveOverlayMask !== undefined && overlay?.current && overlay.sourceSize)
+    await writeOverlayMask(options.saveOverlayMask, overlay.current.mask, overlay.sourceSize);
   const count = writer?.written ?? tiles.length;
   if (count === 0 && !interrupted) throw new InputError(`${input}: no frames to annotate (check --start/--end)`);
   if (!options.quiet) {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const where = [options.output, options.contactSheet].filter(Boolean).join(' and ');
-    process.stderr.write(
-      `rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${[...methods].join(', ') || 'none'}) -> ${where}\n`,
-    );
+    const masked = overlay ? `; ${overlaySummary(overlay, options.overlayMask)}` : '';
+    const heatmap = drawHeatmap
+      ? `${[...methods].join(', ') || 'none'}${heatmapNote ? `, ${heatmapNote}` : ''}`
+      : `off, ${heatmapNote}; --heatmap draws it`;
+    process.stderr.write(`rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${heatmap}${masked}) -> ${where}\n`);
   }
   return interrupted ? ExitCode.interrupted : ExitCode.ok;
 }

@@ -8,6 +8,8 @@ import type { CardOptions } from '../config/card.js';
 import { InputError, ModelError, OutputError, UsageError } from '../errors.js';
 import { makeCard } from '../model-building/make-card.js';
 import { encodeModel, readModel } from '../model-building/onnx-graph.js';
+import { loadModelCard } from '../model/card.js';
+import { heatmapReliability, reliabilityLine } from '../model/heatmap-reliability.js';
 import { ModelSession } from '../model/session.js';
 
 /** 'name=a,b,c' -> ['name', ['a','b','c']], refusing what cannot be a head. */
@@ -19,6 +21,12 @@ function pair(flag: string, text: string): [string, string] {
 
 export async function runCard(modelPath: string, flags: CardOptions): Promise<void> {
   if (!existsSync(modelPath)) throw new InputError(`model not found: ${modelPath}`, 'missing');
+  if (!flags.head?.length) {
+    if (flags.scaling) throw new UsageError('--head: writing a card needs each head and its labels, e.g. --head element=fauna,algae');
+    return showCard(modelPath);
+  }
+  if (!flags.scaling) throw new UsageError('--scaling: writing a card needs how pixels were scaled in training (unit, symmetric, imagenet or caffe)');
+  const scaling = flags.scaling;
   const heads = Object.fromEntries(
     flags.head.map((text) => {
       const [name, labels] = pair('--head', text);
@@ -33,7 +41,7 @@ export async function runCard(modelPath: string, flags: CardOptions): Promise<vo
   const made = makeCard(graph, {
     heads,
     logits,
-    scaling: flags.scaling,
+    scaling,
     ...(flags.embedding ? { embedding: flags.embedding } : {}),
     ...(flags.channelOrder ? { channelOrder: flags.channelOrder } : {}),
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
@@ -99,6 +107,25 @@ export async function runCard(modelPath: string, flags: CardOptions): Promise<vo
       (m) =>
         `  head ${m.head}: logits '${card.heads[m.head]!.logits}', ${card.heads[m.head]!.labels.length} labels; heatmap by ${m.method} (${m.why})`,
     ),
+    '  heatmap pointing game: not measured (bench/localisation.ts measures it on boxed images; without it the heatmap is shown)',
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/** `rovlens card <model>` without --head: what the card says, on stdout. */
+function showCard(path: string): void {
+  const { card, cardPath } = loadModelCard(path);
+  const reliability = heatmapReliability(card);
+  const crop = `${card.crop.widthFraction}x${card.crop.heightFraction}`;
+  const lines = [
+    `${card.name}: ${cardPath}`,
+    `  input '${card.input.name}' ${card.input.width}x${card.input.height} ${card.input.channelOrder}, centre crop ${crop}`,
+    ...Object.entries(card.heads).map(
+      ([name, head]) => `  head ${name}: ${head.labels.join(', ')}${head.cam ? ` (CAM output '${head.cam}')` : ''}`,
+    ),
+    reliability
+      ? `  ${reliabilityLine(reliability)}${reliability.reliable ? '' : ': off by default in annotate and live (--heatmap shows it)'}`
+      : '  element heatmap: pointing game not measured (bench/localisation.ts measures it on boxed images)',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

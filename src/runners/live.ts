@@ -5,7 +5,7 @@
  */
 import { Observable, defer, map, takeUntil, tap, timer, type MonoTypeOperatorFunction } from 'rxjs';
 import type { LiveOptions } from '../config/live.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { ModelSession } from '../model/session.js';
 import { withCamOutputs } from '../model-building/add-cam-outputs.js';
 import { LiveServer } from '../live/server.js';
@@ -16,6 +16,9 @@ import { NmeaFeed } from '../telemetry/nmea-feed.js';
 import { NMEA_FIELDS } from '../telemetry/nmea.js';
 import type { FrameResult } from '../types.js';
 import { livePipeline, type LiveItem } from '../../pipelines/live.js';
+import { overlayMaskers, writeOverlayMask } from '../overlay/mask-file.js';
+import { overlaySummary } from '../overlay/masker.js';
+import { heatmapReliability, heatmapsOn, reliabilityLine, reliabilityMark } from '../model/heatmap-reliability.js';
 import { PROTOCOL_VERSION, redactSource, resultMessage, type HistoryEntry, type ServerMessage, type StatusMessage } from '../live/protocol.js';
 import { LiveStats, type TotalStats } from '../live/stats.js';
 
@@ -48,6 +51,10 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   const { pipeline } = options;
   // A missing file is reported before the model loads and the port opens.
   if (sourceKind(input) === 'file') checkInputFile(input);
+  // A bad mask picture fails here too, before the port opens.
+  if (pipeline.saveOverlayMask !== undefined && pipeline.overlayMask === 'off')
+    throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
+  const overlay = (await overlayMaskers(pipeline.overlayMask, { refresh: 'sliding' }))?.();
   // As timeline and annotate: a pooling-plus-linear head exported without CAM output gets it added
   // (exact and free). Gradient-free maps cost tens of passes per frame: not on a live feed.
   const edit = withCamOutputs(pipeline.model);
@@ -59,6 +66,12 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
       'rovlens live: the element head has no CAM output, so the live feed shows no heatmap (rovlens annotate can draw Score-CAM or occlusion maps)',
     );
   const card = model.card;
+  // Heatmaps that point worse than the centre (the card says so) stay off unless asked for.
+  const reliability = card.heads.element ? heatmapReliability(card) : undefined;
+  const showHeatmap = heatmapsOn(pipeline.heatmap, reliability);
+  const heatmapNote = reliability && !reliability.reliable ? reliabilityMark(reliability) : undefined;
+  if (heatmapNote)
+    notice(`rovlens live: ${reliabilityLine(reliability!)}: ${showHeatmap ? 'shown, as asked (--heatmap)' : 'off (--heatmap shows it)'}`);
   const startedMs = Date.now();
   const stats = new LiveStats(startedMs);
   const history: HistoryEntry[] = [];
@@ -71,6 +84,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     model: { name: card.name, heads },
     historyMinutes: pipeline.historyMinutes,
     frames: pipeline.sendFrames,
+    heatmap: { shown: showHeatmap, ...(heatmapNote ? { note: heatmapNote } : {}) },
   };
 
   // The navigation feed listens before the server starts, so a port in use fails early.
@@ -171,6 +185,9 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
         onStatus,
         onFrameReceived: () => stats.frameReceived(),
         onFrameDropped: () => stats.frameDropped(),
+        ...(overlay ? { overlay } : {}),
+        heatmap: showHeatmap,
+        ...(heatmapNote && showHeatmap ? { heatmapNote } : {}),
         ...(nav ? { navValues: () => nav.values(pipeline.navMaxAgeSeconds * 1000) } : {}),
       });
       const navFields = nav ? [...NMEA_FIELDS] : undefined;
@@ -192,6 +209,12 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     await model.close();
   }
   if (failure) throw failure;
+  if (overlay) {
+    notice(`rovlens live: ${overlaySummary(overlay, pipeline.overlayMask)}`);
+    const estimate = overlay.current;
+    if (pipeline.saveOverlayMask !== undefined && estimate && overlay.sourceSize)
+      await writeOverlayMask(pipeline.saveOverlayMask, estimate.mask, overlay.sourceSize);
+  }
   const totals = stats.totals();
   if (nav) notice(`rovlens live: navigation: ${nav.counts.used} NMEA sentences used, ${nav.counts.ignored} lines ignored`);
   notice(

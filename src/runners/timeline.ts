@@ -9,11 +9,13 @@ import { pathToFileURL } from 'node:url';
 import fg from 'fast-glob';
 import {
   catchError,
+  concat,
   concatMap,
   defer,
   EMPTY,
   finalize,
   from,
+  ignoreElements,
   Observable,
   switchMap,
   tap,
@@ -25,8 +27,11 @@ import type { TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
 import { openWithCams } from '../model-building/add-cam-outputs.js';
 import { modelOrBundled } from '../model/bundled.js';
+import { heatmapReliability, reliabilityLine } from '../model/heatmap-reliability.js';
 import type { ModelSession } from '../model/session.js';
 import { checkCamTargets } from '../operators/grad-cam.js';
+import { isFolderPath, overlayMaskers, overlayMaskPath, writeOverlayMask } from '../overlay/mask-file.js';
+import { overlaySummary, type OverlayMasker } from '../overlay/masker.js';
 import { TrackMap } from '../sinks/geojson.js';
 import { writeSegments } from '../sinks/segments.js';
 import { writeTimeline } from '../sinks/timeline.js';
@@ -37,6 +42,7 @@ import type { FrameResult } from '../types.js';
 import { timelinePipeline, type TimelineContext, type TimelineStages } from '../../pipelines/timeline.js';
 import { runHeaderLine } from '../exports/run-file.js';
 import { timelineRunHeader } from './timeline-header.js';
+import { estimateRecordingOverlay } from './overlay-prepass.js';
 import { TimelineExports } from '../exports/timeline-exports.js';
 import { NavJoin } from './nav-join.js';
 import { Progress } from './progress.js';
@@ -139,6 +145,13 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
   if (options.videoStart && inputs.length > 1) {
     throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
   }
+  if (options.saveOverlayMask !== undefined) {
+    if (options.overlayMask === 'off') throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
+    if (inputs.length > 1 && !isFolderPath(options.saveOverlayMask)) {
+      throw new UsageError('--save-overlay-mask: several inputs, one mask each; give a folder (ending in /)');
+    }
+  }
+  const overlay = await overlayMaskers(options.overlayMask, { refresh: 'once' });
   const nav = NavJoin.open(options);
   const position = nav?.position;
   if (options.geojson !== undefined && !position) {
@@ -164,6 +177,11 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
     await model.close();
     throw error;
   }
+  // The box, peak and area columns stay (they are data); where the card says the heatmap behind them
+  // points no better than the centre, the run says so once, with the figures.
+  const reliability = model.card.heads.element ? heatmapReliability(model.card) : undefined;
+  if (reliability && !reliability.reliable && !options.quiet)
+    process.stderr.write(`rovlens: ${reliabilityLine(reliability)}: read the element box, peak and area columns with that in mind\n`);
   const { pipeline, sink } = options.pipeline ? await loadPipeline(options.pipeline) : { pipeline: timelinePipeline, sink: undefined };
   // One map for all inputs of the run, written once they are done (or interrupted).
   const map =
@@ -171,7 +189,7 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
       ? new TrackMap(Object.keys(model.card.heads), { ...position!, minSegmentSeconds: options.minSegment })
       : undefined;
   const exports = options.export?.length ? new TimelineExports(options.export, options.ifdoHeader) : undefined;
-  const run = new TimelineRun(options, model, { pipeline, sink, probes }, nav, map, exports, hooks);
+  const run = new TimelineRun(options, model, { pipeline, sink, probes, overlay }, nav, map, exports, hooks);
   try {
     // A model that cannot load stops the run here, before any output is opened.
     await run.startFirst(inputs[0]!);
@@ -203,7 +221,7 @@ class TimelineRun {
   constructor(
     private readonly options: TimelineOptions,
     private readonly model: ModelSession,
-    private readonly stages: { pipeline: Pipeline; sink: Sink | undefined; probes: ProbeAhead },
+    private readonly stages: { pipeline: Pipeline; sink: Sink | undefined; probes: ProbeAhead; overlay: (() => OverlayMasker) | undefined },
     private readonly nav: NavJoin | undefined,
     private readonly map: TrackMap | undefined,
     private readonly exports: TimelineExports | undefined,
@@ -253,9 +271,19 @@ class TimelineRun {
     const { options, model } = this;
     const flow = new FlowControl(Math.max(8, options.batch * 2));
     const state: Begun['state'] = {};
+    const overlay = this.stages.overlay?.();
     let decodeStarted!: () => void;
     const started = new Promise<void>((resolve) => (decodeStarted = resolve));
     const source = from(this.stages.probes.info(input)).pipe(
+      // --overlay-mask auto: the recording's mask, from frames spread over all of it, first.
+      concatMap(async (info) => {
+        if (overlay && options.overlayMask === 'auto') {
+          const crop = options.crop ?? model.card.crop;
+          const size = { width: model.card.input.width, height: model.card.input.height };
+          await estimateRecordingOverlay(overlay, input, info, { crop, size });
+        }
+        return info;
+      }),
       switchMap((info) => {
         state.info = info;
         state.onInfo?.(info);
@@ -268,12 +296,13 @@ class TimelineRun {
           stages,
           flow,
           nav,
+          overlay,
           onDecodeStart: decodeStarted,
           onDecodeEnd: (s) => (state.decodeStats = s),
         });
       }),
     );
-    return { input, flow, state, source, decodeStarted: started };
+    return { input, flow, state, source, decodeStarted: started, overlay };
   }
 
   private fail(error: unknown): void {
@@ -288,7 +317,7 @@ class TimelineRun {
       const progress = new Progress(input, options.quiet);
       const begun = this.started?.input === input ? this.started : this.begin(input);
       if (begun === this.started) this.started = undefined;
-      const { flow, state } = begun;
+      const { flow, state, overlay } = begun;
       let frames = 0;
       let reused = 0;
       let offLog = 0;
@@ -309,6 +338,7 @@ class TimelineRun {
           progress.update(result.frame.ptsSeconds - offset, frames);
         }),
         finalize(() => progress.stop()),
+        (results) => concat(results, defer(() => this.saveOverlayMask(input, overlay)).pipe(ignoreElements())),
         tap({
           complete: () => {
             if (options.quiet) return;
@@ -321,7 +351,8 @@ class TimelineRun {
               ? `, ${decodeStats.corruptPackets} decoder errors concealed (last: ${decodeStats.lastError})`
               : '';
             const nav = offLog ? `, ${offLog} with no navigation values (outside the log or in its gaps)` : '';
-            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}${nav}\n`);
+            const masked = overlay ? `, ${overlaySummary(overlay, options.overlayMask)}` : '';
+            process.stderr.write(`rovlens: ${input}: ${frames} frames in ${seconds.toFixed(1)} s${saved}${corrupt}${nav}${masked}\n`);
           },
         }),
         catchError((error) => {
@@ -330,6 +361,14 @@ class TimelineRun {
         }),
       );
     });
+  }
+
+  /** --save-overlay-mask: the mask this input's frames were masked with, at the source's size. */
+  private async saveOverlayMask(input: string, overlay: OverlayMasker | undefined): Promise<void> {
+    const save = this.options.saveOverlayMask;
+    const estimate = overlay?.current;
+    if (save === undefined || !overlay?.sourceSize || !estimate) return;
+    await writeOverlayMask(overlayMaskPath(save, input), estimate.mask, overlay.sourceSize);
   }
 
   async into(inputs: string[], timelinePath: string | undefined, segmentsPath: string | undefined): Promise<void> {
@@ -420,6 +459,8 @@ interface Begun {
   source: Observable<FrameResult>;
   /** Settles when ffmpeg runs. */
   decodeStarted: Promise<void>;
+  /** This input's overlay masker, with --overlay-mask auto or a mask picture. */
+  overlay: OverlayMasker | undefined;
 }
 
 /**

@@ -41,6 +41,8 @@ export function localisationProvenance(
           maskIouPercent: pct(s.labelled?.maskIou),
           peaksOnOuterRingPercent: pct(s.labelled?.edge),
         },
+        // The heatmap a user sees: the CAM of the class the model predicts.
+        ...(s.predicted ? { predictedCam: { pointingGamePercent: pct(s.predicted.pointing), maskIouPercent: pct(s.predicted.maskIou) } } : {}),
         meanActivation: { pointingGamePercent: pct(s.activation?.pointing), maskIouPercent: pct(s.activation?.maskIou) },
         // The gradient-free fallbacks on the same images, when the bench ran with --fallbacks.
         ...(s['score-cam']

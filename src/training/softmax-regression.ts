@@ -21,6 +21,8 @@ export interface SoftmaxTrainOptions {
   l2: number;
   /** Per-class weight multiplying each sample's loss; default 1 for all. */
   classWeights?: Float32Array;
+  /** Per-sample weight, multiplied with the class weight (e.g. to balance sources); default 1. */
+  sampleWeights?: Float32Array;
   /** What the L2 penalty is measured on (see the file comment); default 'standardised'. */
   penalty?: 'standardised' | 'raw';
   /** With 'standardised': each feature's scale is at least this fraction of the median sd; default 0. */
@@ -65,7 +67,7 @@ export function trainSoftmax(x: Float32Array, labels: readonly number[], classes
   for (let i = 0; i < n; i++) {
     const y = labels[i]!;
     if (y < 0 || y >= classes) throw new Error(`trainSoftmax: label ${y} outside 0..${classes - 1}`);
-    weightSum += sampleWeight[i] = options.classWeights ? options.classWeights[y]! : 1;
+    weightSum += sampleWeight[i] = (options.classWeights ? options.classWeights[y]! : 1) * (options.sampleWeights ? options.sampleWeights[i]! : 1);
   }
   if (weightSum <= 0) throw new Error('trainSoftmax: all sample weights are zero');
 

@@ -102,6 +102,11 @@ describe('labelLines', () => {
     expect(lines[3]).toBe('heatmap: element/fauna (gradcam)');
   });
 
+  it('marks a heatmap the model card calls unreliable on the line after it', () => {
+    const lines = labelLines(resultOver(solidFrame(64, 64, [0, 0, 0])), 'unreliable: 37.5 % vs centre 60.0 %');
+    expect(lines.slice(3)).toEqual(['heatmap: element/fauna (gradcam)', 'heatmap unreliable: 37.5 % vs centre 60.0 %']);
+  });
+
   it('puts the navigation log’s instant and values after the time, two values to a line', () => {
     const result = resultOver(solidFrame(64, 64, [0, 0, 0]));
     const nav = { time: '2026-05-14T09:30:06.000Z', values: { latitude: 43.65000041, longitude: 7.3500298, depth_m: 38.44 } };

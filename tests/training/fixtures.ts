@@ -1,5 +1,5 @@
 /** Generated labelled images for training tests: noisy colour fields that the tiny model tells apart. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { seededRandom } from '../../src/random.js';
@@ -40,4 +40,32 @@ export async function writeFolderDataset(root: string, classes: readonly string[
     for (let i = 0; i < perClass; i++)
       await writeNoisyImage(join(root, label, `${i}.jpg`), CLASS_COLOURS[label]!, seed * 1000 + c * 100 + i);
   }
+}
+
+/** Sources a, b, c with sandy and muddy floors (6 each); c also has reef, which no other source has; d is small. */
+export async function writeSources(root: string): Promise<string> {
+  const rows = ['path,floor,element'];
+  const plan: [string, string, number][] = [
+    ['a', 'sandy', 6],
+    ['a', 'muddy', 6],
+    ['b', 'sandy', 6],
+    ['b', 'muddy', 6],
+    ['c', 'sandy', 6],
+    ['c', 'muddy', 6],
+    ['c', 'reef', 6],
+    ['d', 'sandy', 2],
+    ['d', 'muddy', 2],
+  ];
+  let seed = 1;
+  for (const [source, floor, n] of plan) {
+    mkdirSync(join(root, 'images', source), { recursive: true });
+    for (let i = 0; i < n; i++) {
+      const path = `images/${source}/${floor}-${i}.jpg`;
+      await writeNoisyImage(join(root, path), CLASS_COLOURS[floor]!, seed++);
+      rows.push(`${path},${floor},none`);
+    }
+  }
+  const manifest = join(root, 'manifest.csv');
+  writeFileSync(manifest, rows.join('\n'));
+  return manifest;
 }

@@ -81,6 +81,9 @@ function onJson(m) {
     state.historyMinutes = m.historyMinutes;
     $('history-minutes').textContent = String(m.historyMinutes);
     $('source-name').textContent = m.source;
+    // The model card's verdict: a heatmap that points no better than the centre is marked, or off.
+    const note = m.heatmap?.note ? `heatmap unreliable: ${m.heatmap.note.replace(/^unreliable: /, '')}` : '';
+    $('heatmap-note').textContent = m.heatmap && !m.heatmap.shown ? `${note} (off; rovlens live --heatmap shows it)` : note;
     buildHeads();
     buildLegend();
   } else if (m.type === 'history') {

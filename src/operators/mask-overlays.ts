@@ -1,0 +1,53 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { OverlayMasker } from '../overlay/masker.js';
+import type { Frame } from '../types.js';
+
+export interface MaskOverlaysOptions {
+  /**
+   * Hold frames back until the first estimate, so that the recording's first frames are masked
+   * too (files). Off for live feeds: frames pass unmasked until the window has filled once.
+   */
+  holdUntilEstimated?: boolean;
+}
+
+/**
+ * Fills burned-in overlays (text, logos, laser dots) of each frame from their surroundings before
+ * inference, so neither the heads nor the heatmaps use them. The masker (one per recording) learns
+ * the mask from the frames that pass, or applies a fixed one. Held frames are released in order on
+ * the first estimate, or when the source ends (estimating from what arrived).
+ */
+export function maskOverlays(masker: OverlayMasker, options: MaskOverlaysOptions = {}): OperatorFunction<Frame, Frame> {
+  const hold = options.holdUntilEstimated ?? true;
+  return (source) =>
+    new Observable<Frame>((subscriber) => {
+      let held: Frame[] = [];
+      const release = () => {
+        const frames = held;
+        held = [];
+        for (const frame of frames) subscriber.next(masker.apply(frame));
+      };
+      const subscription = source.subscribe({
+        next: (frame) => {
+          masker.observe(frame);
+          if (hold && !masker.current) {
+            held.push(frame);
+            return;
+          }
+          // The first estimate arrived: the frames held for it go first, in order.
+          release();
+          subscriber.next(masker.apply(frame));
+        },
+        error: (error) => {
+          if (held.length) masker.estimateNow();
+          release();
+          subscriber.error(error);
+        },
+        complete: () => {
+          if (held.length) masker.estimateNow();
+          release();
+          subscriber.complete();
+        },
+      });
+      return () => subscription.unsubscribe();
+    });
+}
