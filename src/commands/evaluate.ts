@@ -12,7 +12,7 @@ import { formatLeaveOneSourceOut, leaveOneSourceOut } from '../training/leave-on
 import { formatEvaluation } from '../training/report.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
-import { progressLine } from './train.js';
+import { collect, progressLine } from './train.js';
 
 /** Each option's flag and its help here; default, choices and check come from evaluateOptionsSchema. */
 const FLAGS: FlagTable<typeof evaluateOptionsSchema> = {
@@ -20,7 +20,7 @@ const FLAGS: FlagTable<typeof evaluateOptionsSchema> = {
   robustness: { flag: '--robustness', help: 'also score under each perturbation and report the drop from clean' },
   validationOnly: {
     flag: '--validation-only',
-    help: "score only each head's validation part of the split `rovlens train` makes (same --seed, --split, --validation-fraction)",
+    help: "score only what training held out: the groups recorded in the model's card by `rovlens train`, else the split it makes (same --seed, --split, --validation-fraction)",
   },
   bySource: {
     flag: '--by-source',
@@ -33,6 +33,7 @@ const FLAGS: FlagTable<typeof evaluateOptionsSchema> = {
   validationFraction: { flag: '--validation-fraction <f>', help: 'validation share, with --validation-only' },
   batchSize: { flag: '--batch-size <n>', help: 'images per ONNX Runtime run' },
   json: { flag: '--json', help: 'print the report as JSON' },
+  baseline: { flag: '--baseline <model>' },
 };
 
 export function register(program: Command): void {
@@ -40,7 +41,13 @@ export function register(program: Command): void {
     .command('evaluate')
     .description('score a model on labelled images: weighted accuracy, per class, per source, robustness')
     .argument('<model>', 'the .onnx model (its card beside it) or the card')
-    .requiredOption('--data <dir|csv>', 'a folder per class (<root>/<class>/*.jpg) or a manifest CSV (path, floor, element, group)');
+    .requiredOption(
+      '--data <dir|csv|json>',
+      'labelled data, repeatable, as rovlens train takes it (class folders, manifest CSV, review labels CSV, VIAME CSV, COCO JSON)',
+      collect,
+      [],
+    )
+    .option('--no-baseline', 'no comparison with another model');
   addSchemaOptions(command, evaluateOptionsSchema, FLAGS)
     .option('-q, --quiet', 'no progress line')
     .addHelpText(
@@ -53,6 +60,7 @@ Examples:
   rovlens evaluate models/rovlens-default.onnx --data ../data/manifest.csv --validation-only
   rovlens evaluate my-model.onnx --data photos/ --task element --robustness --json > report.json
   rovlens evaluate models/rovlens-default.onnx --data ../data/manifest.csv --by-source   # how it does on a new lab's footage
+  rovlens evaluate site.onnx --data dive42.labels.csv --validation-only   # next to the model it was trained from
 
 Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
     )
@@ -64,9 +72,10 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
         if (options.bySource) {
           if (options.robustness || options.validationOnly)
             throw new UsageError('--by-source: each source is held out in turn; leave out --robustness and --validation-only');
+          if ((data as string[]).length !== 1) throw new UsageError('--by-source: give one --data (a manifest with images/<source>/ paths)');
           const folds = await leaveOneSourceOut({
             model,
-            data: String(data),
+            data: (data as string[])[0]!,
             task: options.task,
             batchSize: options.batchSize,
             minImages: options.minSourceImages,
@@ -79,8 +88,9 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
         }
         const report = await evaluateModel({
           model,
-          data: String(data),
+          data: data as string[],
           task: options.task,
+          ...(options.baseline !== undefined ? { baseline: options.baseline } : {}),
           batchSize: options.batchSize,
           robustness: options.robustness,
           ...(options.validationOnly

@@ -46,7 +46,12 @@ export function register(program: Command): void {
   const command = program
     .command('train')
     .description('train the floor/element heads on labelled images and write a new model + card')
-    .requiredOption('--data <dir|csv>', 'a folder per class (<root>/<class>/*.jpg) or a manifest CSV (path, floor, element, group)')
+    .requiredOption(
+      '--data <dir|csv|json>',
+      'labelled data, repeatable: a folder per class (<root>/<class>/*.jpg), a manifest CSV (path, floor, element, group), a labels CSV from rovlens review, a VIAME CSV or a COCO JSON',
+      collect,
+      [],
+    )
     .option('-o, --output <model.onnx>', 'the model to write (its card is written beside it as <name>.card.json)')
     .option(
       '--model <path>',
@@ -60,6 +65,7 @@ export function register(program: Command): void {
       `
 Examples:
   rovlens train --data ../data/manifest.csv -o my-model.onnx
+  rovlens train --data ../data/manifest.csv --data dive42.labels.csv -o site.onnx
   rovlens train --data photos/ --task element --model models/rovlens-default.onnx -o element.onnx --views 5
 
 Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model, 6 output.`,
@@ -75,7 +81,7 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model, 6 output.`,
         const options = parseFlags(trainingOptionsSchema, rest);
         const report = await trainHeads({
           model: String(model ?? defaultBaseModel()),
-          data: String(data),
+          data: data as string[],
           output,
           options,
           onProgress: progressLine(Boolean(quiet || json)),
@@ -83,6 +89,11 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model, 6 output.`,
         process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTraining(report)}\n`);
       }),
     );
+}
+
+/** Commander's accumulator for a repeatable option. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** One self-overwriting line on a TTY (stderr): `embedding 120/4400 images`; nothing when piped. */

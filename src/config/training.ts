@@ -118,6 +118,10 @@ export const evaluateOptionsSchema = z
     seed: trainingOptionsSchema.shape.seed,
     validationFraction: trainingOptionsSchema.shape.validationFraction,
     split: trainingOptionsSchema.shape.split,
+    baseline: z
+      .union([z.string().min(1), z.literal(false)])
+      .optional()
+      .describe("also score this model on the same pictures (default: the model the evaluated one was trained from, as its card records it)"),
   })
   .strict();
 export type EvaluateOptions = z.infer<typeof evaluateOptionsSchema>;

@@ -11,6 +11,7 @@ import { parse } from 'csv-parse/sync';
 import fg from 'fast-glob';
 import { InputError } from '../errors.js';
 import { SKIPPED_LABELS } from '../config/training.js';
+import type { RelativeCrop } from '../geometry.js';
 
 export interface LabelledImage {
   /** Absolute path. */
@@ -21,6 +22,10 @@ export interface LabelledImage {
   labels: Record<string, string>;
   group?: string;
   source?: string;
+  /** The relative centre crop to classify it with, when not the model card's (a labelled video frame's). */
+  crop?: RelativeCrop;
+  /** For a frame taken from a video: its presentation time. */
+  ptsSeconds?: number;
 }
 
 export interface Dataset {

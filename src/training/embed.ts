@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ModelCard } from '../model/card.js';
 import { framesToTensor } from '../model/preprocess.js';
 import type { ModelSession } from '../model/session.js';
-import { relativeCenterCrop } from '../geometry.js';
+import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
 import { augmentedInput, viewKey, type ViewParameters } from './augment.js';
 import { cropAndResize, decodeImage, imageFrame, type RawImage } from './image-input.js';
 import type { Perturbation } from './robustness.js';
@@ -22,6 +22,8 @@ export interface ModelInputItem {
   view?: ViewParameters;
   /** A perturbation of the source picture (robustness evaluation). */
   perturbation?: Perturbation;
+  /** The crop to cut, when not the card's (a video frame extracted with the crop it was classified with). */
+  crop?: RelativeCrop;
 }
 
 export interface RunImagesOptions {
@@ -37,8 +39,9 @@ export interface RunImagesOptions {
 export async function modelInput(source: RawImage, item: ModelInputItem, card: ModelCard): Promise<RawImage> {
   const size = { width: card.input.width, height: card.input.height };
   const picture = item.perturbation ? await item.perturbation.apply(source) : source;
-  if (item.view) return augmentedInput(picture, card.crop, size, item.view);
-  return cropAndResize(picture, relativeCenterCrop({ width: picture.width, height: picture.height }, card.crop), size);
+  const crop = item.crop ?? card.crop;
+  if (item.view) return augmentedInput(picture, crop, size, item.view);
+  return cropAndResize(picture, relativeCenterCrop({ width: picture.width, height: picture.height }, crop), size);
 }
 
 function modelKey(modelPath: string, card: ModelCard): string {
@@ -50,7 +53,9 @@ function modelKey(modelPath: string, card: ModelCard): string {
 function itemKey(item: ModelInputItem): string {
   const stat = statSync(item.path);
   return createHash('sha1')
-    .update(`${item.path}\0${stat.size}\0${stat.mtimeMs}\0${viewKey(item.view)}\0${item.perturbation?.name ?? ''}`)
+    .update(
+      `${item.path}\0${stat.size}\0${stat.mtimeMs}\0${viewKey(item.view)}\0${item.perturbation?.name ?? ''}${item.crop ? `\0${item.crop.widthFraction}x${item.crop.heightFraction}` : ''}`,
+    )
     .digest('hex');
 }
 

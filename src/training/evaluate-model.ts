@@ -5,23 +5,36 @@
 import { SPLITS, robustnessSchema, trainingOptionsSchema, type RobustnessSettings, type Task } from '../config/training.js';
 import { ModelError } from '../errors.js';
 import { ModelSession } from '../model/session.js';
-import { loadDataset } from './dataset.js';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { ModelCard } from '../model/card.js';
+import { InputError } from '../errors.js';
+import type { LabelledImage } from './dataset.js';
+import { framesDirOf, loadLabelledData } from './label-sources.js';
 import { runImages, type ModelInputItem } from './embed.js';
 import { evaluateHead, topClasses, type HeadEvaluation } from './evaluation.js';
 import { pairedDrop, type DropEstimate } from './paired-drop.js';
 import { headLabels, headsForTask } from './heads.js';
 import { perturbations, type Perturbation } from './robustness.js';
-import { headSplits } from './train-heads.js';
+import { defaultCacheDir, headSplits, type HeldOut } from './train-heads.js';
 import { withNearDuplicateGroups } from './near-duplicates.js';
 
 export interface EvaluateRequest {
   model: string;
-  data: string;
+  /** One input or several, as `train` takes them. */
+  data: string | readonly string[];
   task?: Task;
   batchSize?: number;
   robustness?: boolean | Partial<RobustnessSettings>;
   /** Evaluate each head on the validation part of the split `train` makes with these options. */
   validationOnly?: { seed?: number; validationFraction?: number; split?: (typeof SPLITS)[number] };
+  /**
+   * Also score this model on exactly the same pictures. Default: the model the evaluated one was
+   * trained from, as its card records it (`provenance.trainedFrom`), when that file exists; false: none.
+   */
+  baseline?: string | false;
+  /** Folder for extracted video frames' cache (default: the training cache's). */
+  cacheDir?: string;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -37,28 +50,78 @@ export interface ConditionReport {
 
 export interface EvaluateReport {
   model: string;
-  data: string;
+  data: string | readonly string[];
   images: number;
+  /** How the scored pictures were chosen. */
+  scored: 'all' | 'held-out recorded in the card' | 'validation split recomputed';
   inputSizePx: { width: number; height: number };
   msPerImage: number;
   conditions: ConditionReport[];
+  /** The baseline model on the same pictures (clean only). */
+  baseline?: EvaluateReport;
+}
+
+/** The held-out part of each head's split as `train` recorded it in the card, when it did. */
+function recordedHeldOut(card: ModelCard, heads: readonly string[]): Record<string, HeldOut> | undefined {
+  const recorded = card.provenance.heldOut as Record<string, HeldOut> | undefined;
+  return recorded && heads.every((h) => recorded[h]) ? recorded : undefined;
 }
 
 export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateReport> {
+  return evaluateOn(request);
+}
+
+async function evaluateOn(
+  request: EvaluateRequest,
+  fixed?: { images: LabelledImage[]; scored: Record<string, number[]>; how: EvaluateReport['scored'] },
+): Promise<EvaluateReport> {
   const model = await ModelSession.open(request.model);
   try {
     const card = model.card;
     const heads = headsForTask(card, request.task ?? 'both');
-    const dataset = loadDataset(request.data, headLabels(card, heads), headLabels(card, Object.keys(card.heads)));
-    const nearDuplicates = request.validationOnly?.split === 'near-duplicates';
-    const images = nearDuplicates ? await withNearDuplicateGroups(dataset.images, card.crop) : dataset.images;
+    let images: LabelledImage[];
     // Per head: the dataset images it is scored on.
     let scored: Record<string, number[]>;
-    if (request.validationOnly) {
-      const options = trainingOptionsSchema.pick({ seed: true, validationFraction: true, split: true }).parse(request.validationOnly);
-      scored = Object.fromEntries(headSplits(images, card, heads, options).map((s) => [s.head, s.validation.map((v) => s.members[v]!)]));
+    let how: EvaluateReport['scored'] = 'all';
+    if (fixed) {
+      ({ images, scored, how } = fixed);
+      for (const h of heads) {
+        const unknown = scored[h]!.map((i) => images[i]!.labels[h]!).find((l) => !card.heads[h]!.labels.includes(l));
+        if (unknown !== undefined)
+          throw new ModelError(`baseline ${basename(request.model)}: its ${h} head has no label '${unknown}' (labels: ${card.heads[h]!.labels.join(', ')})`);
+      }
     } else {
-      scored = Object.fromEntries(heads.map((h) => [h, images.map((_, i) => i).filter((i) => images[i]!.labels[h] !== undefined)]));
+      const dataset = await loadLabelledData(
+        request.data,
+        headLabels(card, heads),
+        headLabels(card, Object.keys(card.heads)),
+        framesDirOf(request.cacheDir ?? defaultCacheDir()),
+      );
+      const recorded = request.validationOnly ? recordedHeldOut(card, heads) : undefined;
+      const nearDuplicates = !recorded && request.validationOnly?.split === 'near-duplicates';
+      images = nearDuplicates ? await withNearDuplicateGroups(dataset.images, card.crop) : dataset.images;
+      const labelled = (h: string) => images.map((_, i) => i).filter((i) => images[i]!.labels[h] !== undefined);
+      if (recorded) {
+        how = 'held-out recorded in the card';
+        scored = Object.fromEntries(
+          heads.map((h) => {
+            const groups = recorded[h]!.groups ? new Set(recorded[h]!.groups) : undefined;
+            const ids = new Set(recorded[h]!.images);
+            return [h, labelled(h).filter((i) => ids.has(images[i]!.id) || (groups?.has(images[i]!.group ?? '') ?? false))];
+          }),
+        );
+        const none = heads.filter((h) => !scored[h]!.length);
+        if (none.length)
+          throw new InputError(
+            `none of these pictures was held out from ${basename(request.model)}'s training for ${none.join(' and ')}: evaluate on the data it was trained with, or without --validation-only`,
+          );
+      } else if (request.validationOnly) {
+        how = 'validation split recomputed';
+        const options = trainingOptionsSchema.pick({ seed: true, validationFraction: true, split: true }).parse(request.validationOnly);
+        scored = Object.fromEntries(headSplits(images, card, heads, options).map((s) => [s.head, s.validation.map((v) => s.members[v]!)]));
+      } else {
+        scored = Object.fromEntries(heads.map((h) => [h, labelled(h)]));
+      }
     }
     const used = [...new Set(Object.values(scored).flat())].sort((a, b) => a - b);
     const row = new Map(used.map((image, r) => [image, r]));
@@ -79,6 +142,7 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
       const items: ModelInputItem[] = used.map((i) => ({
         path: images[i]!.path,
         id: images[i]!.id,
+        ...(images[i]!.crop ? { crop: images[i]!.crop } : {}),
         ...(condition.perturbation ? { perturbation: condition.perturbation } : {}),
       }));
       const started = performance.now();
@@ -124,14 +188,27 @@ export async function evaluateModel(request: EvaluateRequest): Promise<EvaluateR
         heads.map((head) => [head, pairedDrop(answers[0]![head]!.truth, answers[0]![head]!.predicted, answers[i + 1]![head]!.predicted)]),
       );
     });
+    const trainedFrom = typeof card.provenance.trainedFrom === 'string' ? card.provenance.trainedFrom : undefined;
+    const baselineModel =
+      request.baseline === false || fixed
+        ? undefined
+        : (request.baseline ?? (trainedFrom && existsSync(trainedFrom) ? trainedFrom : undefined));
+    const baseline = baselineModel
+      ? await evaluateOn(
+          { ...request, model: baselineModel, baseline: false, robustness: false, task: request.task ?? 'both' },
+          { images, scored, how },
+        )
+      : undefined;
     return {
       model: request.model,
       data: request.data,
       images: used.length,
+      scored: how,
       inputSizePx: { width: card.input.width, height: card.input.height },
       // Wall time per image of the clean pass, decoding and cutting included (they overlap the model).
       msPerImage: used.length ? modelMs / used.length : NaN,
       conditions: reports,
+      ...(baseline ? { baseline } : {}),
     };
   } finally {
     await model.close();

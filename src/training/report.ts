@@ -57,7 +57,9 @@ export function formatEvaluation(report: EvaluateReport): string {
     '',
   ];
   const clean = report.conditions[0]!;
+  if (report.scored !== 'all') out.push(`scored: the ${report.scored}`, '');
   for (const h of clean.heads) out.push(formatHead(h), '');
+  if (report.baseline) out.push(formatComparison(report, report.baseline), '');
   if (report.conditions.length > 1) {
     const heads = clean.heads.map((h) => h.head);
     out.push(
@@ -80,6 +82,32 @@ export function formatEvaluation(report: EvaluateReport): string {
   return out.join('\n');
 }
 
+/**
+ * The evaluated model next to the one it was trained from, on the same pictures: weighted accuracy
+ * overall and per source, and the change in points.
+ */
+export function formatComparison(report: EvaluateReport, baseline: EvaluateReport): string {
+  const name = (path: string) => path.split(/[\\/]/).pop()!;
+  const rows: (string | number)[][] = [];
+  const mine = report.conditions[0]!.heads;
+  const theirs = baseline.conditions[0]!.heads;
+  const points = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? '-' : `${a >= b ? '+' : ''}${(100 * (a - b)).toFixed(1)}`);
+  for (const h of mine) {
+    const b = theirs.find((t) => t.head === h.head);
+    if (!b) continue;
+    rows.push([h.head, 'all', h.overall.total, pct(b.overall.weightedAccuracy), pct(h.overall.weightedAccuracy), points(h.overall.weightedAccuracy, b.overall.weightedAccuracy)]);
+    for (const [source, m] of Object.entries(h.bySource)) {
+      const bm = b.bySource[source];
+      if (!bm) continue;
+      rows.push([h.head, source, m.total, pct(bm.weightedAccuracy), pct(m.weightedAccuracy), points(m.weightedAccuracy, bm.weightedAccuracy)]);
+    }
+  }
+  return [
+    `${name(report.model)} next to ${name(baseline.model)}, on the same ${report.images} pictures (weighted accuracy %)`,
+    table(['head', 'source', 'images', name(baseline.model), name(report.model), 'change (points)'], rows),
+  ].join('\n');
+}
+
 export function formatTraining(report: TrainReport): string {
   const out = [
     `wrote ${report.modelPath} and ${report.cardPath}`,
@@ -96,5 +124,7 @@ export function formatTraining(report: TrainReport): string {
       '',
     );
   }
+  const data = (typeof report.data === 'string' ? [report.data] : report.data).map((d) => `--data ${d}`).join(' ');
+  out.push(`next to ${report.baseModel} on the held-out pictures: rovlens evaluate ${report.modelPath} ${data} --validation-only`);
   return out.join('\n');
 }

@@ -3,13 +3,14 @@
  * class-weighted softmax heads -> a new .onnx with the heads written in, and its card.
  */
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { InputError, ModelError } from '../errors.js';
 import { augmentationSchema, trainingOptionsSchema, type AugmentationRanges, type TrainingOptions } from '../config/training.js';
 import type { ModelCard } from '../model/card.js';
 import { ModelSession } from '../model/session.js';
 import { drawView } from './augment.js';
-import { labelCounts, loadDataset, type LabelledImage } from './dataset.js';
+import { labelCounts, type LabelledImage } from './dataset.js';
+import { framesDirOf, loadLabelledData } from './label-sources.js';
 import { runImages, type ModelInputItem } from './embed.js';
 import { evaluateHead, thresholdForFraction, type HeadEvaluation } from './evaluation.js';
 import { writeTrainedModel, type TrainedHead } from './head-writer.js';
@@ -21,7 +22,8 @@ import { groupSplit, stratifiedSplit } from './split.js';
 export interface TrainRequest {
   /** Base model (.onnx with its card, or the card). */
   model: string;
-  data: string;
+  /** One input or several (a folder per class, a manifest, a review labels file, a VIAME CSV, a COCO file). */
+  data: string | readonly string[];
   output: string;
   options?: Partial<TrainingOptions>;
   augmentation?: Partial<AugmentationRanges>;
@@ -48,7 +50,7 @@ export interface TrainReport {
   modelPath: string;
   cardPath: string;
   baseModel: string;
-  data: string;
+  data: string | readonly string[];
   options: TrainingOptions;
   inputSizePx: { width: number; height: number };
   embedSeconds: number;
@@ -71,7 +73,13 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
       ? { ...base, input: { ...base.input, width: options.inputSizePx, height: options.inputSizePx } }
       : base;
     const heads = headsForTask(base, options.task);
-    const dataset = loadDataset(request.data, headLabels(base, heads), headLabels(base, Object.keys(base.heads)));
+    const cacheDir = options.cacheDir ?? defaultCacheDir();
+    const dataset = await loadLabelledData(
+      request.data,
+      headLabels(base, heads),
+      headLabels(base, Object.keys(base.heads)),
+      framesDirOf(cacheDir),
+    );
     const images = options.split === 'near-duplicates' ? await withNearDuplicateGroups(dataset.images, base.crop) : dataset.images;
 
     const splits = headSplits(images, base, heads, options);
@@ -83,12 +91,13 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
     const viewItems = new Map<number, number[]>();
     images.forEach((image, i) => {
       cleanItem.set(i, items.length);
-      items.push({ path: image.path, id: image.id });
+      const crop = image.crop ? { crop: image.crop } : {};
+      items.push({ path: image.path, id: image.id, ...crop });
       if (!inTraining.has(i)) return;
       const list: number[] = [];
       for (let v = 0; v < options.views; v++) {
         list.push(items.length);
-        items.push({ path: image.path, id: image.id, view: drawView(ranges, image.id, v, options.seed) });
+        items.push({ path: image.path, id: image.id, ...crop, view: drawView(ranges, image.id, v, options.seed) });
       }
       viewItems.set(i, list);
     });
@@ -98,7 +107,7 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
     const { [embeddingName]: embeddings } = await runImages(model, items, [embeddingName], {
       batchSize: options.batchSize,
       card,
-      cacheDir: options.cacheDir ?? defaultCacheDir(),
+      cacheDir,
       onProgress: (done, total) => request.onProgress?.('embedding', done, total),
     });
     const embedSeconds = (performance.now() - embedStarted) / 1000;
@@ -173,7 +182,7 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
           partial.map((p) => [
             p.head,
             {
-              data: basename(request.data),
+              data: dataNames(request.data),
               split: p.split,
               trainImages: p.trainImages,
               validationImages: p.validationImages,
@@ -191,6 +200,9 @@ export async function trainHeads(request: TrainRequest): Promise<TrainReport> {
             },
           ]),
         ),
+        // What `evaluate --validation-only` scores, and the model `evaluate` compares with.
+        trainedFrom: resolve(model.modelPath),
+        heldOut: Object.fromEntries(splits.map((s) => [s.head, heldOutOf(s, images, options.split === 'near-duplicates')])),
         ...(request.card?.provenance ?? {}),
       },
     });
@@ -273,6 +285,32 @@ export function headSplits(
       : stratifiedSplit(y, options.validationFraction, options.seed);
     return { head, members, y, split: byGroup ? 'group' : 'stratified', train: local.train, validation: local.validation };
   });
+}
+
+/** The data's file names, for the card. */
+export function dataNames(data: string | readonly string[]): string {
+  return (typeof data === 'string' ? [data] : data).map((d) => basename(d)).join(' + ');
+}
+
+/**
+ * The validation part of a head's split, as the card records it: the held-out groups when the split
+ * was by group, and always the held-out pictures' ids, so `evaluate` can score exactly them on any
+ * data that contains them (the lab's labels alone, after training on them plus public data).
+ */
+export interface HeldOut {
+  split: 'group' | 'stratified';
+  groups?: string[];
+  images: string[];
+}
+
+function heldOutOf(split: HeadSplit, images: readonly LabelledImage[], hashedGroups: boolean): HeldOut {
+  const held = split.validation.map((v) => images[split.members[v]!]!);
+  return {
+    split: split.split,
+    // Groups found by hashing are numbered per run: only the pictures identify what was held out.
+    ...(split.split === 'group' && !hashedGroups ? { groups: [...new Set(held.map((i) => i.group!))].sort() } : {}),
+    images: held.map((i) => i.id),
+  };
 }
 
 function mergeCounts(
