@@ -10,6 +10,7 @@
  * Memory: per frame a small record (~150 bytes); per run its hashes and a running embedding sum;
  * per scene SceneIndex.bytesPerScene; per group one thumbnail JPEG (~10 kB). Pixels are not kept.
  */
+import { DecodeError, ExitCode, InputError } from '../src/errors.js';
 import { extname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { concatMap, lastValueFrom, map, toArray, type Observable } from 'rxjs';
@@ -51,6 +52,8 @@ export interface GroupContext {
   options: GroupPipelineOptions;
   /** Called once per input as it finishes. */
   onInput?: (input: string, frames: number) => void;
+  /** Called for an input (video or image) that cannot be read; without it, the run fails on it. */
+  onSkip?: (input: string, message: string, exitCode: number) => void;
 }
 
 export interface GroupingReport {
@@ -222,15 +225,21 @@ async function groupVideo(input: string, ctx: GroupContext, collector: SceneColl
 async function groupImageInputs(inputs: string[], ctx: GroupContext, collector: SceneCollector): Promise<number> {
   const { model, options } = ctx;
   const paths = await listImages(inputs);
-  const frames = readImages(paths, { crop: options.crop, outputSize: options.size });
+  // An unreadable image is skipped and said, as timeline does with a bad video; the others go on.
+  const frames = readImages(paths, {
+    crop: options.crop,
+    outputSize: options.size,
+    ...(ctx.onSkip ? { onUnreadable: (path: string, message: string) => ctx.onSkip!(path, message, ExitCode.inputInvalid) } : {}),
+  });
   const results = model
     ? frames.pipe(infer(model, { batchSize: options.batch, cams: false }))
     : frames.pipe(map((frame): FrameResult => ({ frame, heads: {} })));
-  const items: { hash: bigint; embedding?: Float32Array }[] = [];
+  // Each item keeps its image's place in `paths` (skipped images leave gaps).
+  const items: { at: number; hash: bigint; embedding?: Float32Array }[] = [];
   await lastValueFrom(
     results.pipe(
       map((r) => {
-        items.push({ hash: frameHash(r.frame, options.hash), ...(r.embedding ? { embedding: r.embedding } : {}) });
+        items.push({ at: r.frame.index, hash: frameHash(r.frame, options.hash), ...(r.embedding ? { embedding: r.embedding } : {}) });
         ctx.onInput?.(r.frame.sourceId, 1);
       }),
     ),
@@ -245,7 +254,7 @@ async function groupImageInputs(inputs: string[], ctx: GroupContext, collector: 
     const thumb =
       options.thumbnailWidth > 0
         ? await thumbnail(
-            await readImageFrame(paths[first]!, first, { crop: options.crop, outputSize: options.size }),
+            await readImageFrame(paths[items[first]!.at]!, items[first]!.at, { crop: options.crop, outputSize: options.size }),
             options.thumbnailWidth,
           )
         : undefined;
@@ -255,12 +264,12 @@ async function groupImageInputs(inputs: string[], ctx: GroupContext, collector: 
       members.map((i) => ({
         hash: items[i]!.hash,
         record: {
-          sourceId: paths[i]!,
-          index: i,
+          sourceId: paths[items[i]!.at]!,
+          index: items[i]!.at,
           ptsSeconds: 0,
           segmentId: -1,
           groupId: -1,
-          ...(i !== first ? { duplicateOf: first } : {}),
+          ...(i !== first ? { duplicateOf: items[first]!.at } : {}),
           reused: false,
           hash: hashToHex(items[i]!.hash),
         },
@@ -279,7 +288,15 @@ export async function groupInputs(inputs: readonly string[], ctx: GroupContext):
   const images = inputs.filter(isImageInput);
   if (images.length) await groupImageInputs(images, ctx, collector);
   for (const input of inputs.filter((i) => !isImageInput(i))) {
-    const frames = await groupVideo(input, ctx, collector, skip);
+    let frames: number;
+    try {
+      frames = await groupVideo(input, ctx, collector, skip);
+    } catch (error) {
+      // A video that is missing, not video, or stops part-way is skipped and said; the others go on.
+      if (!ctx.onSkip || !(error instanceof InputError || error instanceof DecodeError)) throw error;
+      ctx.onSkip(input, error.message, error.exitCode);
+      continue;
+    }
     ctx.onInput?.(input, frames);
   }
   return { frames: collector.frames, groups: collector.groups, skip, indexBytes: collector.indexBytes };

@@ -34,7 +34,7 @@ import type { FrameResult } from '../src/types.js';
 
 /** What each stage needs from the run's options, and nothing more: the runner fills it from the flags. */
 export interface TimelineStages {
-  decode: Pick<DecodeOptions, 'everySeconds' | 'keyframesOnly' | 'startSeconds' | 'endSeconds' | 'hwaccel'> & {
+  decode: Pick<DecodeOptions, 'everySeconds' | 'keyframesOnly' | 'startSeconds' | 'endSeconds' | 'hwaccel' | 'truncation'> & {
     /** Sample, crop and resize inside ffmpeg (else in the RxJS operators). */
     pushdown: boolean;
     /** The relative centre crop; default: the model card's. */

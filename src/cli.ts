@@ -2,6 +2,7 @@
 /** The `rovlens` command line: thin; each command lives in src/commands/<name>.ts. */
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './errors.js';
+import { watchStandardOutput } from './commands/action.js';
 import { register as probe } from './commands/probe.js';
 import { register as timeline } from './commands/timeline.js';
 import { register as train } from './commands/train.js';
@@ -22,18 +23,16 @@ const program = new Command('rovlens')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-// The reader of standard output went away (`rovlens timeline dive.mp4 | head`): stop as Ctrl-C does
-// (ffmpeg stopped, other outputs closed whole, exit 130) instead of dying on an unhandled EPIPE.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.kill(process.pid, 'SIGTERM');
-});
+// The reader of standard output went away (`| head`), or standard output cannot be written (a full
+// disk, `> /dev/full`): see watchStandardOutput.
+const stdoutFailure = watchStandardOutput();
 
 // The queue takes over timeline's flags, so it registers after timeline.
 for (const register of [timeline, probe, live, annotate, group, clusters, review, train, evaluate, card, exportRun, report, queue]) register(program);
 
 try {
   await program.parseAsync(process.argv);
+  if (stdoutFailure()) process.exitCode = ExitCode.output;
 } catch (error) {
   if (error instanceof CommanderError) {
     // Help and version exit 0; bad flags exit with the usage code. Commander already printed the message.

@@ -20,6 +20,7 @@ const FLAGS: FlagTable<typeof annotateSchema> = {
   every: '--every <seconds>',
   start: '--start <time>',
   end: '--end <time>',
+  allowTruncated: '--allow-truncated',
   head: '--head <name>',
   class: '--class <label>',
   threshold: '--threshold <fraction>',
@@ -58,7 +59,8 @@ Examples:
   rovlens annotate photos/ -o annotated/ --head floor --class reef --otsu
   rovlens annotate dive.mp4 -o dive-annotated.mp4 --nav dive-nav.csv   # position and depth on every picture
 
-Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video/images, 5 model, 6 output, 130 interrupted.`,
+Exit codes: 0 ok, 2 usage (or an output that is an input), 3 input missing, 4 input not video/images, 5 model,
+6 output, 7 decoding stopped part-way or the recording is truncated (what was rendered is written), 130 interrupted.`,
     )
     .action(
       runAction(async (input: string, _flags: unknown, self: Command) => runAnnotate(input, parseFlags(annotateSchema, givenFlags(self)))),

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { exportOptionsSchema, parseExportOptions } from '../config/export.js';
 import { exportRuns } from '../exports/export.js';
 import { readRuns } from '../exports/run-file.js';
+import { existsSync, statSync } from 'node:fs';
+import { checkOutputPlan } from '../runners/output-plan.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
@@ -37,6 +39,12 @@ Exit codes: 0 ok, 2 usage (or iFDO header fields missing), 3 run or video not fo
     .action(
       runAction(async (run: string, _flags: unknown, self: Command) => {
         const options = parseExportOptions(givenFlags(self));
+        // An output that is the run file (or the iFDO header) would destroy it: refused before reading.
+        const folder = options.output.endsWith('/') || (existsSync(options.output) && statSync(options.output).isDirectory());
+        checkOutputPlan(
+          [{ flag: 'run', path: run }, ...(options.ifdoHeader !== undefined ? [{ flag: '--ifdo-header', path: options.ifdoHeader }] : [])],
+          [{ flag: '-o', path: options.output, kind: folder ? 'folder' : 'file' }],
+        );
         const runs = readRuns(run);
         const written = await exportRuns(runs, {
           format: options.to,

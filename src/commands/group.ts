@@ -49,8 +49,9 @@ Examples:
   rovlens group dive.mp4 --every 0.5 --hash-bits 8        stricter groups, two frames a second
 
 Outputs: groups.csv (group_id, members, first/last time, representative), frames.csv (each frame's
-group), groups-NNN.jpg (representatives). Exit codes: 0 ok, 2 usage, 3 input missing,
-4 input not video/images, 5 model, 6 output, 7 decoding stopped part-way.`,
+group), groups-NNN.jpg (representatives). A bad input is said and skipped; the others are grouped.
+Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video/images, 5 model, 6 output,
+7 decoding stopped part-way (for a skipped input: the worst one's code).`,
     )
     .action(
       runAction(async (inputs: string[], _flags: unknown, self: Command) => runGroup(inputs, parseGroupFlags(givenFlags(self)))),

@@ -13,6 +13,7 @@ import { buildReport } from '../report/build.js';
 import { reportRunOf, shellQuote } from '../report/from-runs.js';
 import { writeOutputFile } from '../sinks/row-file.js';
 import { timecode } from '../sinks/columns.js';
+import { checkOutputPlan } from '../runners/output-plan.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
@@ -54,6 +55,14 @@ Exit codes: 0 ok (also when a video is missing: its thumbnails are left out, wit
 export async function runReport(paths: readonly string[], options: ReportOptions): Promise<number> {
   const summaryPath = options.summary ?? join(dirname(options.output), 'summary.csv');
   if (resolve(summaryPath) === resolve(options.output)) throw new UsageError('--summary and --output must be different files');
+  // An output that is one of the run files would destroy it: refused before reading.
+  checkOutputPlan(
+    paths.map((path) => ({ flag: 'run', path })),
+    [
+      { flag: '-o', path: options.output, kind: 'file' },
+      { flag: '--summary', path: summaryPath, kind: 'file' },
+    ],
+  );
   const runs = paths.flatMap((path) => readRuns(path)).map((run) => reportRunOf(run, options.videos ?? []));
   for (const path of [options.output, summaryPath]) checkWritable(path);
   const built = await buildReport(runs, {

@@ -19,6 +19,7 @@ const FLAGS: FlagTable<typeof timelineOptionsSchema> = {
   keyframes: '--keyframes',
   start: '--start <time>',
   end: '--end <time>',
+  allowTruncated: '--allow-truncated',
   crop: '--crop <WxH>',
   model: '--model <path>',
   device: '--device <device>',
@@ -63,8 +64,9 @@ Examples:
   rovlens timeline dive.mp4 -o dive.csv --export viame:dive.viame.csv --export dive:dive.dive.json   # for VIAME/DIVE
   rovlens timeline dive.mp4 --start 00:10:00 --end 00:20:00 --crop 0.6x1 -o part.csv
 
-Exit codes: 0 ok, 2 usage, 3 input or navigation log missing, 4 input not video or log unreadable, 5 model, 6 output,
-7 decoding stopped part-way (rows so far are written), 130 interrupted (rows so far are written).`,
+Exit codes: 0 ok, 2 usage (or an output that is an input), 3 input or navigation log missing, 4 input not video or
+log unreadable, 5 model, 6 output, 7 decoding stopped part-way or the recording is truncated (rows so far are
+written; --allow-truncated accepts a truncated one), 130 interrupted (rows so far are written).`,
     )
     .action(
       runAction(async (inputs: string[], _flags: unknown, self: Command) =>

@@ -93,6 +93,10 @@ export const annotateSchema = z
     device: deviceSchema,
     hwaccel: hwaccelSchema,
     every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between rendered frames; 0 = every frame'),
+    allowTruncated: z
+      .boolean()
+      .default(false)
+      .describe('accept a recording that ends short of its stated duration with a warning (otherwise exit 7)'),
     start: timeSchema.optional().describe('start time in the input'),
     end: timeSchema.optional().describe('end time in the input'),
     crop: cropSchema.optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),

@@ -9,7 +9,12 @@ import { overlayMaskSchema, saveOverlayMaskSchema } from './overlay.js';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
 
-export const isLoopbackHost = (host: string): boolean => (LOOPBACK_HOSTS as readonly string[]).includes(host) || /^127\./.test(host);
+/** An IPv4 literal in 127.0.0.0/8: four decimal octets, the first 127 (`127.0.0.1.evil.example` is a DNS name). */
+const LOOPBACK_IPV4 = /^127(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Literal loopback names only: `localhost`, `::1` (bracketed or not) and IPv4 literals in 127.0.0.0/8. */
+export const isLoopbackHost = (host: string): boolean =>
+  (LOOPBACK_HOSTS as readonly string[]).includes(host.toLowerCase()) || host === '[::1]' || LOOPBACK_IPV4.test(host);
 
 /** The WebSocket/HTTP server: safe by default (loopback only), bounded per client. */
 export const liveServerSchema = z

@@ -33,6 +33,10 @@ export const timelineOptionsSchema = z
     keyframes: z.boolean().default(false).describe('decode keyframes only: a fast scan of long missions'),
     start: timeSchema.optional().describe('start time in the input'),
     end: timeSchema.optional().describe('end time in the input'),
+    allowTruncated: z
+      .boolean()
+      .default(false)
+      .describe('accept a recording that ends short of its stated duration with a warning (otherwise exit 7)'),
     crop: cropSchema.optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),
     model: z.string().optional().describe('model (.onnx with its card, or the card); default: the bundled model'),
     device: deviceSchema,

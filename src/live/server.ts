@@ -14,7 +14,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { isLoopbackHost, type LiveServerOptions } from '../config/live.js';
+import type { LiveServerOptions } from '../config/live.js';
+import { hostHeaderAllowed, servedHostNames } from './host-check.js';
 import { OutputError } from '../errors.js';
 import { encodeFrame, parseClientMessage, WS_PATH, type ServerMessage } from './protocol.js';
 import { loadViewerFiles, type StaticFile } from './viewer-files.js';
@@ -45,6 +46,7 @@ export interface ClientCounters {
 export class LiveServer {
   private readonly clients = new Set<Client>();
   private readonly counters: ClientCounters = { connected: 0, refused: 0, dropped: 0, malformedMessages: 0 };
+  private readonly servedHosts: ReadonlySet<string>;
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
 
@@ -54,7 +56,9 @@ export class LiveServer {
     private readonly options: LiveServerOptions,
     private readonly hooks: LiveServerHooks,
     private readonly files: Map<string, StaticFile>,
-  ) {}
+  ) {
+    this.servedHosts = servedHostNames(options.host);
+  }
 
   /** Starts listening; rejects with an OutputError when the address cannot be bound. */
   static async start(options: LiveServerOptions, hooks: LiveServerHooks = {}): Promise<LiveServer> {
@@ -182,11 +186,9 @@ export class LiveServer {
     this.hooks.notice?.(`rovlens live: dropped a viewer (${why})`);
   }
 
-  /** Loopback binding: only loopback Host names are served (a rebinding attack names another host). */
+  /** Only Host names a rebinding page cannot forge are served (src/sinks/host-check.ts). */
   private hostAllowed(req: IncomingMessage): boolean {
-    if (!isLoopbackHost(this.options.host)) return true;
-    const host = hostName(req.headers.host);
-    return host !== undefined && (isLoopbackHost(host) || host === '[::1]');
+    return hostHeaderAllowed(req.headers.host, this.servedHosts);
   }
 
   private originAllowed(req: IncomingMessage): boolean {
@@ -272,8 +274,3 @@ export class LiveServer {
   }
 }
 
-function hostName(hostHeader: string | undefined): string | undefined {
-  if (!hostHeader) return undefined;
-  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
-  return hostHeader.split(':')[0];
-}

@@ -2,10 +2,30 @@
  * The only module that imports onnxruntime-node: a thin, strict wrapper that opens a model with its
  * card, checks that the card's names exist in the graph, and runs float32 batches.
  */
+import { rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 import { loadModelCard, type ModelCard } from './card.js';
 import { devicesToTry, missingProvider, type Device, type DeviceRequest } from './execution-providers.js';
+
+/**
+ * ONNX Runtime's Linux build carries Microsoft's 1DS telemetry SDK, which creates an empty
+ * `mat-debug-<pid>.log` in the temp folder of every process that opens a session (no option turns it
+ * off from JavaScript). It is removed when the process exits, if still empty.
+ */
+let tidyTelemetryLog = () => {
+  tidyTelemetryLog = () => undefined;
+  process.once('exit', () => {
+    const log = join(tmpdir(), `mat-debug-${process.pid}.log`);
+    try {
+      if (statSync(log).size === 0) rmSync(log);
+    } catch {
+      // Not there: nothing to tidy.
+    }
+  });
+};
 
 export type { Device, DeviceRequest } from './execution-providers.js';
 
@@ -50,6 +70,7 @@ export class ModelSession {
    */
   static prepare(path: string, options: SessionOptions = {}): ModelSession {
     const { card, modelPath } = loadModelCard(path);
+    tidyTelemetryLog();
     return new ModelSession(card, modelPath, options);
   }
 
@@ -145,6 +166,33 @@ export class ModelSession {
       want(`heads.${head}.cam`, spec.cam);
     }
     want('embedding.output', this.card.embedding?.output);
+    // Sizes the graph states (a symbolic size is checked on the first batch instead).
+    const shapes = new Map(session.outputMetadata.map((m) => [m.name, 'shape' in m ? m.shape : undefined]));
+    for (const [field, name, size, what] of this.sizedOutputs()) {
+      const stated = shapes.get(name)?.[1];
+      if (typeof stated === 'number') checkOutputSize(field, name, stated, size, what);
+    }
+  }
+
+  /** Each output whose second dimension the card fixes: [card field, output, size, what the size is]. */
+  private sizedOutputs(): [string, string, number, string][] {
+    const sized: [string, string, number, string][] = [];
+    for (const [head, spec] of Object.entries(this.card.heads)) {
+      sized.push([`heads.${head}.labels`, spec.logits, spec.labels.length, 'labels']);
+      if (spec.cam) sized.push([`heads.${head}.labels`, spec.cam, spec.labels.length, 'labels']);
+    }
+    if (this.card.embedding) sized.push(['embedding.length', this.card.embedding.output, this.card.embedding.length, 'values']);
+    return sized;
+  }
+
+  private sizesChecked = false;
+
+  private checkRunSizes(out: Record<string, OutputTensor>): void {
+    this.sizesChecked = true;
+    for (const [field, name, size, what] of this.sizedOutputs()) {
+      const got = out[name]?.dims[1];
+      if (got !== undefined) checkOutputSize(field, name, got, size, what);
+    }
   }
 
   /**
@@ -172,6 +220,7 @@ export class ModelSession {
       if (tensor.type !== 'float32') throw new ModelError(`output '${name}' is ${tensor.type}, expected float32`);
       out[name] = { dims: [...tensor.dims], data: tensor.data as Float32Array };
     }
+    if (!this.sizesChecked) this.checkRunSizes(out);
     return out;
   }
 
@@ -192,4 +241,12 @@ function providerFailure(error: unknown): string {
 
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}
+
+/** A card whose label count differs from the output's size would put every value in the wrong column. */
+function checkOutputSize(field: string, output: string, graphSize: number, cardSize: number, what: string): void {
+  if (graphSize === cardSize) return;
+  throw new ModelError(
+    `model card field '${field}': ${cardSize} ${what} for output '${output}' of size ${graphSize}; the card must match the model`,
+  );
 }

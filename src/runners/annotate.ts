@@ -8,17 +8,20 @@ import { basename, extname } from 'node:path';
 import { concatMap, type Observable } from 'rxjs';
 import sharp from 'sharp';
 import type { AnnotateOptions } from '../config/explain.js';
-import { ExitCode, InputError, UsageError } from '../errors.js';
+import { DecodeError, ExitCode, InputError, UsageError } from '../errors.js';
+import { DEFAULT_MODEL } from '../paths.js';
 import { renderAnnotated } from '../explain/render.js';
 import { openWithCams } from '../model-building/add-cam-outputs.js';
 import { modelOrBundled } from '../model/bundled.js';
+import { loadModelCard } from '../model/card.js';
+import { checkCamTargets } from '../operators/grad-cam.js';
 import { heatmapReliability, heatmapsOn, reliabilityMark } from '../model/heatmap-reliability.js';
 import { overlayMaskers, writeOverlayMask } from '../overlay/mask-file.js';
 import { overlaySummary } from '../overlay/masker.js';
 import { folderWriter, isVideoPath, videoWriter, type AnnotatedWriter } from '../sinks/annotated-output.js';
 import { contactSheet, type ContactTile } from '../sinks/contact-sheet.js';
 import { writeOutputFile } from '../sinks/row-file.js';
-import { decodeVideo } from '../sources/ffmpeg.js';
+import { decodeVideo, type DecodeStats } from '../sources/ffmpeg.js';
 import { FlowControl } from '../sources/flow-control.js';
 import { IMAGE_EXTENSIONS, listImages, readImages } from '../sources/images.js';
 import { checkInputFile, probeVideo } from '../sources/probe.js';
@@ -26,6 +29,7 @@ import { timecode } from '../timecode.js';
 import type { Frame } from '../types.js';
 import { annotatePipeline, type AnnotateContext, type AnnotateStages } from '../../pipelines/annotate.js';
 import { NavJoin } from './nav-join.js';
+import { checkOutputPlan, modelInputs } from './output-plan.js';
 
 /** Each stage's options from the command's; `heatmap` false leaves the Grad-CAM stage out. */
 export function annotateStages(options: AnnotateOptions, heatmap = true): AnnotateStages {
@@ -45,14 +49,19 @@ export function annotateStages(options: AnnotateOptions, heatmap = true): Annota
 
 const isImagePath = (path: string) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(path).slice(1).toLowerCase());
 
-function outputWriter(output: string | undefined, imagesIn: boolean, fps: number): AnnotatedWriter | undefined {
-  if (output === undefined) return undefined;
+/** What -o names: a video file or a folder of JPEGs; said before anything starts. */
+function outputKind(output: string, imagesIn: boolean): 'video' | 'folder' {
   if (isVideoPath(output)) {
     if (imagesIn) throw new UsageError('-o: images of different sizes cannot go into one video; give a folder (ending in /)');
-    return videoWriter(output, fps);
+    return 'video';
   }
-  if (output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory())) return folderWriter(output);
+  if (output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory())) return 'folder';
   throw new UsageError(`-o: '${output}' is neither a video (.mp4, .mkv, .mov) nor a folder (end it with /)`);
+}
+
+function outputWriter(output: string | undefined, imagesIn: boolean, fps: number): AnnotatedWriter | undefined {
+  if (output === undefined) return undefined;
+  return outputKind(output, imagesIn) === 'video' ? videoWriter(output, fps) : folderWriter(output);
 }
 
 export async function runAnnotate(input: string, options: AnnotateOptions): Promise<number> {
@@ -64,12 +73,28 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     throw new UsageError('--nav: pictures have no timeline to join a navigation log to; give a video');
   if (options.saveOverlayMask !== undefined && options.overlayMask === 'off')
     throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
+  const kind = options.output === undefined ? undefined : outputKind(options.output, imagesIn);
+  // Said before decoding: an output that is an input or another output, or cannot be written.
+  checkOutputPlan(
+    [
+      { flag: 'input', path: input },
+      ...(options.nav !== undefined ? [{ flag: '--nav', path: options.nav }] : []),
+      ...modelInputs(options.model ?? DEFAULT_MODEL),
+    ],
+    [
+      ...(options.output !== undefined ? [{ flag: '-o', path: options.output, kind: kind === 'video' ? ('file' as const) : ('folder' as const) }] : []),
+      ...(options.contactSheet !== undefined ? [{ flag: '--contact-sheet', path: options.contactSheet, kind: 'file' as const }] : []),
+    ],
+  );
+  // A head or class the model lacks is said from its card, before any decoding or model loading.
+  checkCamTargets(loadModelCard(modelOrBundled(options.model)).card, [{ head: options.head, className: options.class ?? 'predicted' }]);
   // Pictures in a folder are not one recording: nothing stays still across them while a scene moves,
   // so 'auto' estimates nothing there; a mask picture still applies.
   const overlaySetting = imagesIn && options.overlayMask === 'auto' ? 'off' : options.overlayMask;
   const overlay = (await overlayMaskers(overlaySetting, { refresh: 'once' }))?.();
   let frames: Observable<Frame>;
   let nav: AnnotateContext['nav'];
+  const decode: { stats?: DecodeStats } = {};
   // The overlay masker holds a window of frames back for its first estimate: room for them too.
   const flow = new FlowControl(Math.max(8, options.batch * 2) + (overlay ? overlay.windowFrames : 0));
   if (imagesIn) {
@@ -85,11 +110,12 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
       endSeconds: options.end,
       flow,
       hwaccel: options.hwaccel,
+      truncation: options.allowTruncated ? 'warn' : 'error',
+      onEnd: (stats) => (decode.stats = stats),
     });
   }
   const modelPath = modelOrBundled(options.model);
   const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });
-  const writer = outputWriter(options.output, imagesIn, options.fps);
   // The element heatmap is drawn only where the card does not say it points worse than the centre.
   const reliability = options.head === 'element' ? heatmapReliability(model.card) : undefined;
   const drawHeatmap = heatmapsOn(options.heatmap, reliability);
@@ -126,6 +152,14 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   };
   let subscription: { unsubscribe(): void } | undefined;
   let finish: (() => void) | undefined;
+  // The encoder starts last, once the pipeline is built: an early error leaves no ffmpeg behind.
+  let writer: AnnotatedWriter | undefined;
+  try {
+    writer = outputWriter(options.output, imagesIn, options.fps);
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
@@ -136,7 +170,9 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     // Also after Ctrl-C: what was rendered so far becomes a playable file.
     await writer?.close();
   } catch (error) {
-    writer?.abort();
+    // Decoding stopped part-way (a truncated file): what was rendered is finished, then exit 7.
+    if (error instanceof DecodeError && writer?.written) await writer.close();
+    else writer?.abort();
     throw error;
   } finally {
     process.off('SIGINT', stop);
@@ -160,7 +196,10 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     const heatmap = drawHeatmap
       ? `${[...methods].join(', ') || 'none'}${heatmapNote ? `, ${heatmapNote}` : ''}`
       : `off, ${heatmapNote}; --heatmap draws it`;
-    process.stderr.write(`rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${heatmap}${masked}) -> ${where}\n`);
+    const corrupt = decode.stats?.corruptPackets
+      ? `; ${decode.stats.corruptPackets} decoder errors concealed (last: ${decode.stats.lastError})`
+      : '';
+    process.stderr.write(`rovlens: ${input}: ${count} frames annotated in ${seconds} s (heatmap: ${heatmap}${masked}${corrupt}) -> ${where}\n`);
   }
   return interrupted ? ExitCode.interrupted : ExitCode.ok;
 }

@@ -11,6 +11,7 @@ import { ModelSession } from '../model/session.js';
 import { modelOrBundled } from '../model/bundled.js';
 import { clusterEmbeddings } from '../similarity/cluster-embeddings.js';
 import { writeClusterSheets, writeClustersCsv, type ClusteredFrame } from '../sinks/groups-csv.js';
+import { checkOutputPlan, modelInputs } from './output-plan.js';
 import { collectForClusters } from '../../pipelines/group.js';
 
 export async function runClusters(inputs: string[], options: ClustersCommandOptions): Promise<number> {
@@ -21,6 +22,11 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
     crop = parsed.data;
   }
   const modelPath = modelOrBundled(options.model);
+  // Said before decoding: an output that is an input, or a folder that cannot take the files.
+  checkOutputPlan(
+    [...inputs.map((path) => ({ flag: 'input', path })), ...modelInputs(modelPath)],
+    [{ flag: '-o', path: options.output, kind: 'folder', files: [join(options.output, 'clusters.csv')] }],
+  );
   const model = await ModelSession.open(modelPath);
   try {
     if (!model.card.embedding) throw new ModelError(`${modelPath}: the model card names no embedding output; clustering needs one`);

@@ -12,6 +12,7 @@ import { LiveServer } from '../live/server.js';
 import { writeTimeline } from '../sinks/timeline.js';
 import { sourceKind, type LiveStatus } from '../sources/live.js';
 import { checkInputFile } from '../sources/probe.js';
+import { checkOutputPlan, modelInputs } from '../runners/output-plan.js';
 import { NmeaFeed } from '../telemetry/nmea-feed.js';
 import { NMEA_FIELDS } from '../telemetry/nmea.js';
 import type { FrameResult } from '../types.js';
@@ -51,6 +52,13 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   const { pipeline } = options;
   // A missing file is reported before the model loads and the port opens.
   if (sourceKind(input) === 'file') checkInputFile(input);
+  // And a --record that is an input or cannot be written, before anything is recorded.
+  if (pipeline.record !== undefined) {
+    checkOutputPlan(
+      [...(sourceKind(input) === 'file' ? [{ flag: 'input', path: input }] : []), ...modelInputs(pipeline.model)],
+      [{ flag: '--record', path: pipeline.record, kind: 'file' }],
+    );
+  }
   // A bad mask picture fails here too, before the port opens.
   if (pipeline.saveOverlayMask !== undefined && pipeline.overlayMask === 'off')
     throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');

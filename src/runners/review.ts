@@ -18,6 +18,7 @@ import { formatCrop, frameKey, ManifestWriter, parseManifest, readManifest } fro
 import { reviewOrder, type ReviewGroup, type ReviewItem } from '../review/order.js';
 import { collectReviewGroups, isTimelineJsonl, readTimelineGroups, ReviewPictures, type ReviewInput } from '../../pipelines/review.js';
 import { ReviewServer } from '../review/server.js';
+import { checkOutputPlan, modelInputs } from './output-plan.js';
 import { MANIFEST_HEADS, ReviewSession } from '../review/session.js';
 
 export interface ReviewHooks {
@@ -185,6 +186,12 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
     }
   }
 
+  // The labels manifest is read and written as it goes, so it may be the manifest it resumes from,
+  // but never a video, picture, timeline or the model.
+  checkOutputPlan(
+    [...inputs.map((path) => ({ flag: 'input', path })), ...modelInputs(modelPath)],
+    [{ flag: '--labels', path: options.labels, kind: 'file' }],
+  );
   let interrupted = false;
   let stopRequested = false;
   let stopNow!: () => void;

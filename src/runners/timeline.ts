@@ -3,8 +3,8 @@
  * and checked before decoding, the model opened while the first input is probed, each input through
  * the pipeline into the sinks, with flow control, progress, Ctrl-C and a summary line per input.
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fg from 'fast-glob';
 import {
@@ -24,9 +24,11 @@ import {
   type Subscriber,
 } from 'rxjs';
 import type { TimelineOptions } from '../config/timeline.js';
-import { ExitCode, InputError, OutputError, UsageError } from '../errors.js';
+import { ExitCode, InputError, UsageError } from '../errors.js';
+import { DEFAULT_MODEL } from '../paths.js';
 import { openWithCams } from '../model-building/add-cam-outputs.js';
 import { modelOrBundled } from '../model/bundled.js';
+import { loadModelCard } from '../model/card.js';
 import { heatmapReliability, reliabilityLine } from '../model/heatmap-reliability.js';
 import type { ModelSession } from '../model/session.js';
 import { checkCamTargets } from '../operators/grad-cam.js';
@@ -46,6 +48,7 @@ import { estimateRecordingOverlay } from './overlay-prepass.js';
 import { TimelineExports } from '../exports/timeline-exports.js';
 import { NavJoin } from './nav-join.js';
 import { Progress } from './progress.js';
+import { checkOutputPlan, modelInputs } from './output-plan.js';
 import { reportError } from './report.js';
 
 /** Each stage's options from the command's: the pipeline sees these, never the whole options object. */
@@ -57,6 +60,7 @@ export function timelineStages(options: TimelineOptions): TimelineStages {
       startSeconds: options.start,
       endSeconds: options.end,
       hwaccel: options.hwaccel,
+      truncation: options.allowTruncated ? 'warn' : 'error',
       pushdown: options.pushdown,
       ...(options.crop ? { crop: options.crop } : {}),
     },
@@ -145,6 +149,28 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
   if (options.videoStart && inputs.length > 1) {
     throw new UsageError("--video-start: one start for several inputs; leave it out and each file's creation_time is used");
   }
+  // Said before hours of decoding: an output that is an input or another output, or cannot be written.
+  checkOutputPlan(
+    [
+      ...inputs.map((path) => ({ flag: 'input', path })),
+      ...(options.nav !== undefined ? [{ flag: '--nav', path: options.nav }] : []),
+      ...modelInputs(options.model ?? DEFAULT_MODEL),
+      ...(options.pipeline !== undefined ? [{ flag: '--pipeline', path: options.pipeline }] : []),
+      ...(options.ifdoHeader !== undefined ? [{ flag: '--ifdo-header', path: options.ifdoHeader }] : []),
+    ],
+    [
+      ...(options.output === undefined
+        ? []
+        : plan.shared
+          ? [{ flag: '-o', path: options.output, kind: 'file' as const }]
+          : [{ flag: '-o', path: options.output, kind: 'folder' as const, files: inputs.flatMap((i) => [plan.timeline(i)!, plan.segments(i)!]) }]),
+      ...(options.segments !== undefined ? [{ flag: '--segments', path: options.segments, kind: 'file' as const }] : []),
+      ...(options.geojson !== undefined ? [{ flag: '--geojson', path: options.geojson, kind: 'file' as const }] : []),
+      ...(options.export ?? []).map((target) => ({ flag: '--export', path: target.path, kind: 'file' as const })),
+    ],
+  );
+  // A --cam-also head or class the model lacks is said from its card, before the model loads.
+  checkCamTargets(loadModelCard(modelOrBundled(options.model)).card, options.camAlso ?? []);
   if (options.saveOverlayMask !== undefined) {
     if (options.overlayMask === 'off') throw new UsageError('--save-overlay-mask: there is no mask with --overlay-mask off');
     if (inputs.length > 1 && !isFolderPath(options.saveOverlayMask)) {
@@ -157,10 +183,6 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
   if (options.geojson !== undefined && !position) {
     throw new UsageError(`--geojson: ${options.nav} has no latitude and longitude columns among those joined (${nav!.fields.join(', ')})`);
   }
-  // The map is written at the end: a folder that cannot take it is said before hours of decoding.
-  if (options.geojson !== undefined) checkWritableFolder(options.geojson);
-  if (options.output !== undefined && options.output === options.segments)
-    throw new UsageError('--output and --segments must be different files');
   // Start-up overlapped: the first input is probed while the model's card is read and its graph
   // checked (each next input while the one before it runs); the session is created once ffmpeg
   // decodes the first input. Models exported without CAM outputs but with a pooling-plus-linear head
@@ -441,14 +463,6 @@ class ProbeAhead {
     info.catch(() => {}); // its input's turn reports it
     this.pending.set(input, info);
     return info;
-  }
-}
-
-function checkWritableFolder(path: string): void {
-  try {
-    accessSync(dirname(resolve(path)), constants.W_OK);
-  } catch (error) {
-    throw new OutputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 

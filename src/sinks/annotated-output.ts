@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { OutputError } from '../errors.js';
+import { PartialFile } from './partial-file.js';
 import { writeOutputFile } from './row-file.js';
 import { fluent } from '../sources/binaries.js';
 
@@ -14,7 +15,7 @@ export interface AnnotatedWriter {
   write(jpeg: Buffer, name: string): Promise<void>;
   /** Finishes the file(s); resolves when they are complete on disk. */
   close(): Promise<void>;
-  /** Stops without finishing (errors, Ctrl-C): what was written so far stays. */
+  /** Stops without finishing (errors): the encoder is stopped and an existing file is left as it was. */
   abort(): void;
   readonly written: number;
 }
@@ -26,8 +27,11 @@ export function isVideoPath(path: string): boolean {
 }
 
 export function videoWriter(path: string, fps: number): AnnotatedWriter {
+  // Encoded beside the target and renamed over it when ffmpeg has finished the file.
+  const partial = new PartialFile(path);
   const input = new PassThrough();
   let failure: Error | undefined;
+  let aborted = false;
   let lastLine = '';
   const command = fluent(input)
     .inputFormat('image2pipe')
@@ -38,7 +42,8 @@ export function videoWriter(path: string, fps: number): AnnotatedWriter {
       '-pix_fmt',
       'yuv420p',
       '-vf',
-      'scale=trunc(iw/2)*2:trunc(ih/2)*2',
+      // (and at least 2: a 4001x3 picture shown 1280 wide is 1 pixel high).
+      "scale='max(2,trunc(iw/2)*2)':'max(2,trunc(ih/2)*2)'",
       '-preset',
       'veryfast',
       '-crf',
@@ -47,7 +52,9 @@ export function videoWriter(path: string, fps: number): AnnotatedWriter {
       '+faststart',
       '-y',
     ])
-    .output(path)
+    .output(partial.writePath)
+    // Aborted before ffmpeg had started: stop it as soon as it has.
+    .on('start', () => aborted && command.kill('SIGKILL'))
     .on('stderr', (line: string) => {
       if (line.trim()) lastLine = line.trim();
     });
@@ -74,10 +81,20 @@ export function videoWriter(path: string, fps: number): AnnotatedWriter {
     },
     async close() {
       input.end();
-      await finished;
+      try {
+        await finished;
+      } catch (error) {
+        partial.discard();
+        throw error;
+      }
+      partial.commit();
     },
     abort() {
-      input.end();
+      // A failed run leaves an existing file as it was, and no encoder behind.
+      aborted = true;
+      input.destroy();
+      command.kill('SIGKILL');
+      partial.discard();
     },
   };
 }

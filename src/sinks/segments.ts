@@ -197,17 +197,32 @@ export function writeSegments(
           subscriber.next(result);
         },
         error: (error) => {
-          flush();
+          try {
+            flush();
+          } catch {
+            // The run's own error is the one reported.
+          }
           subscriber.error(error);
         },
         complete: () => {
-          flush();
+          try {
+            flush();
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
           subscriber.complete();
         },
       });
       return () => {
         subscription.unsubscribe();
-        flush();
+        try {
+          flush();
+        } catch (error) {
+          // Interrupted: nothing is listening any more, so the failure is said here.
+          process.stderr.write(`rovlens: ${(error as Error).message}\n`);
+          process.exitCode = (error as { exitCode?: number }).exitCode ?? 1;
+        }
       };
     });
 }

@@ -87,23 +87,36 @@ export function writeTimeline(
     new Observable<FrameResult>((subscriber) => {
       const header = format === 'csv' ? csvRow(columns.header) : extras.runHeader;
       const file = path === undefined ? RowFile.stdout(header) : RowFile.open(path, header);
+      // A failed write (full disk) ends the run as an error, not as an exception thrown into RxJS.
+      const closed = (then: () => void) => {
+        try {
+          file.close();
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+        then();
+      };
       const subscription = source.subscribe({
         next: (result) => {
-          file.write(line(result));
+          try {
+            file.write(line(result));
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
           subscriber.next(result);
         },
-        error: (error) => {
-          file.close();
-          subscriber.error(error);
-        },
-        complete: () => {
-          file.close();
-          subscriber.complete();
-        },
+        error: (error) => closed(() => subscriber.error(error)),
+        complete: () => closed(() => subscriber.complete()),
       });
       return () => {
         subscription.unsubscribe();
-        file.close();
+        try {
+          file.close();
+        } catch {
+          // Torn down after an error that is already reported.
+        }
       };
     });
 }

@@ -12,10 +12,10 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { Observable } from 'rxjs';
-import { DecodeError, InputError } from '../errors.js';
+import { DecodeError, InputError, UsageError } from '../errors.js';
 import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
 import type { Frame, Rect, Size } from '../types.js';
-import { fluent } from './binaries.js';
+import { binaryFailure, fluent } from './binaries.js';
 import { chooseHwaccel, cuvidCropResize, type HwaccelRequest } from './hwaccel.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { FlowControl } from './flow-control.js';
@@ -55,6 +55,12 @@ export interface DecodeOptions {
   onStart?: () => void;
   /** Called once when decoding ends, with what ffmpeg reported. */
   onEnd?: (stats: DecodeStats) => void;
+  /**
+   * A file whose decoded frames stop short of its probed duration (a truncated recording): 'error'
+   * ends with a DecodeError (exit 7) once every decoded frame is delivered; 'warn' says so and
+   * completes. Left out: not checked (live sources have no duration).
+   */
+  truncation?: 'error' | 'warn';
 }
 
 export interface DecodeStats {
@@ -63,7 +69,30 @@ export interface DecodeStats {
   corruptPackets: number;
   /** The last decoder error line, for the report. */
   lastError?: string;
+  /** Set when the frames stopped short of the probed duration (seconds on the file's timeline). */
+  truncated?: { decodedSeconds: number; expectedSeconds: number };
 }
+
+/**
+ * A shortfall of the last decoded frame against the expected end, beyond what sampling explains:
+ * max(2 s, 2 %) plus the sampling interval (the last sampled frame may sit up to one interval before
+ * the end) and, for keyframes only, up to 10 s between keyframes.
+ */
+export function truncationShortfall(
+  lastPtsSeconds: number | undefined,
+  startSeconds: number,
+  expectedEndSeconds: number,
+  sampling: { everySeconds?: number; keyframesOnly?: boolean } = {},
+): { decodedSeconds: number; expectedSeconds: number } | undefined {
+  const expected = expectedEndSeconds - startSeconds;
+  if (!(expected > 0) || !Number.isFinite(expected)) return undefined;
+  const decoded = lastPtsSeconds === undefined ? 0 : Math.max(0, lastPtsSeconds - startSeconds);
+  const tolerance = Math.max(2, 0.02 * expected) + (sampling.everySeconds ?? 0) + (sampling.keyframesOnly ? 10 : 0);
+  return expected - decoded > tolerance ? { decodedSeconds: decoded, expectedSeconds: expected } : undefined;
+}
+
+/** The smallest crop worth decoding: below it there is nothing for a classifier to see. */
+const MIN_CROP_PIXELS = 8;
 
 const CORRUPT =
   /error while decoding|corrupt|concealing|invalid nal|decode_slice_header|missing picture|no frame!|invalid data found when processing input|illegal|overread|out of range intra/i;
@@ -144,8 +173,17 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       finished = false;
       const source: Size = { width: info.width, height: info.height };
       const { filters, region, output, decoderOptions } = filterChain(source, options, decoder);
+      // A crop that keeps almost nothing is the flag's fault, not the input's.
+      if (options.crop && (region.width < MIN_CROP_PIXELS || region.height < MIN_CROP_PIXELS)) {
+        throw new UsageError(
+          `--crop: ${options.crop.widthFraction}x${options.crop.heightFraction} of ${source.width}x${source.height} keeps ${region.width}x${region.height} pixels; keep at least ${MIN_CROP_PIXELS}x${MIN_CROP_PIXELS}`,
+        );
+      }
       const frameBytes = output.width * output.height * 3;
       const startSeconds = options.startSeconds ?? 0;
+      if (options.truncation && info.durationSeconds !== undefined && startSeconds >= info.durationSeconds) {
+        throw new UsageError(`--start: ${startSeconds} s is past the end of ${input} (${info.durationSeconds.toFixed(1)} s)`);
+      }
 
       const inputOptions = ['-hide_banner'];
       if (!isPipe(input)) inputOptions.push('-nostdin');
@@ -175,6 +213,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
       const stats: DecodeStats = { frames: 0, corruptPackets: 0 };
       const recentLines: string[] = [];
       let emitted = 0;
+      let lastPtsSeconds: number | undefined;
 
       const emitReady = () => {
         while (pendingPixels.length && delivered.length) {
@@ -193,6 +232,7 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
             decodedAtMs: Date.now(),
           };
           emitted++;
+          lastPtsSeconds = ptsSeconds;
           options.flow?.add();
           subscriber.next(frame);
         }
@@ -215,9 +255,21 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
         const flush = () => {
           emitReady();
           stats.frames = emitted;
+          // Decoding ended without an error: did it reach the end the file promises?
+          const expectedEnd = Math.min(options.endSeconds ?? Infinity, info.durationSeconds ?? Infinity);
+          const short = !error && options.truncation ? truncationShortfall(lastPtsSeconds, startSeconds, expectedEnd, options) : undefined;
+          if (short) stats.truncated = short;
           options.onEnd?.(stats);
-          if (error) subscriber.error(describeFailure(input, error, recentLines, emitted));
-          else subscriber.complete();
+          const failure = error
+            ? describeFailure(input, error, recentLines, emitted)
+            : short && options.truncation === 'error'
+              ? new DecodeError(`${truncatedMessage(input, short, stats)} (rows for what was decoded are written; --allow-truncated accepts it)`)
+              : undefined;
+          if (failure) afterInFlight(options.flow, () => subscriber.error(failure));
+          else {
+            if (short) notice(`rovlens: warning: ${truncatedMessage(input, short, stats)} (accepted with --allow-truncated)`);
+            subscriber.complete();
+          }
         };
         if (stdout && !stdout.readableEnded && !stdout.destroyed) stdout.once('end', flush);
         else flush();
@@ -296,12 +348,36 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
   });
 }
 
+/**
+ * An error tears down every stage at once, so frames still being inferred would be lost: it is sent
+ * once the frames in flight are finished, or once they stop being finished (a stage that holds frames
+ * back until the stream ends, as the overlay masker's first window does, would otherwise wait for ever).
+ */
+function afterInFlight(flow: FlowControl | undefined, then: () => void, stillMs = 1000): void {
+  let pending = flow?.pending ?? 0;
+  let changedAt = Date.now();
+  const check = () => {
+    const now = flow?.pending ?? 0;
+    if (now !== pending) ((pending = now), (changedAt = Date.now()));
+    if (now === 0 || Date.now() - changedAt > stillMs) then();
+    else setTimeout(check, 10);
+  };
+  check();
+}
+
+function truncatedMessage(input: string, short: { decodedSeconds: number; expectedSeconds: number }, stats: DecodeStats): string {
+  const concealed = stats.corruptPackets ? `, ${stats.corruptPackets} decoder errors concealed` : '';
+  return `${input}: decoded ${short.decodedSeconds.toFixed(1)} of ${short.expectedSeconds.toFixed(1)} s${concealed}; the recording looks truncated`;
+}
+
 function isPipe(input: string): boolean {
   return input === '-' || input === 'pipe:0';
 }
 
 /** ffmpeg's failure as one line: bad input before any frame, a decode failure after some. */
 function describeFailure(input: string, error: Error, recent: string[], emitted: number): Error {
+  const setup = binaryFailure(error, 'ffmpeg');
+  if (setup) return setup;
   const meaningful = [...recent]
     .reverse()
     .find((l) => !/^\s*(Stream|Input|Output|Duration|Metadata|configuration|lib|built|encoder|Press)/.test(l.trim()) && l.trim());

@@ -53,10 +53,15 @@ export function sourceKind(input: string): LiveSourceKind {
 export function inputOptionsFor(input: string, options: Pick<LiveSourceOptions, 'rtspTransport' | 'inputOptions' | 'realtime'>): string[] {
   const kind = sourceKind(input);
   const out: string[] = [];
-  if (kind === 'stream' || kind === 'device' || kind === 'stdin') {
+  if (kind === 'stream' || kind === 'device') {
     // Hand frames on as soon as they are decoded: no demuxer buffering, no decoder reordering delay,
     // and at most 0.2 s of stream analysis before the first frame (ffmpeg's default is 5 s).
     out.push('-fflags', 'nobuffer', '-flags', 'low_delay', '-analyzeduration', '200000');
+  } else if (kind === 'stdin') {
+    // The same bounds, but the packets read while analysing are kept: a pipe's first keyframe is
+    // already waiting in it (the probe's prefix is put back), and `nobuffer` would drop that whole
+    // first group of pictures. 2 MB still holds a 4K keyframe.
+    out.push('-flags', 'low_delay', '-analyzeduration', '200000', '-probesize', '2000000');
   }
   if (/^rtsps?:/i.test(input)) out.push('-rtsp_transport', options.rtspTransport);
   if (kind === 'device' && !options.inputOptions.includes('-f')) out.push('-f', 'v4l2');
@@ -190,18 +195,33 @@ async function probeLive(
 ): Promise<{ info: VideoInfo; spilled?: string }> {
   if (kind === 'file') return { info: await probeVideo(input, { keyframes: false }) };
   if (kind === 'stdin') {
-    const { prefix, ended } = await readStdinPrefix(4 << 20, 3000);
-    if (ended) {
+    // A real-time pipe brings its bytes at the camera's pace: half a second of them (from the first
+    // byte) is probed, so the first result comes within about a second; a stream that needs more
+    // (joined between keyframes) gets up to 4 MB or 3 s more.
+    let { prefix, ended } = await readStdinPrefix(1 << 20, 500);
+    const spill = async () => {
       // All of stdin fit in the prefix (a short clip piped in): ffmpeg reads it from a file instead,
       // since an ended stdin cannot be handed on.
       const spilled = join(mkdtempSync(join(tmpdir(), 'rovlens-stdin-')), 'stdin');
       writeFileSync(spilled, prefix);
       return { info: await ffmpegProbe(spilled, inputOptions, timeoutSeconds, signal), spilled };
-    }
+    };
+    if (ended) return spill();
     try {
-      return { info: await ffmpegProbe('pipe:0', inputOptions, timeoutSeconds, signal, prefix) };
+      try {
+        return { info: await ffmpegProbe('pipe:0', inputOptions, timeoutSeconds, signal, prefix) };
+      } catch (error) {
+        if (signal.aborted || error instanceof StallError) throw error;
+        const more = await readStdinPrefix((4 << 20) - prefix.length, 3000);
+        prefix = Buffer.concat([prefix, more.prefix]);
+        if (more.ended) {
+          ended = true;
+          return await spill();
+        }
+        return { info: await ffmpegProbe('pipe:0', inputOptions, timeoutSeconds, signal, prefix) };
+      }
     } finally {
-      process.stdin.unshift(prefix);
+      if (!ended) process.stdin.unshift(prefix);
     }
   }
   return { info: await ffmpegProbe(input, inputOptions, timeoutSeconds, signal) };
@@ -304,12 +324,14 @@ function readStdinPrefix(maxBytes: number, waitMs: number): Promise<{ prefix: Bu
       process.stdin.pause();
       resolve({ prefix: Buffer.concat(chunks), ended });
     };
+    // The wait counts from the first byte: a producer that takes its time to start is not cut short.
+    let timer: NodeJS.Timeout | undefined;
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
+      timer ??= setTimeout(done, waitMs);
       if (size >= maxBytes) done();
     };
-    const timer = setTimeout(done, waitMs);
     process.stdin.on('data', onData);
     process.stdin.once('end', onEnd);
     process.stdin.resume();

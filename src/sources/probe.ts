@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
 import type { Size } from '../types.js';
-import { ffmpegPath, ffprobePath } from './binaries.js';
+import { binaryFailure, ffmpegPath, ffprobePath } from './binaries.js';
 
 const run = promisify(execFile);
 
@@ -63,6 +63,8 @@ export async function probeVideo(input: string, { keyframes = true } = {}): Prom
   } catch (error) {
     // Some static ffprobe builds crash on damaged streams that ffmpeg itself decodes: ask ffmpeg.
     if ((error as { signal?: string }).signal) return probeWithFfmpeg(input);
+    const setup = binaryFailure(error, 'ffprobe');
+    if (setup) throw setup;
     const stderr =
       String((error as { stderr?: string }).stderr ?? '')
         .trim()

@@ -51,6 +51,17 @@ const KNOWN_FIELDS: readonly RegExp[] = [
 ];
 /** Whole names only: a yaw rate or a heading in radians is not a compass angle in degrees. */
 const CIRCULAR = /^(heading|hdg|yaw|course|cog|bearing)(_?(deg|degrees))?$/i;
+/**
+ * What a value can physically be, by column name: a latitude of 9999 or a heading of 1e308 is a
+ * broken row, said with its line, not a position put on a map.
+ */
+const PHYSICAL_RANGES: readonly { name: RegExp; min: number; max: number; what: string }[] = [
+  { name: /^(lat|latitude)(_deg)?$/i, min: -90, max: 90, what: 'a latitude' },
+  { name: /^(lon|lng|long|longitude)(_deg)?$/i, min: -180, max: 360, what: 'a longitude' },
+  { name: CIRCULAR, min: -360, max: 720, what: 'a compass angle' },
+  { name: /^depth(_m)?$/i, min: -20_000, max: 20_000, what: 'a depth in metres' },
+  { name: /^(altitude|altimeter|alt)(_m)?$/i, min: -20_000, max: 20_000, what: 'an altitude in metres' },
+];
 const TIME_COLUMNS = /^(date_?time|timestamp|time_?stamp|utc|time_?utc|gps_?time|epoch|unix_?time|time)$/i;
 /** Records may come a little out of order (merged sensors); a jump back further is a clock problem. */
 const MAX_BACKWARDS_MS = 60_000;
@@ -182,11 +193,17 @@ export function readNavLog(path: string, options: NavLogOptions = {}): NavLog {
   const order = instants.map((_, i) => i).sort((a, b) => instants[a]!.ms - instants[b]!.ms || a - b);
   const fields = names.map((name): NavField => {
     const circular = CIRCULAR.test(name);
+    const range = PHYSICAL_RANGES.find((r) => r.name.test(name));
     const kept = order.flatMap((i) => {
       // Blank, NA and other non-numbers are no record; with semicolons, decimals may use a comma.
       let text = rows[i]!.cells[name] ?? '';
       if (delimiter !== ',') text = text.replace(/^(-?\d+),(\d+)$/, '$1.$2');
       const value = text === '' ? NaN : Number(text);
+      if (range && Number.isFinite(value) && (value < range.min || value > range.max)) {
+        throw new InputError(
+          `${path}: line ${rows[i]!.line}: ${name} ${text} is not ${range.what} (${range.min}..${range.max}); correct or remove the row`,
+        );
+      }
       return Number.isFinite(value) ? [[instants[i]!.ms, circular ? ((value % 360) + 360) % 360 : value] as const] : [];
     });
     if (!kept.length) throw new UsageError(`${path}: the column '${name}' holds no numbers`);

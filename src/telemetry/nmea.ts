@@ -37,10 +37,17 @@ function position(lat: string | undefined, ns: string | undefined, lon: string |
   return Number.isFinite(latitude) && Number.isFinite(longitude) ? { latitude, longitude } : {};
 }
 
-/** A signed correction in degrees: '1.5','E' -> +1.5, '1.5','W' -> -1.5; 0 when absent. */
+/** A signed correction in degrees: '1.5','E' -> +1.5, '1.5','W' -> -1.5; 0 when absent; NaN beyond 180. */
 function correction(value: string | undefined, direction: string | undefined): number {
   if (!value) return 0;
-  return Number(value) * (direction === 'W' ? -1 : 1);
+  return Math.abs(Number(value)) <= 180 ? Number(value) * (direction === 'W' ? -1 : 1) : NaN;
+}
+
+/** A compass reading as sent (0..360, plain decimal): '1e308' or '9999' is no heading. */
+function compass(value: string | undefined): number {
+  if (!value || !/^\d{1,3}(\.\d+)?$/.test(value)) return NaN;
+  const deg = Number(value);
+  return deg <= 360 ? deg : NaN;
 }
 
 const wrap = (deg: number) => (deg >= 0 && deg < 360 ? deg : ((deg % 360) + 360) % 360);
@@ -63,7 +70,9 @@ export function parseNmea(line: string): NmeaValues | undefined {
         const altitude = f[8] !== undefined && f[8] !== '' ? Number(f[8]) : NaN;
         // A position that does not parse makes the whole sentence suspect.
         if (!('latitude' in fix)) return undefined;
-        return { ...fix, ...(Number.isFinite(altitude) ? { altitude_m: altitude } : {}) };
+        // An altitude no vehicle has (1e308) is left out; the position still stands.
+        const plausible = Number.isFinite(altitude) && Math.abs(altitude) <= 100_000;
+        return { ...fix, ...(plausible ? { altitude_m: altitude } : {}) };
       }
       case 'RMC':
         // time, status (A valid, V void), lat, N/S, lon, E/W, ...
@@ -72,12 +81,12 @@ export function parseNmea(line: string): NmeaValues | undefined {
         // lat, N/S, lon, E/W, time, status
         return f[5] === 'V' ? undefined : position(f[0], f[1], f[2], f[3]);
       case 'HDT': {
-        const heading = f[0] === '' || f[0] === undefined ? NaN : Number(f[0]);
+        const heading = compass(f[0]);
         return Number.isFinite(heading) ? { heading_deg: wrap(heading) } : undefined;
       }
       case 'HDG': {
         // magnetic sensor heading, deviation, E/W, variation, E/W: true = sensor + deviation + variation
-        const sensor = f[0] === '' || f[0] === undefined ? NaN : Number(f[0]);
+        const sensor = compass(f[0]);
         const heading = sensor + correction(f[1], f[2]) + correction(f[3], f[4]);
         return Number.isFinite(heading) ? { heading_deg: wrap(heading) } : undefined;
       }

@@ -138,19 +138,36 @@ describe('rovlens group (CLI)', () => {
   });
 
   it('exits 3 with one line when an input does not exist', () => {
-    const run = rovlens(join(dir, 'missing.mp4'), '-o', join(dir, 'cli-missing'), '--no-embeddings');
+    const run = rovlens(join(dir, 'missing.mp4'), '-o', join(dir, 'cli-missing'), '--no-embeddings', '-q');
     expect(run.code).toBe(3);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/^rovlens: .*missing\.mp4/);
+    expect(run.stderr).toMatch(/^rovlens: .*missing\.mp4.*\(skipped\)$/m);
   });
 
   it('exits 4 with one line when an input is not video', () => {
     const junk = join(dir, 'junk.mp4');
     writeFileSync(junk, 'definitely not a video');
-    const run = rovlens(junk, '-o', join(dir, 'cli-junk'), '--no-embeddings');
+    const run = rovlens(junk, '-o', join(dir, 'cli-junk'), '--no-embeddings', '-q');
     expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/^rovlens: cannot read .*junk\.mp4 as video/);
+    expect(run.stderr).toMatch(/^rovlens: cannot read .*junk\.mp4 as video.*\(skipped\)$/m);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('skips a bad video and a bad image like timeline, groups the others and says how many were skipped', () => {
+    const junk = join(dir, 'junk-too.mp4');
+    writeFileSync(junk, 'definitely not a video');
+    const images = join(dir, 'skip-images');
+    mkdirSync(images, { recursive: true });
+    writeFileSync(join(images, 'broken.jpg'), 'not a jpeg');
+    spawnSync('cp', [clip, join(dir, 'good.mp4')]);
+    const out = join(dir, 'cli-skip');
+    const run = rovlens(junk, join(images, 'broken.jpg'), join(dir, 'good.mp4'), '-o', out, '--no-embeddings');
+    expect(run.code, run.stderr).toBe(4);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines.filter((l) => l.endsWith('(skipped)'))).toHaveLength(2);
+    expect(lines.at(-1)).toMatch(/from 3 input\(s\) \(2 skipped\) -> \d+ groups/);
+    expect(readCsv(join(out, 'frames.csv')).every((f) => f.source!.endsWith('good.mp4'))).toBe(true);
+    expect(readCsv(join(out, 'frames.csv')).length).toBeGreaterThan(0);
   });
 
   it('exits 2 naming the flag when a threshold is out of range', () => {

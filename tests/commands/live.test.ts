@@ -172,7 +172,7 @@ describe('rovlens live (command line)', () => {
         { timeoutMs: 20_000 },
       );
       expect(r.code, r.stderr).toBe(6);
-      expect(r.stderr).toMatch(/rovlens: cannot write .*tiny\.onnx\/live\.csv/);
+      expect(r.stderr).toMatch(/rovlens: --record: cannot write .*tiny\.onnx\/live\.csv: .* is a file, not a folder\n$/);
     });
 
     it('reports a missing model with exit 5', async () => {

@@ -147,7 +147,7 @@ describe('rovlens timeline --nav (spawned as a user runs it, tiny model)', () =>
     const unwritable = await timeline([dated, '--nav', log, '--geojson', '/proc/no-such-dir/map.geojson', '-q']);
     expect([unwritable.code, unwritable.stderr.trim(), unwritable.stdout]).toEqual([
       6,
-      'rovlens: cannot write /proc/no-such-dir/map.geojson: ENOENT',
+      'rovlens: --geojson: cannot write /proc/no-such-dir/map.geojson: the folder /proc is not writable',
       '',
     ]);
   });

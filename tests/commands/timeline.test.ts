@@ -1,6 +1,6 @@
 import { execSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -95,10 +95,13 @@ describe('rovlens timeline (spawned as a user runs it, tiny model)', () => {
     copyFileSync(join(SAMPLES, 'seafloor-4k.mp4'), input);
     const out = tmpFile('cli-interrupted.csv');
     rmSync(out, { force: true });
+    // Rows go to a partial file beside the output until the run ends (renamed into place then).
+    const partial = () => readdirSync(dirname(out)).find((n) => n.startsWith('.cli-interrupted.partial-'));
     const run = await runCli(['timeline', input, '--model', model, '--every', '0', '-o', out, '--segments', `${out}.segments.csv`], {
       onSpawn: (child) => {
         const poll = setInterval(() => {
-          if (existsSync(out) && readFileSync(out, 'utf8').split('\r\n').length > 3) {
+          const rowsSoFar = partial();
+          if (rowsSoFar && readFileSync(join(dirname(out), rowsSoFar), 'utf8').split('\r\n').length > 3) {
             clearInterval(poll);
             child.kill('SIGTERM');
           }
@@ -107,6 +110,7 @@ describe('rovlens timeline (spawned as a user runs it, tiny model)', () => {
       },
     });
     expect(run.code).toBe(130);
+    expect(partial()).toBeUndefined();
     const rows = readCsv(out);
     expect(rows.length).toBeGreaterThan(1);
     expect(rows.length).toBeLessThan(50);

@@ -150,6 +150,14 @@ describe('LiveServer', () => {
       expect(await rawGet(server.port, '/', `localhost:${server.port}`)).toMatch(/^HTTP\/1.1 200/);
     });
 
+    it('refuses a name that only starts like a loopback address, page and WebSocket alike', async () => {
+      const server = await start();
+      const rebound = `127.0.0.1.evil.example:${server.port}`;
+      await expect(client(wsUrl(server), { Host: rebound, Origin: `http://${rebound}` })).rejects.toThrow('HTTP 403');
+      expect(await rawGet(server.port, '/', rebound)).toMatch(/^HTTP\/1.1 403/);
+      expect(await rawGet(server.port, '/', `[::1]:${server.port}`)).toMatch(/^HTTP\/1.1 200/);
+    });
+
     it('serves nothing outside its allow-list, whatever the path says', async () => {
       const server = await start();
       for (const path of [

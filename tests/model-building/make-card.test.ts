@@ -140,7 +140,9 @@ describe('rovlens card (command line)', () => {
     writeFileSync(model, encodeModel(dynamic));
     const bad = runCliSync('card', model, '--head', 'element=a,b', '--scaling', 'unit', '--force');
     expect(bad.code).toBe(5);
-    expect(bad.stderr.trim()).toBe("rovlens: output 'predictions' gives 3 values per image, but head 'element' has 2 labels");
+    expect(bad.stderr.trim()).toBe(
+      "rovlens: model card field 'heads.element.labels': 2 labels for output 'predictions' of size 3; the card must match the model",
+    );
     expect(readFileSync(join(keras, 'keras.nchw.card.json'), 'utf8')).toBe(before);
     expect(readdirSync(keras).sort()).toEqual(['keras.nchw.card.json', 'keras.nchw.onnx', 'keras.onnx']);
   });

@@ -22,11 +22,12 @@ describe('the timeline runner', () => {
   it('hands each stage its own options, not the whole options object', () => {
     const stages = timelineStages(options({ every: '2', keyframes: true, batch: '3', camThreshold: '0.4', skipDuplicates: false }));
     expect(stages).toEqual({
-      decode: { everySeconds: 2, keyframesOnly: true, startSeconds: undefined, endSeconds: undefined, hwaccel: 'none', pushdown: true },
+      decode: { everySeconds: 2, keyframesOnly: true, startSeconds: undefined, endSeconds: undefined, hwaccel: 'none', truncation: 'error', pushdown: true },
       skipDuplicates: { enabled: false },
       infer: { batchSize: 3, uncertainBelow: undefined },
       gradCam: { threshold: 0.4, thresholdMethod: 'relative', fallback: 'auto', also: undefined },
     });
+    expect(timelineStages(options({ allowTruncated: true })).decode.truncation).toBe('warn');
   });
 
   it('keeps its own sinks and adds the sink a --pipeline module exports', async () => {
