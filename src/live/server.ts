@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { LiveServerOptions } from '../config/live.js';
-import { hostHeaderAllowed, servedHostNames } from './host-check.js';
+import { hostHeaderAllowed, originHeaderAllowed, servedHostNames } from '../sinks/host-check.js';
 import { OutputError } from '../errors.js';
 import { encodeFrame, parseClientMessage, WS_PATH, type ServerMessage } from './protocol.js';
 import { loadViewerFiles, type StaticFile } from './viewer-files.js';
@@ -192,10 +192,7 @@ export class LiveServer {
   }
 
   private originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (origin === undefined) return true; // not a browser: the token (if any) decides
-    if (this.options.allowOrigins.includes(origin)) return true;
-    return origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
+    return originHeaderAllowed(req.headers.origin, req.headers.host, this.options.allowOrigins);
   }
 
   private tokenAllowed(req: IncomingMessage): boolean {

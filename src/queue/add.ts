@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import fg from 'fast-glob';
@@ -14,6 +14,7 @@ import { defaultGrouping } from '../config/grouping.js';
 import { InputError, UsageError } from '../errors.js';
 import { ffprobePath } from '../sources/binaries.js';
 import { checkInputFile, isUrl, probeVideo } from '../sources/probe.js';
+import { fileStems } from '../runners/timeline.js';
 import { connect, reachable, redactUrl } from './connection.js';
 import {
   CHUNK_JOB,
@@ -173,19 +174,6 @@ async function expand(patterns: string[]): Promise<string[]> {
     }
   }
   return inputs;
-}
-
-/** The names `rovlens timeline -o <folder>/` gives: the file's stem, then -2, -3 for repeated stems. */
-function fileStems(inputs: readonly string[]): Map<string, string> {
-  const stems = new Map<string, string>();
-  const used = new Map<string, number>();
-  for (const input of inputs) {
-    const base = basename(input, extname(input)) || 'stream';
-    const n = (used.get(base) ?? 0) + 1;
-    used.set(base, n);
-    stems.set(input, n === 1 ? base : `${base}-${n}`);
-  }
-  return stems;
 }
 
 /**

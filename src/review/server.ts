@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, resolve } from 'node:path';
-import { isLoopbackHost } from '../config/live.js';
+import { hostHeaderAllowed, originHeaderAllowed, servedHostNames } from '../sinks/host-check.js';
 import { OutputError, RovlensError, oneLine } from '../errors.js';
 import type { ManifestBox } from './manifest.js';
 import type { ReviewFrame } from './order.js';
@@ -68,6 +68,7 @@ class HttpError extends Error {
 
 export class ReviewServer {
   private closed = false;
+  private readonly servedHosts: ReadonlySet<string>;
 
   private constructor(
     private readonly http: Server,
@@ -75,7 +76,9 @@ export class ReviewServer {
     private readonly session: ReviewSession,
     private readonly pictures: ReviewPictureSource,
     private readonly files: Map<string, { body: Buffer; contentType: string }>,
-  ) {}
+  ) {
+    this.servedHosts = servedHostNames(options.host);
+  }
 
   static async start(options: ReviewServerOptions, session: ReviewSession, pictures: ReviewPictureSource): Promise<ReviewServer> {
     const dir = pageDirectory();
@@ -114,17 +117,13 @@ export class ReviewServer {
     });
   }
 
+  /** Only Host names a rebinding page cannot forge are served, as by the live server. */
   private hostAllowed(req: IncomingMessage): boolean {
-    if (!isLoopbackHost(this.options.host)) return true;
-    const host = hostName(req.headers.host);
-    return host !== undefined && (isLoopbackHost(host) || host === '[::1]');
+    return hostHeaderAllowed(req.headers.host, this.servedHosts);
   }
 
   private originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (origin === undefined) return true; // not a browser: the token (if any) decides
-    if (this.options.allowOrigins.includes(origin)) return true;
-    return origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
+    return originHeaderAllowed(req.headers.origin, req.headers.host, this.options.allowOrigins);
   }
 
   private tokenAllowed(req: IncomingMessage, url: URL): boolean {
@@ -233,12 +232,6 @@ export class ReviewServer {
 }
 
 const round = (x: number) => Number(x.toFixed(4));
-
-function hostName(hostHeader: string | undefined): string | undefined {
-  if (!hostHeader) return undefined;
-  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
-  return hostHeader.split(':')[0];
-}
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send application/json');

@@ -93,15 +93,8 @@ interface OutputPlan {
   shared: boolean;
 }
 
-function planOutputs(inputs: readonly string[], options: TimelineOptions): OutputPlan {
-  const ext = options.format === 'csv' ? '.csv' : '.jsonl';
-  const out = options.output;
-  const isDir = out !== undefined && (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory()));
-  if (!isDir) return { timeline: () => out, segments: () => options.segments, shared: true };
-  if (options.segments !== undefined) {
-    throw new UsageError('--segments: with a folder output, each input gets its segments file in that folder; leave --segments out');
-  }
-  // One stem per input; inputs with the same name from different folders get -2, -3, ...
+/** The names `-o <folder>/` gives each input: the file's stem, then -2, -3 for stems met again (other folders). */
+export function fileStems(inputs: readonly string[]): Map<string, string> {
   const stems = new Map<string, string>();
   const used = new Map<string, number>();
   for (const input of inputs) {
@@ -110,6 +103,18 @@ function planOutputs(inputs: readonly string[], options: TimelineOptions): Outpu
     used.set(base, n);
     stems.set(input, n === 1 ? base : `${base}-${n}`);
   }
+  return stems;
+}
+
+function planOutputs(inputs: readonly string[], options: TimelineOptions): OutputPlan {
+  const ext = options.format === 'csv' ? '.csv' : '.jsonl';
+  const out = options.output;
+  const isDir = out !== undefined && (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory()));
+  if (!isDir) return { timeline: () => out, segments: () => options.segments, shared: true };
+  if (options.segments !== undefined) {
+    throw new UsageError('--segments: with a folder output, each input gets its segments file in that folder; leave --segments out');
+  }
+  const stems = fileStems(inputs);
   return {
     timeline: (input) => join(out, `${stems.get(input)}.timeline${ext}`),
     segments: (input) => join(out, `${stems.get(input)}.segments.csv`),

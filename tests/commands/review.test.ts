@@ -193,6 +193,9 @@ describe('rovlens review server', () => {
     expect((await fetch(server.url)).status).toBe(200);
     // A page from a rebinding attacker's name reaches the loopback port but names its own Host.
     expect(await statusWithHost(server.url, 'rebound.example:80')).toBe(403);
+    // A name that merely starts like a loopback address is the attacker's too.
+    expect(await statusWithHost(server.url, `127.0.0.1.evil.example:${new URL(server.url).port}`)).toBe(403);
+    expect(await statusWithHost(server.url, `localhost:${new URL(server.url).port}`)).toBe(200);
     expect((await fetch(api)).status).toBe(401);
     expect((await fetch(`${api}?token=wrong-secret`)).status).toBe(401);
     const state = (await (await fetch(api, { headers: { Authorization: 'Bearer a-review-secret' } })).json()) as {

@@ -100,7 +100,7 @@ describe('rovlens train and evaluate (CLI)', () => {
     const run = rovlens('evaluate', join(dir, 'base', 'extra.card.json'), '--data', join(dir, 'data'), '--task', 'floor');
     expect(run.code).toBe(5);
     expect(run.stderr).toMatch(
-      /^rovlens: model card field 'heads\.floor\.labels': 5 labels, but the graph's 'floor_logits' gives 4 values per image\n$/,
+      /^rovlens: model card field 'heads\.floor\.labels': 5 labels for output 'floor_logits' of size 4; the card must match the model\n$/,
     );
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isLoopbackHost } from '../../src/config/live.js';
-import { hostHeaderAllowed, hostHeaderName, servedHostNames } from '../../src/live/host-check.js';
+import { hostHeaderAllowed, hostHeaderName, servedHostNames } from '../../src/sinks/host-check.js';
 
 describe('hostHeaderName', () => {
   it('takes the name without the port, bracketed IPv6 kept whole', () => {

@@ -1,5 +1,6 @@
 /**
- * Which `Host` header names the live server answers. A DNS-rebinding page reaches the server under
+ * Which `Host` header names and browser origins the local servers (the live viewer, the review page)
+ * answer. A DNS-rebinding page reaches the server under
  * a name the attacker controls (`127.0.0.1.evil.example`, `evil.example`), so only names that cannot
  * be rebound are served: the literal loopback names, the exact host the user bound, and, when bound
  * to every interface, this machine's own addresses and host name.
@@ -37,6 +38,16 @@ export function servedHostNames(boundHost: string): Set<string> {
     }
   }
   return names;
+}
+
+/**
+ * True when a browser page may call the server: no Origin (not a browser; the token decides), an
+ * origin the user allowed, or the server's own page.
+ */
+export function originHeaderAllowed(origin: string | undefined, hostHeader: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  if (allowed.includes(origin)) return true;
+  return origin === `http://${hostHeader}` || origin === `https://${hostHeader}`;
 }
 
 /** True when a request's Host header names the server in a way a rebinding page cannot forge. */
