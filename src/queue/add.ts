@@ -2,18 +2,15 @@
  * `rovlens queue add`: one flow per recording (a merge job over its chunk jobs), skipped when the
  * same recording with the same flags and output is already queued or done.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import fg from 'fast-glob';
 import type { QueueAddOptions } from '../config/queue.js';
 import { parseTimelineOptions } from '../config/timeline.js';
 import { defaultGrouping } from '../config/grouping.js';
 import { InputError, UsageError } from '../errors.js';
-import { ffprobePath } from '../sources/binaries.js';
-import { checkInputFile, isUrl, probeVideo } from '../sources/probe.js';
+import { checkInputFile, isUrl, keyframeTimes, probeVideo } from '../sources/probe.js';
 import { fileStems } from '../runners/timeline.js';
 import { connect, reachable, redactUrl } from './connection.js';
 import {
@@ -29,8 +26,6 @@ import {
   type TimelineFlags,
 } from './jobs.js';
 import { planChunks } from './plan.js';
-
-const run = promisify(execFile);
 
 /** Timeline flags that name one output for a single run; the queue writes per recording into --out. */
 const NOT_FOR_THE_QUEUE = ['output', 'segments', 'geojson', 'export', 'ifdoHeader', 'start', 'end'] as const;
@@ -183,29 +178,7 @@ async function expand(patterns: string[]): Promise<string[]> {
 async function keyframesBefore(input: string, cuts: number[], warmupSeconds: number): Promise<number[] | undefined> {
   const points = cuts.flatMap((t) => [t, Math.max(0, t - warmupSeconds)]);
   try {
-    const { stdout } = await run(
-      ffprobePath(),
-      [
-        '-v',
-        'error',
-        '-select_streams',
-        'v:0',
-        '-read_intervals',
-        points.map((t) => `${t}%+#1`).join(','),
-        '-show_entries',
-        'packet=pts_time,flags',
-        '-of',
-        'csv=p=0',
-        input,
-      ],
-      { maxBuffer: 16 << 20 },
-    );
-    const times = stdout
-      .split('\n')
-      .filter((l) => /,K/.test(l))
-      .map((l) => Number(l.split(',')[0]))
-      .filter(Number.isFinite);
-    return [...new Set(times)].sort((a, b) => a - b);
+    return await keyframeTimes(input, points.map((t) => `${t}%+#1`).join(','));
   } catch {
     return undefined;
   }

@@ -113,32 +113,40 @@ export async function probeVideo(input: string, { keyframes = true } = {}): Prom
   return info;
 }
 
-/** Mean spacing of keyframes over the first minute, read from packet flags (no decoding). */
+/**
+ * Times of the keyframes in ffprobe's `-read_intervals` (e.g. '%+60': the first minute; '30%+#1': the
+ * packet at 30 s), read from packet flags without decoding: sorted, each once.
+ */
+export async function keyframeTimes(input: string, readIntervals: string): Promise<number[]> {
+  const { stdout } = await run(
+    ffprobePath(),
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-read_intervals',
+      readIntervals,
+      '-show_entries',
+      'packet=pts_time,flags',
+      '-of',
+      'csv=p=0',
+      input,
+    ],
+    { maxBuffer: 64 << 20 },
+  );
+  const times = stdout
+    .split('\n')
+    .filter((l) => /,K/.test(l))
+    .map((l) => Number(l.split(',')[0]))
+    .filter(Number.isFinite);
+  return [...new Set(times)].sort((a, b) => a - b);
+}
+
+/** Mean spacing of keyframes over the first minute. */
 async function keyframeInterval(input: string): Promise<number | undefined> {
   try {
-    const { stdout } = await run(
-      ffprobePath(),
-      [
-        '-v',
-        'error',
-        '-select_streams',
-        'v:0',
-        '-read_intervals',
-        '%+60',
-        '-show_entries',
-        'packet=pts_time,flags',
-        '-of',
-        'csv=p=0',
-        input,
-      ],
-      { maxBuffer: 64 << 20 },
-    );
-    const times = stdout
-      .split('\n')
-      .filter((l) => /,K/.test(l))
-      .map((l) => Number(l.split(',')[0]))
-      .filter(Number.isFinite)
-      .sort((a, b) => a - b);
+    const times = await keyframeTimes(input, '%+60');
     return times.length >= 2 ? (times[times.length - 1]! - times[0]!) / (times.length - 1) : undefined;
   } catch {
     return undefined;
