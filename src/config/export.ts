@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { parseFlags } from './flags.js';
+import { commaListSchema, parseFlags } from './flags.js';
 
 export const exportFormats = ['viame', 'dive', 'coco', 'ifdo', 'biigle'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
@@ -14,14 +14,7 @@ export const exportOptionsSchema = z.object({
   output: z.string().min(1).describe('file to write; a folder for viame and dive with several videos (one file per video)'),
   frames: z.boolean().default(false).describe('coco: extract each sampled frame as a JPEG into a folder beside the JSON (dive.coco.json: dive.coco-frames/)'),
   ifdoHeader: z.string().optional().describe("ifdo: a JSON file with the cruise's iFDO header fields (names, PI, creators, licence, ...)"),
-  videos: z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((f) => f.trim())
-        .filter(Boolean),
-    )
+  videos: commaListSchema
     .optional()
     .describe('folders to look in for videos that moved since the run, comma-separated'),
 });

@@ -6,6 +6,16 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
+/** A flag taking a comma-separated list ('a, b,c' -> ['a', 'b', 'c']; empty items dropped). */
+export const commaListSchema = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
 /** `inputSizePx` -> `--input-size-px`. */
 export const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { dateOrders, parseInstant } from '../timecode.js';
+import { commaListSchema } from './flags.js';
 
 export const navOptionsShape = {
   nav: z
@@ -29,14 +30,7 @@ export const navOptionsShape = {
     .default(0)
     .describe("seconds added to each video's start: -3 when the camera's clock runs 3 s ahead of the log's"),
   navTime: z.string().optional().describe("the log's time column, or '<date column>+<time column>' (default: found by name)"),
-  navFields: z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((f) => f.trim())
-        .filter(Boolean),
-    )
+  navFields: commaListSchema
     .optional()
     .describe('log columns to join, comma-separated (default: those named like lat, lon, depth, altitude, heading)'),
   navDateOrder: z.enum(dateOrders).optional().describe('order of dates like 10/6/2022 in the log (default: inferred when unambiguous)'),

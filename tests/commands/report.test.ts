@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import { CHROMIUM, CHROMIUM_LAUNCH } from '../helpers/chromium.js';
 import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,6 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SIZE = '160x120';
 const VIDEO_START = '2026-05-14T09:30:00Z';
 
@@ -164,18 +164,7 @@ describe('rovlens report', () => {
     const seen = { consoleErrors: [] as string[], requests: [] as string[], cells: [] as Record<string, string>[], images: 0 };
 
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await chromium.launch(CHROMIUM_LAUNCH);
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.on('console', (m) => m.type() === 'error' && seen.consoleErrors.push(m.text()));
       page.on('pageerror', (e) => seen.consoleErrors.push(e.message));

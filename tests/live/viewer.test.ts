@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { CHROMIUM, CHROMIUM_LAUNCH } from '../helpers/chromium.js';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseLiveOptions } from '../../src/config/live.js';
 import { relativeCenterCrop } from '../../src/geometry.js';
@@ -16,7 +17,6 @@ import { nmeaChecksum } from '../../src/telemetry/nmea.js';
 import { ffmpeg } from '../helpers/clips.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'viewer-test-token';
 // A 320x240 source shown 200 pixels wide: the picture is the whole frame, scaled down.
 const SOURCE = { width: 320, height: 240 };
@@ -41,20 +41,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the live viewer page in Chromium', () =>
   beforeAll(async () => {
     tiny = writeTinyModel(join(dir, 'model'));
     // The browser starts first (the slow part on a busy machine), so the page is open while it is red.
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await chromium.launchPersistentContext(join(dir, 'profile'), { ...CHROMIUM_LAUNCH, headless: true });
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on('console', (m) => m.type() === 'error' && seen.consoleErrors.push(m.text()));
     page.on('pageerror', (e) => seen.consoleErrors.push(e.message));

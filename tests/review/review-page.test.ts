@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM, CHROMIUM_LAUNCH } from '../helpers/chromium.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest, type ManifestRow } from '../../src/review/manifest.js';
@@ -15,7 +16,6 @@ import { ffmpeg } from '../helpers/clips.js';
 import { ELEMENT_LABELS, FLOOR_LABELS, writeTinyModel } from '../helpers/tiny-model.js';
 import { startReview } from '../helpers/review-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM))
   console.warn(
     `[rovlens tests] skipping the review page tests: no Chromium at ${CHROMIUM} (Debian package 'chromium', installed by .ci/run)`,
@@ -49,18 +49,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the review page in Chromium', () => {
 
   beforeAll(async () => {
     model = writeTinyModel(join(dir, 'model')).modelPath;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch(CHROMIUM_LAUNCH);
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     // Four scenes of 4, 3, 2 and 3 seconds: 12 frames at one a second, in at least four groups.
