@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { LiveServerOptions } from '../config/live.js';
 import { hostHeaderAllowed, originHeaderAllowed, servedHostNames } from '../sinks/host-check.js';
-import { OutputError } from '../errors.js';
+import { listen, serverUrl } from '../sinks/local-http.js';
 import { encodeFrame, parseClientMessage, WS_PATH, type ServerMessage } from './protocol.js';
 import { loadViewerFiles, type StaticFile } from './viewer-files.js';
 
@@ -74,16 +74,7 @@ export class LiveServer {
     http.on('request', (req, res) => server.serveStatic(req, res));
     http.on('upgrade', (req, socket, head) => server.upgrade(req, socket, head));
     http.on('clientError', (_error, socket) => socket.destroy());
-    await new Promise<void>((resolvePromise, reject) => {
-      http.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          new OutputError(
-            `cannot listen on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use (pick another with --port, or 0 for any)' : error.message}`,
-          ),
-        ),
-      );
-      http.listen(options.port, options.host, () => resolvePromise());
-    });
+    await listen(http, options.host, options.port);
     server.heartbeat = setInterval(() => server.beat(), options.heartbeatSeconds * 1000);
     server.heartbeat.unref();
     return server;
@@ -91,9 +82,7 @@ export class LiveServer {
 
   /** The viewer page's address (the WebSocket is at `ws://<same>/ws`). */
   get url(): string {
-    const address = this.http.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}/`;
+    return serverUrl(this.http);
   }
 
   get port(): number {
@@ -270,4 +259,3 @@ export class LiveServer {
     send(200, file.body, file.contentType);
   }
 }
-

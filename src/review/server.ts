@@ -14,10 +14,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { basename, resolve } from 'node:path';
 import { hostHeaderAllowed, originHeaderAllowed, servedHostNames } from '../sinks/host-check.js';
-import { OutputError, RovlensError, oneLine } from '../errors.js';
+import { RovlensError, oneLine } from '../errors.js';
+import { listen, serverUrl } from '../sinks/local-http.js';
 import type { ManifestBox } from './manifest.js';
 import type { ReviewFrame } from './order.js';
 import { MANIFEST_HEADS, type Decision, type ManifestHead, type ReviewSession } from './session.js';
@@ -89,23 +89,12 @@ export class ReviewServer {
     const server = new ReviewServer(http, options, session, pictures, files);
     http.on('request', (req, res) => void server.handle(req, res));
     http.on('clientError', (_error, socket) => socket.destroy());
-    await new Promise<void>((resolvePromise, reject) => {
-      http.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          new OutputError(
-            `cannot listen on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use (pick another with --port, or 0 for any)' : error.message}`,
-          ),
-        ),
-      );
-      http.listen(options.port, options.host, () => resolvePromise());
-    });
+    await listen(http, options.host, options.port);
     return server;
   }
 
   get url(): string {
-    const address = this.http.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}/`;
+    return serverUrl(this.http);
   }
 
   async close(): Promise<void> {
