@@ -6,12 +6,9 @@
 import type { Command } from 'commander';
 import { parseFlags } from '../config/flags.js';
 import { annotateSchema, type AnnotateOptions } from '../config/explain.js';
-import { runAnnotate } from '../runners/annotate.js';
 import { runAction } from './action.js';
 import { NAV_FLAGS } from './nav-flags.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
-
-export { runAnnotate };
 
 /** Each option's flag; its help, default, choices and check come from annotateSchema. */
 const FLAGS: FlagTable<typeof annotateSchema> = {
@@ -63,7 +60,11 @@ Exit codes: 0 ok, 2 usage (or an output that is an input), 3 input missing, 4 in
 6 output, 7 decoding stopped part-way or the recording is truncated (what was rendered is written), 130 interrupted.`,
     )
     .action(
-      runAction(async (input: string, _flags: unknown, self: Command) => runAnnotate(input, parseFlags(annotateSchema, givenFlags(self)))),
+      runAction(async (input: string, _flags: unknown, self: Command) => {
+        const options = parseFlags(annotateSchema, givenFlags(self));
+        const { runAnnotate } = await import('../runners/annotate.js');
+        return runAnnotate(input, options);
+      }),
     );
 }
 

@@ -7,11 +7,8 @@
 import type { Command } from 'commander';
 import { cardOptionsSchema } from '../config/card.js';
 import { parseFlags } from '../config/flags.js';
-import { runCard } from '../runners/card.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
-
-export { runCard };
 
 /** Each option's flag; its help, default, choices and check come from cardOptionsSchema. */
 const FLAGS: FlagTable<typeof cardOptionsSchema> = {
@@ -48,6 +45,10 @@ Examples:
 Exit codes: 0 ok, 2 usage, 3 model file missing, 5 model (the message names what), 6 output exists or cannot be written.`,
     )
     .action(
-      runAction(async (model: string, _flags: unknown, self: Command) => runCard(model, parseFlags(cardOptionsSchema, givenFlags(self)))),
+      runAction(async (model: string, _flags: unknown, self: Command) => {
+        const options = parseFlags(cardOptionsSchema, givenFlags(self));
+        const { runCard } = await import('../runners/card.js');
+        return runCard(model, options);
+      }),
     );
 }

@@ -7,9 +7,6 @@ import type { Command } from 'commander';
 import { clustersCommandSchema, parseFlags } from '../config/grouping.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
-import { runClusters } from '../runners/clusters.js';
-
-export { runClusters };
 
 /** Each option's flag; its help, default, choices and check come from clustersCommandSchema. */
 const FLAGS: FlagTable<typeof clustersCommandSchema> = {
@@ -52,8 +49,10 @@ kmeans-NN.jpg / dbscan-NN.jpg (members, most typical first), dbscan-noise.jpg.
 Exit codes: 0 ok, 2 usage, 3 input missing, 4 input unreadable or too few frames to cluster, 5 model, 6 output.`,
     )
     .action(
-      runAction(async (inputs: string[], _flags: unknown, self: Command) =>
-        runClusters(inputs, parseFlags(clustersCommandSchema, givenFlags(self))),
-      ),
+      runAction(async (inputs: string[], _flags: unknown, self: Command) => {
+        const options = parseFlags(clustersCommandSchema, givenFlags(self));
+        const { runClusters } = await import('../runners/clusters.js');
+        return runClusters(inputs, options);
+      }),
     );
 }

@@ -7,9 +7,6 @@ import type { Command } from 'commander';
 import { parseFlags } from '../config/flags.js';
 import { evaluateOptionsSchema } from '../config/training.js';
 import { UsageError } from '../errors.js';
-import { evaluateModel } from '../training/evaluate-model.js';
-import { formatLeaveOneSourceOut, leaveOneSourceOut } from '../training/leave-one-source-out.js';
-import { formatEvaluation } from '../training/report.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 import { collect, progressLine } from './train.js';
@@ -72,7 +69,9 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
         if (options.bySource) {
           if (options.robustness || options.validationOnly)
             throw new UsageError('--by-source: each source is held out in turn; leave out --robustness and --validation-only');
-          if ((data as string[]).length !== 1) throw new UsageError('--by-source: give one --data (a manifest with images/<source>/ paths)');
+          if ((data as string[]).length !== 1)
+            throw new UsageError('--by-source: give one --data (a manifest with images/<source>/ paths)');
+          const { formatLeaveOneSourceOut, leaveOneSourceOut } = await import('../training/leave-one-source-out.js');
           const folds = await leaveOneSourceOut({
             model,
             data: (data as string[])[0]!,
@@ -86,6 +85,10 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model.`,
           process.stdout.write(options.json ? `${JSON.stringify(folds, null, 2)}\n` : `${formatLeaveOneSourceOut(folds)}\n`);
           return;
         }
+        const [{ evaluateModel }, { formatEvaluation }] = await Promise.all([
+          import('../training/evaluate-model.js'),
+          import('../training/report.js'),
+        ]);
         const report = await evaluateModel({
           model,
           data: data as string[],

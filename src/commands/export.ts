@@ -1,10 +1,6 @@
 /** `rovlens export <run>`: a run file (or a folder of them) to VIAME, DIVE, COCO, iFDO or BIIGLE. */
 import type { Command } from 'commander';
 import { exportOptionsSchema, parseExportOptions } from '../config/export.js';
-import { exportRuns } from '../exports/export.js';
-import { readRuns } from '../exports/run-file.js';
-import { existsSync, statSync } from 'node:fs';
-import { checkOutputPlan } from '../runners/output-plan.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
@@ -39,21 +35,8 @@ Exit codes: 0 ok, 2 usage (or iFDO header fields missing), 3 run or video not fo
     .action(
       runAction(async (run: string, _flags: unknown, self: Command) => {
         const options = parseExportOptions(givenFlags(self));
-        // An output that is the run file (or the iFDO header) would destroy it: refused before reading.
-        const folder = options.output.endsWith('/') || (existsSync(options.output) && statSync(options.output).isDirectory());
-        checkOutputPlan(
-          [{ flag: 'run', path: run }, ...(options.ifdoHeader !== undefined ? [{ flag: '--ifdo-header', path: options.ifdoHeader }] : [])],
-          [{ flag: '-o', path: options.output, kind: folder ? 'folder' : 'file' }],
-        );
-        const runs = readRuns(run);
-        const written = await exportRuns(runs, {
-          format: options.to,
-          output: options.output,
-          frames: options.frames,
-          ifdoHeader: options.ifdoHeader,
-          videoFolders: options.videos,
-        });
-        process.stderr.write(`rovlens: wrote ${written.join(', ')}\n`);
+        const { runExport } = await import('../runners/export.js');
+        await runExport(run, options);
       }),
     );
 }

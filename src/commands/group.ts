@@ -7,9 +7,6 @@ import type { Command } from 'commander';
 import { groupCommandSchema, parseFlags, type GroupCommandOptions } from '../config/grouping.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
-import { runGroup } from '../runners/group.js';
-
-export { runGroup };
 
 /** Each option's flag; its help, default, choices and check come from groupCommandSchema. */
 const FLAGS: FlagTable<typeof groupCommandSchema> = {
@@ -54,7 +51,11 @@ Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video/images, 5 model, 6
 7 decoding stopped part-way (for a skipped input: the worst one's code).`,
     )
     .action(
-      runAction(async (inputs: string[], _flags: unknown, self: Command) => runGroup(inputs, parseGroupFlags(givenFlags(self)))),
+      runAction(async (inputs: string[], _flags: unknown, self: Command) => {
+        const options = parseGroupFlags(givenFlags(self));
+        const { runGroup } = await import('../runners/group.js');
+        return runGroup(inputs, options);
+      }),
     );
 }
 

@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { liveFlagsSchema, parseLiveOptions, type LiveOptions } from '../config/live.js';
 import { parseFlags } from '../config/flags.js';
 import { modelOrBundled } from '../model/bundled.js';
-import { runLive } from '../runners/live.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
@@ -68,7 +67,9 @@ Protocol: docs/live-protocol.md. Exit codes: 0 ok, 2 usage, 3 input missing, 4 i
         const raw = givenFlags(self);
         const token = (raw.token as string | undefined) ?? (process.env.ROVLENS_LIVE_TOKEN || undefined);
         const flags = Object.fromEntries(Object.entries({ ...raw, token }).filter(([, v]) => v !== undefined));
-        const summary = await runLive(input, liveOptionsFromFlags(flags));
+        const options = liveOptionsFromFlags(flags);
+        const { runLive } = await import('../runners/live.js');
+        const summary = await runLive(input, options);
         return summary.exitCode;
       }),
     );

@@ -13,9 +13,6 @@ import {
   type QueueStatusOptions,
 } from '../config/queue.js';
 import { ExitCode } from '../errors.js';
-import { addRecordings } from '../queue/add.js';
-import { formatStatus, openQueue, readStatus, waitForArchive } from '../queue/status.js';
-import { runWorker } from '../queue/worker.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
@@ -70,6 +67,7 @@ Exit codes: 0 ok, 2 usage, 3 input missing, 8 Redis not reachable.`,
         const given = givenFlags(self);
         const queueRaw = Object.fromEntries(Object.entries(given).filter(([key]) => key in queueAddSchema.shape));
         const timelineRaw = Object.fromEntries(Object.entries(given).filter(([key]) => !(key in queueAddSchema.shape)));
+        const { addRecordings } = await import('../queue/add.js');
         const summary = await addRecordings(inputs, parseQueueFlags(queueAddSchema, queueRaw), timelineRaw);
         process.stderr.write(`rovlens: ${summary.added} recordings queued (${summary.chunks} chunks), ${summary.skipped} already there\n`);
       }),
@@ -79,6 +77,7 @@ Exit codes: 0 ok, 2 usage, 3 input missing, 8 Redis not reachable.`,
   addSchemaOptions(status, queueStatusSchema, STATUS_FLAGS).action(
     runAction(async (_flags: unknown, self: Command) => {
       const options: QueueStatusOptions = parseQueueFlags(queueStatusSchema, givenFlags(self));
+      const { formatStatus, openQueue, readStatus } = await import('../queue/status.js');
       const { queue: opened, close } = await openQueue(options, false);
       try {
         const statuses = await readStatus(opened);
@@ -98,6 +97,7 @@ Exit codes: 0 ok, 2 usage, 3 input missing, 8 Redis not reachable.`,
     .action(
       runAction(async (_flags: unknown, self: Command) => {
         const options = parseQueueFlags(queueWaitSchema, givenFlags(self));
+        const { waitForArchive } = await import('../queue/status.js');
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.on('SIGINT', onSignal);
@@ -121,5 +121,11 @@ Exit codes: 0 ok, 2 usage, 3 input missing, 8 Redis not reachable.`,
 Ctrl-C once: finish the current chunks and stop; twice: give them back to the queue and stop.
 Exit codes: 0 stopped, 2 usage, 8 Redis not reachable, 130 interrupted.`,
     )
-    .action(runAction(async (_flags: unknown, self: Command) => runWorker(parseQueueFlags(workerSchema, givenFlags(self)))));
+    .action(
+      runAction(async (_flags: unknown, self: Command) => {
+        const options = parseQueueFlags(workerSchema, givenFlags(self));
+        const { runWorker } = await import('../queue/worker.js');
+        return runWorker(options);
+      }),
+    );
 }

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { parseFlags } from '../config/flags.js';
 import { reviewOptionsSchema, type ReviewOptions } from '../config/review.js';
-import { runReview } from '../runners/review.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 
@@ -58,7 +57,11 @@ recording, a label not in the model card), 5 model, 6 output (labels file locked
 review or not writable, port in use), 7 decoding stopped part-way, 130 stopped by Ctrl-C (all saved).`,
     )
     .action(
-      runAction(async (inputs: string[], _flags: unknown, self: Command) => runReview(inputs, reviewOptionsFromFlags(givenFlags(self)))),
+      runAction(async (inputs: string[], _flags: unknown, self: Command) => {
+        const options = reviewOptionsFromFlags(givenFlags(self));
+        const { runReview } = await import('../runners/review.js');
+        return runReview(inputs, options);
+      }),
     );
 }
 

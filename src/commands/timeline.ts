@@ -5,12 +5,9 @@
 import type { Command } from 'commander';
 import { parseFlags } from '../config/flags.js';
 import { timelineOptionsSchema } from '../config/timeline.js';
-import { runTimeline } from '../runners/timeline.js';
 import { runAction } from './action.js';
 import { NAV_FLAGS } from './nav-flags.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
-
-export { runTimeline };
 
 /** Each option's flag; its help, default, choices and check come from timelineOptionsSchema. */
 const FLAGS: FlagTable<typeof timelineOptionsSchema> = {
@@ -69,8 +66,10 @@ log unreadable, 5 model, 6 output, 7 decoding stopped part-way or the recording 
 written; --allow-truncated accepts a truncated one), 130 interrupted (rows so far are written).`,
     )
     .action(
-      runAction(async (inputs: string[], _flags: unknown, self: Command) =>
-        runTimeline(inputs, parseFlags(timelineOptionsSchema, givenFlags(self))),
-      ),
+      runAction(async (inputs: string[], _flags: unknown, self: Command) => {
+        const options = parseFlags(timelineOptionsSchema, givenFlags(self));
+        const { runTimeline } = await import('../runners/timeline.js');
+        return runTimeline(inputs, options);
+      }),
     );
 }

@@ -10,11 +10,8 @@ import { OutputError, UsageError } from '../errors.js';
 import { parseFlags } from '../config/flags.js';
 import { trainingOptionsSchema } from '../config/training.js';
 import { DEFAULT_MODEL, PACKAGE_ROOT } from '../paths.js';
-import { formatTraining } from '../training/report.js';
-import { trainHeads } from '../training/train-heads.js';
 import { runAction } from './action.js';
 import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
-
 
 /** The bundled default model, or the rebuilt MobileNetV2 backbone when the default is absent. */
 export function defaultBaseModel(): string {
@@ -79,6 +76,10 @@ Exit codes: 0 ok, 2 usage, 3 data missing, 4 data invalid, 5 model, 6 output.`,
         if (!existsSync(dirname(output))) throw new OutputError(`cannot write ${raw.output}: folder ${dirname(output)} does not exist`);
         const { data, model, output: _o, json, quiet, ...rest } = raw;
         const options = parseFlags(trainingOptionsSchema, rest);
+        const [{ trainHeads }, { formatTraining }] = await Promise.all([
+          import('../training/train-heads.js'),
+          import('../training/report.js'),
+        ]);
         const report = await trainHeads({
           model: String(model ?? defaultBaseModel()),
           data: data as string[],

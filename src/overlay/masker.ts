@@ -41,6 +41,7 @@ export class OverlayMasker {
   private gridArea: OverlayMask['area'] | undefined;
   private readonly frameMasks = new Map<string, Uint8Array>();
   private frozen = false;
+  private preparing: Promise<void> | undefined;
   /** The source picture's size, from the frames (for writing the mask as a picture). */
   sourceSize: Size | undefined;
   /** Frames that had masked pixels filled. */
@@ -78,7 +79,10 @@ export class OverlayMasker {
     this.sourceSize = frame.sourceSize;
     const area = frameArea(frame);
     // A change of frame size or crop (a live feed that restarted differently) starts a new window.
-    if (this.gridSize && (this.gridSize.width !== frame.width || this.gridSize.height !== frame.height || !sameArea(this.gridArea!, area))) {
+    if (
+      this.gridSize &&
+      (this.gridSize.width !== frame.width || this.gridSize.height !== frame.height || !sameArea(this.gridArea!, area))
+    ) {
       this.window.length = 0;
       this.since = 0;
     }
@@ -88,6 +92,25 @@ export class OverlayMasker {
     if (this.window.length > this.windowFrames) this.window.shift();
     this.since++;
     return this.since >= this.windowFrames ? this.estimateNow() : undefined;
+  }
+
+  /**
+   * The mask is being made elsewhere (a recording's pre-pass over frames spread across it, which
+   * ends in `freeze`): until `work` settles, frames wait for it (`pending`) instead of being learnt
+   * from, so a run can decode while its mask is made.
+   */
+  prepare(work: Promise<void>): void {
+    const done = work.then(() => {
+      if (this.preparing === done) this.preparing = undefined;
+    });
+    // Whoever waits on `pending` sees a failure; a run that ended before waiting must not crash on it.
+    done.catch(() => undefined);
+    this.preparing = done;
+  }
+
+  /** The mask still being made by `prepare`'s work, if it is. */
+  get pending(): Promise<void> | undefined {
+    return this.preparing;
   }
 
   /**

@@ -168,7 +168,14 @@ export async function runTimeline(patterns: string[], options: TimelineOptions, 
         ? []
         : plan.shared
           ? [{ flag: '-o', path: options.output, kind: 'file' as const }]
-          : [{ flag: '-o', path: options.output, kind: 'folder' as const, files: inputs.flatMap((i) => [plan.timeline(i)!, plan.segments(i)!]) }]),
+          : [
+              {
+                flag: '-o',
+                path: options.output,
+                kind: 'folder' as const,
+                files: inputs.flatMap((i) => [plan.timeline(i)!, plan.segments(i)!]),
+              },
+            ]),
       ...(options.segments !== undefined ? [{ flag: '--segments', path: options.segments, kind: 'file' as const }] : []),
       ...(options.geojson !== undefined ? [{ flag: '--geojson', path: options.geojson, kind: 'file' as const }] : []),
       ...(options.export ?? []).map((target) => ({ flag: '--export', path: target.path, kind: 'file' as const })),
@@ -302,16 +309,15 @@ class TimelineRun {
     let decodeStarted!: () => void;
     const started = new Promise<void>((resolve) => (decodeStarted = resolve));
     const source = from(this.stages.probes.info(input)).pipe(
-      // --overlay-mask auto: the recording's mask, from frames spread over all of it, first.
-      concatMap(async (info) => {
+      switchMap((info) => {
+        // --overlay-mask auto: the recording's mask, from frames spread over all of it. Its seeks
+        // are mostly waiting (process start-up, a seek, one GOP), so the run decodes meanwhile and
+        // its frames wait for the mask before they are masked and classified.
         if (overlay && options.overlayMask === 'auto') {
           const crop = options.crop ?? model.card.crop;
           const size = { width: model.card.input.width, height: model.card.input.height };
-          await estimateRecordingOverlay(overlay, input, info, { crop, size });
+          overlay.prepare(estimateRecordingOverlay(overlay, input, info, { crop, size }));
         }
-        return info;
-      }),
-      switchMap((info) => {
         state.info = info;
         state.onInfo?.(info);
         const nav = this.nav?.forVideo(info);
@@ -393,6 +399,8 @@ class TimelineRun {
   /** --save-overlay-mask: the mask this input's frames were masked with, at the source's size. */
   private async saveOverlayMask(input: string, overlay: OverlayMasker | undefined): Promise<void> {
     const save = this.options.saveOverlayMask;
+    // A --pipeline without the mask stage never waited for the pre-pass.
+    await overlay?.pending;
     const estimate = overlay?.current;
     if (save === undefined || !overlay?.sourceSize || !estimate) return;
     await writeOverlayMask(overlayMaskPath(save, input), estimate.mask, overlay.sourceSize);
@@ -406,7 +414,9 @@ class TimelineRun {
     if (this.map) results = results.pipe(this.map.collect());
     // JSON lines open with the run header, so exports and reports need nothing repeated.
     const header =
-      this.options.format === 'jsonl' || this.exports ? await timelineRunHeader(inputs, this.options, this.model.card, this.nav) : undefined;
+      this.options.format === 'jsonl' || this.exports
+        ? await timelineRunHeader(inputs, this.options, this.model.card, this.nav)
+        : undefined;
     const runHeader = this.options.format === 'jsonl' ? runHeaderLine(header!) : undefined;
     if (this.exports) {
       this.exports.addHeader(header!);
@@ -438,7 +448,8 @@ async function loadPipeline(path: string): Promise<{ pipeline: Pipeline; sink: S
   const module = (await import(pathToFileURL(full).href)) as { timelinePipeline?: Pipeline; default?: Pipeline; timelineSink?: Sink };
   const pipeline = module.timelinePipeline ?? module.default;
   const sink = module.timelineSink;
-  if (pipeline !== undefined && typeof pipeline !== 'function') throw new UsageError(`--pipeline: ${path}: timelinePipeline is not a function`);
+  if (pipeline !== undefined && typeof pipeline !== 'function')
+    throw new UsageError(`--pipeline: ${path}: timelinePipeline is not a function`);
   if (sink !== undefined && typeof sink !== 'function') throw new UsageError(`--pipeline: ${path}: timelineSink is not a function`);
   if (!pipeline && !sink) throw new UsageError(`--pipeline: ${path} exports no timelinePipeline function`);
   return { pipeline: pipeline ?? timelinePipeline, sink };

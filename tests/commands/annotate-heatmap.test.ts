@@ -21,7 +21,17 @@ describe('rovlens annotate with a model whose heatmap points worse than the cent
   });
 
   it('draws it with --heatmap, still marked unreliable', async () => {
-    const run = await runCli(['annotate', clip, '--model', model, '-o', tmpFile('annotate-heatmap/on/'), '--overlay-mask', 'off', '--heatmap']);
+    const run = await runCli([
+      'annotate',
+      clip,
+      '--model',
+      model,
+      '-o',
+      tmpFile('annotate-heatmap/on/'),
+      '--overlay-mask',
+      'off',
+      '--heatmap',
+    ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/\(heatmap: gradcam, unreliable: 37\.5 % vs centre 60\.0 %\)/);
   });

@@ -15,7 +15,18 @@ describe.skipIf(!hasFont)('rovlens annotate --overlay-mask (spawned, tiny model)
   it('masks the burned-in text before the heatmap, says so in the summary and writes the mask on request', async () => {
     const mask = tmpFile('annotate-overlay/mask.png');
     rmSync(mask, { force: true });
-    const run = await runCli(['annotate', overlayClip('moving'), '--model', model, '--every', '0.5', '-o', tmpFile('annotate-overlay/frames/'), '--save-overlay-mask', mask]);
+    const run = await runCli([
+      'annotate',
+      overlayClip('moving'),
+      '--model',
+      model,
+      '--every',
+      '0.5',
+      '-o',
+      tmpFile('annotate-overlay/frames/'),
+      '--save-overlay-mask',
+      mask,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/12 frames annotated .*overlay mask \(found\): \d+\.\d % of the model's view filled in 12 frames/);
     const meta = await sharp(mask).metadata();
@@ -24,7 +35,18 @@ describe.skipIf(!hasFont)('rovlens annotate --overlay-mask (spawned, tiny model)
 
   it('refuses to save a mask with --overlay-mask off (exit 2), writing nothing', async () => {
     const mask = tmpFile('annotate-overlay/never.png');
-    const run = await runCli(['annotate', overlayClip('moving'), '--model', model, '-o', tmpFile('annotate-overlay/off/'), '--overlay-mask', 'off', '--save-overlay-mask', mask]);
+    const run = await runCli([
+      'annotate',
+      overlayClip('moving'),
+      '--model',
+      model,
+      '-o',
+      tmpFile('annotate-overlay/off/'),
+      '--overlay-mask',
+      'off',
+      '--save-overlay-mask',
+      mask,
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(mask)).toBe(false);

@@ -39,13 +39,39 @@ beforeAll(() => {
   writeFileSync(at('random.mp4'), randomBytes(64 * 1024));
   ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:a', 'aac', at('audio-only.m4a')]);
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120', '-frames:v', '1', at('still.png')]);
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=20', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '10', at('full.mkv')]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=10:duration=20',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '10',
+    at('full.mkv'),
+  ]);
   const full = readFileSync(at('full.mkv'));
   writeFileSync(at('truncated.mkv'), full.subarray(0, Math.floor(full.length * 0.3)));
   spawnSync('cp', [at('still.png'), at('still-named.mp4')]);
   mkdirSync(at('a-folder'), { recursive: true });
   writeFileSync(at('a-folder/notes.txt'), 'no images here');
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', at('good été ünicode.mp4')]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=10:duration=2',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    at('good été ünicode.mp4'),
+  ]);
 });
 
 type Command = 'timeline' | 'annotate' | 'group' | 'probe' | 'live';
@@ -73,7 +99,10 @@ describe.each(cases)('%s', (what, input, codes, message) => {
     const before = checksums();
     const run = await runCli(argsFor[command](input(), what.replace(/\W+/g, '-')), { env: { ROVLENS_DEBUG: '' }, timeoutMs: 90_000 });
     expect(run.code, run.stderr).toBe(code);
-    const lines = run.stderr.trim().split('\n').filter((l) => !/^rovlens live: /.test(l)); // live's status lines
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^rovlens live: /.test(l)); // live's status lines
     expect(lines, run.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^rovlens: /);
     expect(lines[0]).toMatch(message);

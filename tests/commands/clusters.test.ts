@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runClusters } from '../../src/commands/clusters.js';
+import { runClusters } from '../../src/runners/clusters.js';
 import { clustersCommandSchema, parseFlags } from '../../src/config/grouping.js';
 import { ExitCode, InputError, UsageError } from '../../src/errors.js';
 import { pairwiseScores } from '../../src/similarity/pairwise.js';

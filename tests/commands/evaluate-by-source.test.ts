@@ -20,7 +20,18 @@ describe('rovlens evaluate --by-source (spawned, tiny model, generated sources)'
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/leave-one-source-out: .*sources with 10\+ labelled images/);
     expect(run.stdout).toMatch(/\| a \| 12 \| 34 \| /);
-    const json = await runCli(['evaluate', model, '--data', manifest, '--task', 'floor', '--by-source', '--min-source-images', '10', '--json']);
+    const json = await runCli([
+      'evaluate',
+      model,
+      '--data',
+      manifest,
+      '--task',
+      'floor',
+      '--by-source',
+      '--min-source-images',
+      '10',
+      '--json',
+    ]);
     const report = JSON.parse(json.stdout) as { heads: { head: string; folds: { source: string }[] }[] };
     expect(report.heads[0]!.folds.map((f) => f.source)).toEqual(['c', 'a', 'b']);
   }, 60_000);

@@ -51,7 +51,8 @@ describe('numeric flags from the command line', () => {
         } catch (error) {
           expect(error).toBeInstanceOf(UsageError);
           expect((error as Error).message).toMatch(/^--port: /);
-          if (value.trim() !== '' && Number.isFinite(n)) expect((error as Error).message).toMatch(/^--port: must be an integer in 0\.\.65535, got '[^']+'$/);
+          if (value.trim() !== '' && Number.isFinite(n))
+            expect((error as Error).message).toMatch(/^--port: must be an integer in 0\.\.65535, got '[^']+'$/);
         }
       }),
       { numRuns: 300 },

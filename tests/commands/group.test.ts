@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGroupFlags, runGroup } from '../../src/commands/group.js';
+import { parseGroupFlags } from '../../src/commands/group.js';
+import { runGroup } from '../../src/runners/group.js';
 import { writeTinyModel } from '../helpers/tiny-model.js';
 import { writeSceneClip } from './group-fixtures.js';
 

@@ -110,7 +110,9 @@ describe('the one parse path', () => {
 
   it('names a required flag that was left out, with what it takes', () => {
     expect(() => parseFlags(cardOptionsSchema, { scaling: 'unit' })).toThrow(/^--head: required$/);
-    expect(() => parseFlags(cardOptionsSchema, { head: ['a=b,c'] })).toThrow(/^--scaling: required \(one of unit, symmetric, imagenet, caffe\)$/);
+    expect(() => parseFlags(cardOptionsSchema, { head: ['a=b,c'] })).toThrow(
+      /^--scaling: required \(one of unit, symmetric, imagenet, caffe\)$/,
+    );
   });
 
   it('says which flag a rule across flags is about', () => {

@@ -29,19 +29,24 @@ describe('rovlens timeline --device / --hwaccel on a machine without a usable GP
   it('--hwaccel cuda with the bundled ffmpeg decodes in software after one line, with the same rows', async () => {
     const run = await runCli(['timeline', SD, '--model', model, '--every', '2', '-q', '--hwaccel', 'cuda'], { env: { FFMPEG_PATH: '' } });
     expect(run.code).toBe(0);
-    expect(run.stderr.trim()).toMatch(/^rovlens: hardware decoding unavailable \(this ffmpeg has no h264_cuvid; .+\); decoding in software$/);
+    expect(run.stderr.trim()).toMatch(
+      /^rovlens: hardware decoding unavailable \(this ffmpeg has no h264_cuvid; .+\); decoding in software$/,
+    );
     expect(run.stdout).toBe(plain);
   });
 
-  it.runIf(existsSync('/usr/bin/ffmpeg'))("--hwaccel auto with Debian's ffmpeg (NVDEC built in) names the missing device and decodes in software", async () => {
-    const run = await runCli(['timeline', SD, '--model', model, '--every', '2', '-q', '--hwaccel', 'auto'], {
-      env: { FFMPEG_PATH: '/usr/bin/ffmpeg' },
-    });
-    expect(run.code).toBe(0);
-    if (run.stderr.trim() === '') return; // this machine has an NVIDIA GPU and decoded with NVDEC
-    expect(run.stderr.trim()).toMatch(/^rovlens: hardware decoding unavailable \(no usable CUDA device: .+\); decoding in software$/);
-    expect(run.stdout).toBe(plain);
-  });
+  it.runIf(existsSync('/usr/bin/ffmpeg'))(
+    "--hwaccel auto with Debian's ffmpeg (NVDEC built in) names the missing device and decodes in software",
+    async () => {
+      const run = await runCli(['timeline', SD, '--model', model, '--every', '2', '-q', '--hwaccel', 'auto'], {
+        env: { FFMPEG_PATH: '/usr/bin/ffmpeg' },
+      });
+      expect(run.code).toBe(0);
+      if (run.stderr.trim() === '') return; // this machine has an NVIDIA GPU and decoded with NVDEC
+      expect(run.stderr.trim()).toMatch(/^rovlens: hardware decoding unavailable \(no usable CUDA device: .+\); decoding in software$/);
+      expect(run.stdout).toBe(plain);
+    },
+  );
 
   it('refuses a device it does not know, listing the choices', async () => {
     const run = await runCli(['timeline', SD, '--model', model, '--device', 'tpu']);

@@ -33,7 +33,18 @@ describe.skipIf(!hasFont)('rovlens timeline --overlay-mask (spawned, tiny model,
   it('finds the overlay, fills it before inference, says how much in the summary and writes the mask at the video size', async () => {
     const mask = tmpFile('overlay-cli/mask.png');
     rmSync(mask, { force: true });
-    const run = await runCli(['timeline', clip, '--model', model, '--every', '0.5', '-o', tmpFile('overlay-cli.csv'), '--save-overlay-mask', mask]);
+    const run = await runCli([
+      'timeline',
+      clip,
+      '--model',
+      model,
+      '--every',
+      '0.5',
+      '-o',
+      tmpFile('overlay-cli.csv'),
+      '--save-overlay-mask',
+      mask,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/overlay mask \(found\): \d+\.\d % of the model's view filled in 12 frames/);
     const white = await whiteIn(mask, STATIC_TEXT_BOX);
@@ -50,11 +61,35 @@ describe.skipIf(!hasFont)('rovlens timeline --overlay-mask (spawned, tiny model,
     const canvas = Buffer.alloc(64 * 48);
     for (let row = Math.floor(y / 5); row < Math.ceil((y + height) / 5); row++)
       for (let col = Math.floor(x / 5); col < Math.ceil((x + width) / 5); col++) canvas[row * 64 + col] = 255;
-    await sharp(canvas, { raw: { width: 64, height: 48, channels: 1 } }).png().toFile(mask);
-    const given = await runCli(['timeline', clip, '--model', model, '--every', '1', '--overlay-mask', mask, '-o', tmpFile('overlay-given.csv')]);
+    await sharp(canvas, { raw: { width: 64, height: 48, channels: 1 } })
+      .png()
+      .toFile(mask);
+    const given = await runCli([
+      'timeline',
+      clip,
+      '--model',
+      model,
+      '--every',
+      '1',
+      '--overlay-mask',
+      mask,
+      '-o',
+      tmpFile('overlay-given.csv'),
+    ]);
     expect(given.code).toBe(0);
     expect(given.stderr).toMatch(/overlay mask \(.*given\.png\): \d+\.\d % of the model's view filled in 6 frames/);
-    const off = await runCli(['timeline', clip, '--model', model, '--every', '1', '--overlay-mask', 'off', '-o', tmpFile('overlay-off.csv')]);
+    const off = await runCli([
+      'timeline',
+      clip,
+      '--model',
+      model,
+      '--every',
+      '1',
+      '--overlay-mask',
+      'off',
+      '-o',
+      tmpFile('overlay-off.csv'),
+    ]);
     expect(off.code).toBe(0);
     expect(off.stderr).not.toMatch(/overlay mask/);
   });

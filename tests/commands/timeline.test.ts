@@ -166,7 +166,7 @@ describe('rovlens timeline (spawned as a user runs it, tiny model)', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l))
-        .filter((l) => !l.rovlensRun);
+      .filter((l) => !l.rovlensRun);
     expect(records[0].extraLocalisations['element:algae']).toMatchObject({ head: 'element', label: 'algae', classIndex: 2 });
   });
 

@@ -1,4 +1,4 @@
-import { firstValueFrom, from, toArray } from 'rxjs';
+import { concat, firstValueFrom, from, Subject, throwError, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maskOverlays } from '../../src/operators/mask-overlays.js';
 import { OverlayMasker } from '../../src/overlay/masker.js';
@@ -69,5 +69,59 @@ describe.skipIf(!hasFont)('maskOverlays', () => {
     const out = await firstValueFrom(from(still).pipe(maskOverlays(masker), toArray()));
     expect(out.every((f, i) => f.pixels === still[i]!.pixels)).toBe(true);
     expect(masker.current?.decided).toBe(false);
+  });
+  describe('while the mask is made elsewhere (a pre-pass)', () => {
+    /** A masker whose mask comes from `frames` once `finish` is called, as the timeline's pre-pass does it. */
+    function preparing(frames: readonly Frame[]) {
+      const masker = new OverlayMasker({ windowFrames: 8 });
+      let finish!: () => void;
+      masker.prepare(
+        new Promise<void>((resolve) => (finish = resolve)).then(() => {
+          for (const frame of frames) masker.observe(frame);
+          masker.freeze();
+        }),
+      );
+      return { masker, finish };
+    }
+
+    it('holds every frame, learns nothing from them, and masks them all with the finished mask', async () => {
+      // The pre-pass sees the text clip; the run's own frames are the clean scene: had the operator
+      // learnt from them, there would be nothing to mask and the frames would come back untouched.
+      const { masker, finish } = preparing(withText);
+      const run = new Subject<Frame>();
+      const out: Frame[] = [];
+      let completed = false;
+      run.pipe(maskOverlays(masker)).subscribe({ next: (f) => out.push(f), complete: () => (completed = true) });
+      for (const frame of clean.slice(0, 5)) run.next(frame);
+      run.complete();
+      await Promise.resolve();
+      expect(out).toHaveLength(0);
+      expect(completed).toBe(false);
+      finish();
+      await masker.pending;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(completed).toBe(true);
+      expect(out.map((f) => f.index)).toEqual(clean.slice(0, 5).map((f) => f.index));
+      expect(out.every((f, i) => f.pixels !== clean[i]!.pixels)).toBe(true);
+      // The estimate is the pre-pass's: its window of text frames, none of the run's.
+      expect(masker.current?.frames).toBe(Math.min(masker.windowFrames, withText.length));
+    });
+
+    it('on a decoding error gives back the frames before it, masked, then the error', async () => {
+      const { masker, finish } = preparing(withText);
+      const out: Frame[] = [];
+      const collected = new Promise<Error>((resolve) =>
+        concat(
+          from(withText.slice(0, 3)),
+          throwError(() => new Error('cut off')),
+        )
+          .pipe(maskOverlays(masker))
+          .subscribe({ next: (f) => out.push(f), error: resolve }),
+      );
+      finish();
+      expect((await collected).message).toBe('cut off');
+      expect(out).toHaveLength(3);
+      expect(out.every((f, i) => f.pixels !== withText[i]!.pixels)).toBe(true);
+    });
   });
 });
