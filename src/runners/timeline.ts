@@ -316,7 +316,7 @@ class TimelineRun {
         if (overlay && options.overlayMask === 'auto') {
           const crop = options.crop ?? model.card.crop;
           const size = { width: model.card.input.width, height: model.card.input.height };
-          overlay.prepare(estimateRecordingOverlay(overlay, input, info, { crop, size }));
+          overlay.prepare(estimateRecordingOverlay(overlay, input, info, { crop, size }, { keyframesOnly: options.keyframes }));
         }
         state.info = info;
         state.onInfo?.(info);
