@@ -49,6 +49,8 @@ export interface LiveContext {
   overlay?: OverlayMasker;
   /** With a navigation feed (--nav-udp): its newest values, asked for at each processed frame. */
   navValues?: () => Record<string, number>;
+  /** Called when ffmpeg runs: the runner creates the model's session then, while it decodes. */
+  onDecodeStart?: () => void;
 }
 
 export interface LiveItem {
@@ -103,7 +105,12 @@ export function livePipeline(ctx: LiveContext): Observable<LiveItem> {
     return result;
   };
 
-  return liveSource(ctx.input, options.source, { fitWidth: displayWidth, hwaccel: options.pipeline.hwaccel }).pipe(
+  const decode = {
+    fitWidth: displayWidth,
+    hwaccel: options.pipeline.hwaccel,
+    ...(ctx.onDecodeStart ? { onStart: ctx.onDecodeStart } : {}),
+  };
+  return liveSource(ctx.input, options.source, decode).pipe(
     tap((event) => event.type === 'status' && ctx.onStatus(event.status)),
     filter((event) => event.type === 'frame'),
     map((event) => (event as Extract<typeof event, { type: 'frame' }>).frame),

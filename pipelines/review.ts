@@ -28,10 +28,10 @@ import type { ReviewFrame, ReviewGroup, ReviewPrediction } from '../src/review/o
 import { groupImages } from '../src/similarity/group-images.js';
 import { frameToJpeg } from '../src/sinks/contact-sheet.js';
 import { decodeVideo } from '../src/sources/ffmpeg.js';
-import { listImages, readImageFrame, readImages } from '../src/sources/images.js';
+import { isImageInput, listImages, readImageFrame, readImages } from '../src/sources/images.js';
 import { checkInputFile } from '../src/sources/probe.js';
 import type { Frame, FrameResult } from '../src/types.js';
-import { defaultGroupPipelineOptions, isImageInput, videoResults } from './group.js';
+import { defaultGroupPipelineOptions, videoResults } from './group.js';
 
 export interface CollectOptions {
   /** Seconds between sampled video frames (0: every frame). */

@@ -96,6 +96,41 @@ export interface GroupInfo {
   hash?: string;
 }
 
+/** Where a frame came from: its source, its index there and its instant (0 for an image). */
+export interface FramePlace {
+  sourceId: string;
+  index: number;
+  ptsSeconds: number;
+}
+
+/**
+ * One frame of a `rovlens group` run after its runs are merged into groups. Made by the scene
+ * collector (similarity) and written by the groups sink, which cannot see each other: it lives here.
+ */
+export interface FrameRecord extends FramePlace {
+  /** Consecutive run (video) or linked set (images) this frame belongs to, numbered over the whole run. */
+  segmentId: number;
+  /** The group after revisits are merged: the id people use. */
+  groupId: number;
+  duplicateOf?: number;
+  reused: boolean;
+  hash: string;
+}
+
+/** One group of a `rovlens group` run: where and when it was seen, and its representative. */
+export interface GroupRecord {
+  groupId: number;
+  members: number;
+  /** Separate runs merged into this group (more than 1 when a scene was revisited). */
+  segments: number;
+  sources: string[];
+  first: FramePlace;
+  last: FramePlace;
+  representative: FramePlace;
+  /** JPEG of the representative, for contact sheets. */
+  thumbnail?: Buffer;
+}
+
 /** Where the vehicle was when the frame was taken, from a navigation log. Added by the nav join. */
 export interface NavSample {
   /** The frame's instant (ISO 8601; no zone when it is on the log's own clock). */

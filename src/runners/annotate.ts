@@ -27,9 +27,10 @@ import { IMAGE_EXTENSIONS, listImages, readImages } from '../sources/images.js';
 import { checkInputFile, probeVideo } from '../sources/probe.js';
 import { timecode } from '../timecode.js';
 import type { Frame } from '../types.js';
-import { annotatePipeline, type AnnotateContext, type AnnotateStages } from '../../pipelines/annotate.js';
+import { annotatePipeline, type AnnotateContext, type AnnotatedResult, type AnnotateStages } from '../../pipelines/annotate.js';
 import { NavJoin } from './nav-join.js';
 import { checkOutputPlan, modelInputs } from './output-plan.js';
+import { decodeStart, startBeforeLoad, type EarlyStart } from './start-up.js';
 
 /** Each stage's options from the command's; `heatmap` false leaves the Grad-CAM stage out. */
 export function annotateStages(options: AnnotateOptions, heatmap = true): AnnotateStages {
@@ -93,6 +94,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   const overlaySetting = imagesIn && options.overlayMask === 'auto' ? 'off' : options.overlayMask;
   const overlay = (await overlayMaskers(overlaySetting, { refresh: 'once' }))?.();
   let frames: Observable<Frame>;
+  let decodeStarted: Promise<void> | undefined;
   let nav: AnnotateContext['nav'];
   const decode: { stats?: DecodeStats } = {};
   // The overlay masker holds a window of frames back for its first estimate: room for them too.
@@ -103,6 +105,8 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
     checkInputFile(input);
     const info = await probeVideo(input, { keyframes: false });
     nav = NavJoin.open(options)?.forVideo(info);
+    const start = decodeStart();
+    decodeStarted = start.started;
     frames = decodeVideo(input, {
       info,
       everySeconds: options.every,
@@ -111,11 +115,13 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
       flow,
       hwaccel: options.hwaccel,
       truncation: options.allowTruncated ? 'warn' : 'error',
+      onStart: start.onStart,
       onEnd: (stats) => (decode.stats = stats),
     });
   }
   const modelPath = modelOrBundled(options.model);
-  const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam' });
+  // The card and graph now; the session once ffmpeg decodes (startBeforeLoad, below).
+  const model = await openWithCams(modelPath, { device: options.device, features: options.fallback === 'score-cam', deferLoad: true });
   // The element heatmap is drawn only where the card does not say it points worse than the centre.
   const reliability = options.head === 'element' ? heatmapReliability(model.card) : undefined;
   const drawHeatmap = heatmapsOn(options.heatmap, reliability);
@@ -126,7 +132,20 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   const started = performance.now();
   let interrupted = false;
 
-  const results = annotatePipeline({ frames, model, stages: annotateStages(options, drawHeatmap), nav, overlay }).pipe(
+  // Start-up overlapped, as timeline's: decoding starts, then the session is created while ffmpeg
+  // decodes. A model that cannot load stops here, before any output opens, with no ffmpeg behind.
+  let early: EarlyStart<AnnotatedResult>;
+  try {
+    early = await startBeforeLoad(
+      annotatePipeline({ frames, model, stages: annotateStages(options, drawHeatmap), nav, overlay }),
+      model,
+      decodeStarted,
+    );
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
+  const results = early.output.pipe(
     // The sinks: the picture drawn, written to the video or folder, and kept for the contact sheet.
     concatMap(async ({ result, full }) => {
       const jpeg = await renderAnnotated(full, result, { colormap: options.colormap, maxWidthPixels: options.width, heatmapNote });
@@ -157,6 +176,7 @@ export async function runAnnotate(input: string, options: AnnotateOptions): Prom
   try {
     writer = outputWriter(options.output, imagesIn, options.fps);
   } catch (error) {
+    early.cancel();
     await model.close();
     throw error;
   }

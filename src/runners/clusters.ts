@@ -1,18 +1,26 @@
 /**
- * One `rovlens clusters` run: the model, frames collected through pipelines/group.ts, their
- * embeddings clustered, then the clusters CSV, a contact sheet per cluster and a summary line.
+ * One `rovlens clusters` run: the model, frames read through the stages of pipelines/group.ts and
+ * kept one per near-duplicate group, their embeddings clustered, then the clusters CSV, a contact
+ * sheet per cluster and a summary line.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultGrouping, type ClustersCommandOptions } from '../config/grouping.js';
+import { concatMap, lastValueFrom, toArray } from 'rxjs';
+import { defaultGrouping, type ClustersCommandOptions, type GroupingOptions } from '../config/grouping.js';
 import { cropSchema } from '../config/timeline.js';
 import { InputError, ModelError, OutputError, UsageError } from '../errors.js';
+import type { RelativeCrop } from '../geometry.js';
 import { ModelSession } from '../model/session.js';
 import { modelOrBundled } from '../model/bundled.js';
 import { clusterEmbeddings } from '../similarity/cluster-embeddings.js';
+import { frameHash } from '../similarity/frame-hash.js';
+import { groupImages } from '../similarity/group-images.js';
+import { frameThumbnail } from '../sinks/contact-sheet.js';
 import { writeClusterSheets, writeClustersCsv, type ClusteredFrame } from '../sinks/groups-csv.js';
+import { isImageInput, listImages } from '../sources/images.js';
+import type { FrameResult } from '../types.js';
+import { clusterVideoResults, imageResults } from '../../pipelines/group.js';
 import { checkOutputPlan, modelInputs } from './output-plan.js';
-import { collectForClusters } from '../../pipelines/group.js';
 
 export async function runClusters(inputs: string[], options: ClustersCommandOptions): Promise<number> {
   let crop;
@@ -104,4 +112,93 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
   } finally {
     await model.close();
   }
+}
+
+export interface ClusterItem {
+  sourceId: string;
+  index: number;
+  ptsSeconds: number;
+  /** Near-duplicate group (per input for video, linked set for images). */
+  groupId: number;
+  label?: string;
+  confidence?: number;
+  embedding: Float32Array;
+  thumbnail: Buffer;
+}
+
+export interface CollectOptions {
+  every: number;
+  crop: RelativeCrop;
+  batch: number;
+  /** Keep one frame per near-duplicate group (its first). */
+  dedupe: boolean;
+  /** Keep only frames whose `head` predicts `label`. */
+  filter?: { head: string; label: string };
+  thumbnailWidth: number;
+  grouping: GroupingOptions;
+}
+
+/** Frames (or images) with their embeddings and predictions, for clustering; one per group when deduplicating. */
+export async function collectForClusters(
+  inputs: readonly string[],
+  model: ModelSession,
+  options: CollectOptions,
+): Promise<{ items: ClusterItem[]; seen: number; kept: number }> {
+  const size = { width: model.card.input.width, height: model.card.input.height };
+  const items: ClusterItem[] = [];
+  let seen = 0;
+  let kept = 0;
+  let groupBase = 0;
+  const keep = async (r: FrameResult, groupId: number) => {
+    kept++;
+    const head = options.filter ? r.heads[options.filter.head] : (r.heads.element ?? Object.values(r.heads)[0]);
+    if (options.filter && head?.label !== options.filter.label) return;
+    if (!r.embedding) return;
+    items.push({
+      sourceId: r.frame.sourceId,
+      index: r.frame.index,
+      ptsSeconds: r.frame.ptsSeconds,
+      groupId,
+      ...(head ? { label: head.label, confidence: head.confidence } : {}),
+      embedding: r.embedding,
+      thumbnail: await frameThumbnail(r.frame, options.thumbnailWidth),
+    });
+  };
+  const images = inputs.filter(isImageInput);
+  if (images.length) {
+    const results = await lastValueFrom(
+      imageResults(await listImages(images), { model, crop: options.crop, size, batch: options.batch }).pipe(toArray()),
+    );
+    seen += results.length;
+    const ids = options.dedupe
+      ? groupImages(
+          results.map((r) => ({ hash: frameHash(r.frame, options.grouping.hash), ...(r.embedding ? { embedding: r.embedding } : {}) })),
+          options.grouping,
+        )
+      : Int32Array.from(results, (_, i) => i);
+    const done = new Set<number>();
+    for (const [i, r] of results.entries()) {
+      if (options.dedupe && done.has(ids[i]!)) continue;
+      done.add(ids[i]!);
+      await keep(r, ids[i]!);
+    }
+    groupBase = results.length ? Math.max(...ids) + 1 : 0;
+  }
+  for (const input of inputs.filter((i) => !isImageInput(i))) {
+    let top = groupBase;
+    await lastValueFrom(
+      clusterVideoResults(input, model, options).pipe(
+        concatMap(async (r) => {
+          seen++;
+          const groupId = groupBase + r.group!.groupId;
+          top = Math.max(top, groupId + 1);
+          if (options.dedupe && r.group!.duplicateOf !== undefined) return;
+          await keep(r, groupId);
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    groupBase = top;
+  }
+  return { items, seen, kept };
 }

@@ -1,17 +1,30 @@
 /**
- * One `rovlens group` run: the model (optional), every input through pipelines/group.ts, then the
- * groups CSV, frames CSV and contact sheets, and a summary line.
+ * One `rovlens group` run: the model (optional), every input through the stages of
+ * pipelines/group.ts, their runs collected into groups (revisits merged across files by the scene
+ * collector), then the groups CSV, frames CSV and contact sheets, and a summary line.
+ * Memory: per frame a small record (~150 bytes); per run its hashes and a running embedding sum;
+ * per scene SceneIndex.bytesPerScene; per group one thumbnail JPEG (~10 kB). Pixels are not kept.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { concatMap, lastValueFrom, map } from 'rxjs';
 import type { GroupCommandOptions } from '../config/grouping.js';
 import { cropSchema } from '../config/timeline.js';
-import { ExitCode, OutputError, UsageError } from '../errors.js';
+import { DecodeError, ExitCode, InputError, OutputError, UsageError } from '../errors.js';
 import { DEFAULT_MODEL } from '../paths.js';
 import { ModelSession } from '../model/session.js';
 import { bundledModelIfPresent } from '../model/bundled.js';
+import type { SkipStats } from '../operators/skip-duplicates.js';
+import { frameHash } from '../similarity/frame-hash.js';
+import { groupImages } from '../similarity/group-images.js';
+import { hashToHex } from '../similarity/hash.js';
+import { SceneCollector, type RunMember } from '../similarity/scene-collector.js';
+import { addUnit } from '../similarity/vector.js';
+import { frameThumbnail } from '../sinks/contact-sheet.js';
 import { writeFramesCsv, writeGroupSheets, writeGroupsCsv } from '../sinks/groups-csv.js';
-import { defaultGroupPipelineOptions, groupInputs } from '../../pipelines/group.js';
+import { isImageInput, listImages, readImageFrame } from '../sources/images.js';
+import type { FrameRecord, GroupRecord } from '../types.js';
+import { defaultGroupPipelineOptions, imageResults, videoResults, type GroupContext } from '../../pipelines/group.js';
 import { checkOutputPlan, modelInputs } from './output-plan.js';
 
 export async function runGroup(inputs: string[], options: GroupCommandOptions): Promise<number> {
@@ -83,4 +96,148 @@ async function openModel(options: GroupCommandOptions): Promise<ModelSession | u
   if (!options.quiet)
     process.stderr.write('rovlens: the bundled model is missing; grouping by perceptual hash only (pass --model for embeddings)\n');
   return undefined;
+}
+
+export interface GroupRunContext extends GroupContext {
+  /** Called once per input as it finishes. */
+  onInput?: (input: string, frames: number) => void;
+  /** Called for an input (video or image) that cannot be read; without it, the run fails on it. */
+  onSkip?: (input: string, message: string, exitCode: number) => void;
+}
+
+export interface GroupingReport {
+  frames: FrameRecord[];
+  groups: GroupRecord[];
+  skip: SkipStats;
+  /** Bytes the scene index holds, to size archives. */
+  indexBytes: number;
+}
+
+/** Groups every input together: images first (as one set), then videos in order. */
+export async function groupInputs(inputs: readonly string[], ctx: GroupRunContext): Promise<GroupingReport> {
+  const { options } = ctx;
+  const collector = new SceneCollector(
+    options.revisits ? { hashBits: options.revisitHashBits, minCosine: options.revisitMinCosine } : undefined,
+  );
+  const skip: SkipStats = { frames: 0, inferred: 0, reused: 0 };
+  const images = inputs.filter(isImageInput);
+  if (images.length) await groupImageInputs(images, ctx, collector);
+  for (const input of inputs.filter((i) => !isImageInput(i))) {
+    let frames: number;
+    try {
+      frames = await groupVideo(input, ctx, collector, skip);
+    } catch (error) {
+      // A video that is missing, not video, or stops part-way is skipped and said; the others go on.
+      if (!ctx.onSkip || !(error instanceof InputError || error instanceof DecodeError)) throw error;
+      ctx.onSkip(input, error.message, error.exitCode);
+      continue;
+    }
+    ctx.onInput?.(input, frames);
+  }
+  return { frames: collector.frames, groups: collector.groups, skip, indexBytes: collector.indexBytes };
+}
+
+/** A video's consecutive groups, each added to the collector as one run when the next begins. */
+async function groupVideo(input: string, ctx: GroupRunContext, collector: SceneCollector, skip: SkipStats): Promise<number> {
+  let members: RunMember[] = [];
+  let sum: Float32Array | undefined;
+  let thumb: Buffer | undefined;
+  let openId = -1;
+  let count = 0;
+  const close = () => {
+    collector.addSegment(members, sum, thumb);
+    members = [];
+    sum = undefined;
+    thumb = undefined;
+  };
+  await lastValueFrom(
+    videoResults(input, ctx, skip).pipe(
+      concatMap(async (result) => {
+        const g = result.group!;
+        if (g.groupId !== openId) {
+          close();
+          openId = g.groupId;
+          thumb = ctx.options.thumbnailWidth > 0 ? await frameThumbnail(result.frame, ctx.options.thumbnailWidth) : undefined;
+        }
+        count++;
+        const { frame } = result;
+        members.push({
+          hash: frameHash(frame, ctx.options.hash),
+          record: {
+            sourceId: frame.sourceId,
+            index: frame.index,
+            ptsSeconds: frame.ptsSeconds,
+            segmentId: -1,
+            groupId: -1,
+            ...(g.duplicateOf !== undefined ? { duplicateOf: g.duplicateOf } : {}),
+            reused: g.reused,
+            hash: g.hash!,
+          },
+        });
+        sum = addUnit(sum, result.embedding);
+      }),
+    ),
+    { defaultValue: undefined },
+  );
+  close();
+  return count;
+}
+
+/** All images linked pairwise (groupImages); each linked set is added to the collector as one run. */
+async function groupImageInputs(inputs: string[], ctx: GroupRunContext, collector: SceneCollector): Promise<number> {
+  const { model, options } = ctx;
+  const paths = await listImages(inputs);
+  // An unreadable image is skipped and said, as timeline does with a bad video; the others go on.
+  const results = imageResults(paths, {
+    ...(model ? { model } : {}),
+    crop: options.crop,
+    size: options.size,
+    batch: options.batch,
+    ...(ctx.onSkip ? { onUnreadable: (path: string, message: string) => ctx.onSkip!(path, message, ExitCode.inputInvalid) } : {}),
+  });
+  // Each item keeps its image's place in `paths` (skipped images leave gaps).
+  const items: { at: number; hash: bigint; embedding?: Float32Array }[] = [];
+  await lastValueFrom(
+    results.pipe(
+      map((r) => {
+        items.push({ at: r.frame.index, hash: frameHash(r.frame, options.hash), ...(r.embedding ? { embedding: r.embedding } : {}) });
+        ctx.onInput?.(r.frame.sourceId, 1);
+      }),
+    ),
+    { defaultValue: undefined },
+  );
+  const ids = groupImages(items, options);
+  const byGroup = new Map<number, number[]>();
+  ids.forEach((id, i) => byGroup.set(id, [...(byGroup.get(id) ?? []), i]));
+  for (const members of byGroup.values()) {
+    const first = members[0]!;
+    // Images are re-read for the representative's thumbnail rather than kept in memory.
+    const thumb =
+      options.thumbnailWidth > 0
+        ? await frameThumbnail(
+            await readImageFrame(paths[items[first]!.at]!, items[first]!.at, { crop: options.crop, outputSize: options.size }),
+            options.thumbnailWidth,
+          )
+        : undefined;
+    let sum: Float32Array | undefined;
+    for (const i of members) sum = addUnit(sum, items[i]!.embedding);
+    collector.addSegment(
+      members.map((i) => ({
+        hash: items[i]!.hash,
+        record: {
+          sourceId: paths[items[i]!.at]!,
+          index: items[i]!.at,
+          ptsSeconds: 0,
+          segmentId: -1,
+          groupId: -1,
+          ...(i !== first ? { duplicateOf: items[first]!.at } : {}),
+          reused: false,
+          hash: hashToHex(items[i]!.hash),
+        },
+      })),
+      sum,
+      thumb,
+    );
+  }
+  return paths.length;
 }

@@ -1,7 +1,8 @@
 /**
- * `rovlens live` as a library call: opens the model, starts the server, runs the live pipeline into
- * the WebSocket (and the timeline CSV with --record), sends status and stats, and stops on the end
- * of a file, a duration, a signal or a source that gave up. The server stays up across source drops.
+ * `rovlens live` as a library call: starts the source and, meanwhile, the model's session, then the
+ * server; runs the live pipeline into the WebSocket (and the timeline CSV with --record), sends
+ * status and stats, and stops on the end of a file, a duration, a signal or a source that gave up.
+ * The server stays up across source drops.
  */
 import { Observable, defer, map, takeUntil, tap, timer, type MonoTypeOperatorFunction } from 'rxjs';
 import type { LiveOptions } from '../config/live.js';
@@ -17,6 +18,7 @@ import { NmeaFeed } from '../telemetry/nmea-feed.js';
 import { NMEA_FIELDS } from '../telemetry/nmea.js';
 import type { FrameResult } from '../types.js';
 import { livePipeline, type LiveItem } from '../../pipelines/live.js';
+import { decodeStart, startBeforeLoad, type EarlyStart } from './start-up.js';
 import { overlayMaskers, writeOverlayMask } from '../overlay/mask-file.js';
 import { overlaySummary } from '../overlay/masker.js';
 import { heatmapReliability, heatmapsOn, reliabilityLine, reliabilityMark } from '../model/heatmap-reliability.js';
@@ -68,18 +70,13 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   const edit = withCamOutputs(pipeline.model);
   if (edit.added.length)
     notice(`rovlens: added exact Grad-CAM outputs for head ${edit.added.join(', ')} (pooling + linear head found in the graph)`);
-  const model = await ModelSession.open(edit.cardPath, { device: pipeline.device, notice });
-  if (model.card.heads.element && !model.card.heads.element.cam)
-    notice(
-      'rovlens live: the element head has no CAM output, so the live feed shows no heatmap (rovlens annotate can draw Score-CAM or occlusion maps)',
-    );
+  // The card now; the session once the source decodes (startBeforeLoad, below).
+  const model = ModelSession.prepare(edit.cardPath, { device: pipeline.device, notice });
   const card = model.card;
   // Heatmaps that point worse than the centre (the card says so) stay off unless asked for.
   const reliability = card.heads.element ? heatmapReliability(card) : undefined;
   const showHeatmap = heatmapsOn(pipeline.heatmap, reliability);
   const heatmapNote = reliability && !reliability.reliable ? reliabilityMark(reliability) : undefined;
-  if (heatmapNote)
-    notice(`rovlens live: ${reliabilityLine(reliability!)}: ${showHeatmap ? 'shown, as asked (--heatmap)' : 'off (--heatmap shows it)'}`);
   const startedMs = Date.now();
   const stats = new LiveStats(startedMs);
   const history: HistoryEntry[] = [];
@@ -95,11 +92,63 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     heatmap: { shown: showHeatmap, ...(heatmapNote ? { note: heatmapNote } : {}) },
   };
 
-  // The navigation feed listens before the server starts, so a port in use fails early.
+  // The source's first events come while the session is created, before the server listens: they
+  // are said once it does, after its address, as before; a viewer's greeting carries the latest.
+  let listening: LiveServer | undefined;
+  const held: LiveStatus[] = [];
+  const statusLine = (s: LiveStatus) => {
+    const retry = s.state === 'reconnecting' ? ` (attempt ${s.attempt}, in ${s.retryInSeconds?.toFixed(1)} s)` : '';
+    return `rovlens live: source ${s.state}${retry}${s.message ? `: ${s.message}` : ''}`;
+  };
+  const onStatus = (s: LiveStatus) => {
+    status = { v: PROTOCOL_VERSION, type: 'status', ...s, atMs: Date.now() };
+    if (!listening) return void held.push(s);
+    listening.sendControl(status);
+    notice(statusLine(s));
+  };
+
+  // Start-up overlapped, as timeline's: the source starts, then the session is created while ffmpeg
+  // decodes. A stream, a device or stdin may be slow to come (or down) and the viewer page should
+  // not wait for it: there the session is created at once, while the source connects. A model that
+  // cannot load stops here, before the port opens, with no ffmpeg behind.
   let nav: NmeaFeed | undefined;
+  const decode = decodeStart();
+  let early: EarlyStart<LiveItem>;
+  try {
+    early = await startBeforeLoad(
+      livePipeline({
+        input,
+        model,
+        options,
+        onStatus,
+        onFrameReceived: () => stats.frameReceived(),
+        onFrameDropped: () => stats.frameDropped(),
+        ...(overlay ? { overlay } : {}),
+        heatmap: showHeatmap,
+        ...(heatmapNote && showHeatmap ? { heatmapNote } : {}),
+        // Until the feed listens (just after the session is created) there are no values yet.
+        ...(pipeline.navUdp ? { navValues: () => nav?.values(pipeline.navMaxAgeSeconds * 1000) ?? {} } : {}),
+        onDecodeStart: decode.onStart,
+      }),
+      model,
+      sourceKind(input) === 'file' ? decode.started : Promise.resolve(),
+    );
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
+  if (card.heads.element && !card.heads.element.cam)
+    notice(
+      'rovlens live: the element head has no CAM output, so the live feed shows no heatmap (rovlens annotate can draw Score-CAM or occlusion maps)',
+    );
+  if (heatmapNote)
+    notice(`rovlens live: ${reliabilityLine(reliability!)}: ${showHeatmap ? 'shown, as asked (--heatmap)' : 'off (--heatmap shows it)'}`);
+
+  // The navigation feed listens before the server starts, so a port in use fails early.
   try {
     if (pipeline.navUdp) nav = await NmeaFeed.listen(pipeline.navUdp.port, pipeline.navUdp.host);
   } catch (error) {
+    early.cancel();
     await model.close();
     throw error;
   }
@@ -112,6 +161,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
       notice,
     });
   } catch (error) {
+    early.cancel();
     await nav?.close();
     await model.close();
     throw error;
@@ -119,13 +169,8 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   const token = options.server.token ? '?token=<token>' : '';
   notice(`rovlens live: viewer at ${server.url}${token} (WebSocket ${server.url.replace(/^http/, 'ws')}ws); source ${redactSource(input)}`);
   hooks.onListening?.(server);
-
-  const onStatus = (s: LiveStatus) => {
-    status = { v: PROTOCOL_VERSION, type: 'status', ...s, atMs: Date.now() };
-    server.sendControl(status);
-    const retry = s.state === 'reconnecting' ? ` (attempt ${s.attempt}, in ${s.retryInSeconds?.toFixed(1)} s)` : '';
-    notice(`rovlens live: source ${s.state}${retry}${s.message ? `: ${s.message}` : ''}`);
-  };
+  listening = server;
+  for (const s of held.splice(0)) notice(statusLine(s));
 
   const intervals: LiveSummary['intervals'] = [];
   let lastLineMs = startedMs;
@@ -186,18 +231,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   let failure: unknown;
   try {
     await new Promise<void>((resolve, reject) => {
-      const results = livePipeline({
-        input,
-        model,
-        options,
-        onStatus,
-        onFrameReceived: () => stats.frameReceived(),
-        onFrameDropped: () => stats.frameDropped(),
-        ...(overlay ? { overlay } : {}),
-        heatmap: showHeatmap,
-        ...(heatmapNote && showHeatmap ? { heatmapNote } : {}),
-        ...(nav ? { navValues: () => nav.values(pipeline.navMaxAgeSeconds * 1000) } : {}),
-      });
+      const results = early.output;
       const navFields = nav ? [...NMEA_FIELDS] : undefined;
       const recorded = pipeline.record ? results.pipe(recordTimeline(pipeline.record, card, navFields)) : results;
       const stopSignal = new Observable<void>((s) => void stopped.then(() => s.next()));

@@ -20,8 +20,6 @@ import {
   switchMap,
   tap,
   type MonoTypeOperatorFunction,
-  type ObservableNotification,
-  type Subscriber,
 } from 'rxjs';
 import type { TimelineOptions } from '../config/timeline.js';
 import { ExitCode, InputError, UsageError } from '../errors.js';
@@ -50,6 +48,7 @@ import { NavJoin } from './nav-join.js';
 import { Progress } from './progress.js';
 import { checkOutputPlan, modelInputs } from './output-plan.js';
 import { reportError } from './report.js';
+import { decodeStart, startBeforeLoad } from './start-up.js';
 
 /** Each stage's options from the command's: the pipeline sees these, never the whole options object. */
 export function timelineStages(options: TimelineOptions): TimelineStages {
@@ -288,16 +287,8 @@ class TimelineRun {
    */
   async startFirst(input: string): Promise<void> {
     const begun = this.begin(input);
-    const early = startNow(begun.source);
+    const early = await startBeforeLoad(begun.source, this.model, begun.decodeStarted);
     this.started = { ...begun, source: early.output, cancel: early.cancel };
-    await Promise.race([begun.decodeStarted, this.model.loadRequested, early.settled]);
-    try {
-      await this.model.load();
-    } catch (error) {
-      this.started.cancel();
-      this.started = undefined;
-      throw error;
-    }
   }
 
   /** One input's pipeline, not yet subscribed: its flow control and what it reports. */
@@ -306,8 +297,7 @@ class TimelineRun {
     const flow = new FlowControl(Math.max(8, options.batch * 2));
     const state: Begun['state'] = {};
     const overlay = this.stages.overlay?.();
-    let decodeStarted!: () => void;
-    const started = new Promise<void>((resolve) => (decodeStarted = resolve));
+    const decode = decodeStart();
     const source = from(this.stages.probes.info(input)).pipe(
       switchMap((info) => {
         // --overlay-mask auto: the recording's mask, from frames spread over all of it. Its seeks
@@ -330,12 +320,12 @@ class TimelineRun {
           flow,
           nav,
           overlay,
-          onDecodeStart: decodeStarted,
+          onDecodeStart: decode.onStart,
           onDecodeEnd: (s) => (state.decodeStats = s),
         });
       }),
     );
-    return { input, flow, state, source, decodeStarted: started, overlay };
+    return { input, flow, state, source, decodeStarted: decode.started, overlay };
   }
 
   private fail(error: unknown): void {
@@ -491,33 +481,4 @@ interface Begun {
   decodeStarted: Promise<void>;
   /** This input's overlay masker, with --overlay-mask auto or a mask picture. */
   overlay: OverlayMasker | undefined;
-}
-
-/**
- * Subscribes now and keeps what arrives until the one subscriber of `output` takes it (flow control
- * bounds how much that can be); unsubscribing from `output`, or `cancel`, stops the source.
- */
-function startNow<T>(source: Observable<T>): { output: Observable<T>; cancel: () => void; settled: Promise<void> } {
-  const queue: ObservableNotification<T>[] = [];
-  let consumer: Subscriber<T> | undefined;
-  let settle!: () => void;
-  const settled = new Promise<void>((resolve) => (settle = resolve));
-  const deliver = (n: ObservableNotification<T>) => (consumer ? observeNotification(n, consumer) : queue.push(n));
-  const upstream = source.subscribe({
-    next: (value) => deliver({ kind: 'N', value }),
-    error: (error: unknown) => (settle(), deliver({ kind: 'E', error })),
-    complete: () => (settle(), deliver({ kind: 'C' })),
-  });
-  const output = new Observable<T>((subscriber) => {
-    consumer = subscriber;
-    for (const n of queue.splice(0)) observeNotification(n, subscriber);
-    return () => upstream.unsubscribe();
-  });
-  return { output, cancel: () => upstream.unsubscribe(), settled };
-}
-
-function observeNotification<T>(n: ObservableNotification<T>, subscriber: Subscriber<T>): void {
-  if (n.kind === 'N') subscriber.next(n.value);
-  else if (n.kind === 'E') subscriber.error(n.error);
-  else subscriber.complete();
 }

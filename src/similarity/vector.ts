@@ -48,3 +48,16 @@ export function stackRows(rows: readonly Float32Array[]): { data: Float32Array; 
   });
   return { data, dims };
 }
+
+/**
+ * Adds the unit-length copy of `vector` to `sum` (a new array when there is none yet) and returns
+ * the sum: a running sum of directions, whose normalized value is the mean direction. Without a
+ * vector the sum is returned as it is.
+ */
+export function addUnit(sum: Float32Array | undefined, vector: Float32Array | undefined): Float32Array | undefined {
+  if (!vector) return sum;
+  const unit = normalized(vector);
+  const out = sum ?? new Float32Array(unit.length);
+  for (let i = 0; i < unit.length; i++) out[i]! += unit[i]!;
+  return out;
+}

@@ -67,6 +67,17 @@ export function frameToJpeg(frame: Frame, quality = 90): Promise<Buffer> {
     .toBuffer();
 }
 
+/** A frame as a JPEG tile `width` pixels wide (aspect kept); a frame no wider is encoded as it is. */
+export function frameThumbnail(frame: Frame, width: number): Promise<Buffer> {
+  if (frame.width <= width) return frameToJpeg(frame, 85);
+  return sharp(Buffer.from(frame.pixels.buffer, frame.pixels.byteOffset, frame.pixels.byteLength), {
+    raw: { width: frame.width, height: frame.height, channels: 3 },
+  })
+    .resize({ width })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
 function captionSvg(caption: string, width: number, height: number, fontPx: number): Buffer {
   // Roughly 0.6 em per character in DejaVu Sans: cut long captions rather than overflow the cell.
   const maxChars = Math.max(4, Math.floor(width / (fontPx * 0.6)));

@@ -8,35 +8,7 @@ import { timecode, type Cell } from './columns.js';
 import { contactSheet } from './contact-sheet.js';
 import { csvRow } from './csv.js';
 import { RowFile, writeOutputFile } from './row-file.js';
-
-export interface FramePlace {
-  sourceId: string;
-  index: number;
-  ptsSeconds: number;
-}
-
-export interface FrameRecord extends FramePlace {
-  /** Consecutive run (video) or linked set (images) this frame belongs to, numbered over the whole run. */
-  segmentId: number;
-  /** The group after revisits are merged: the id people use. */
-  groupId: number;
-  duplicateOf?: number;
-  reused: boolean;
-  hash: string;
-}
-
-export interface GroupRecord {
-  groupId: number;
-  members: number;
-  /** Separate runs merged into this group (more than 1 when a scene was revisited). */
-  segments: number;
-  sources: string[];
-  first: FramePlace;
-  last: FramePlace;
-  representative: FramePlace;
-  /** JPEG of the representative, for contact sheets. */
-  thumbnail?: Buffer;
-}
+import type { FramePlace, FrameRecord, GroupRecord } from '../types.js';
 
 export const GROUP_HEADER = [
   'group_id',

@@ -6,7 +6,7 @@
  * Frame.ptsSeconds is 0, `index` the position in the (sorted) list, `sourceId` the file path.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import fg from 'fast-glob';
 import { concatMap, defer, from, Observable, EMPTY, catchError } from 'rxjs';
 import sharp, { type OutputInfo } from 'sharp';
@@ -15,6 +15,12 @@ import { relativeCenterCrop, type RelativeCrop } from '../geometry.js';
 import type { Frame, Size } from '../types.js';
 
 export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic'] as const;
+
+/** Folders and image files are read as images; everything else goes to ffmpeg. */
+export function isImageInput(path: string): boolean {
+  if (existsSync(path) && statSync(path).isDirectory()) return true;
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(extname(path).slice(1).toLowerCase());
+}
 
 export interface ReadImagesOptions {
   crop?: RelativeCrop;

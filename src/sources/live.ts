@@ -40,6 +40,8 @@ export interface LiveDecodeOptions {
   fitWidth?: number;
   /** Hardware decoding (see DecodeOptions.hwaccel). */
   hwaccel?: HwaccelRequest;
+  /** Called when ffmpeg runs, at each connection (see DecodeOptions.onStart). */
+  onStart?: () => void;
 }
 
 export function sourceKind(input: string): LiveSourceKind {

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { contactSheet, frameToJpeg } from '../../src/sinks/contact-sheet.js';
+import { contactSheet, frameThumbnail, frameToJpeg } from '../../src/sinks/contact-sheet.js';
 import { solidFrame } from '../helpers/frames.js';
 
 const png = (rgb: [number, number, number], width = 40, height = 30) =>
@@ -52,6 +52,13 @@ describe('contactSheet', () => {
   it('encodes a frame as a JPEG of the same size', async () => {
     const meta = await sharp(await frameToJpeg(solidFrame(24, 16, [10, 200, 10]))).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 24, 16]);
+  });
+
+  it('scales a wider frame down to the thumbnail width, keeping its aspect, and leaves a narrower one as it is', async () => {
+    const wide = await sharp(await frameThumbnail(solidFrame(200, 100, [10, 200, 10]), 64)).metadata();
+    expect([wide.format, wide.width, wide.height]).toEqual(['jpeg', 64, 32]);
+    const narrow = await sharp(await frameThumbnail(solidFrame(40, 30, [10, 200, 10]), 64)).metadata();
+    expect([narrow.width, narrow.height]).toEqual([40, 30]);
   });
 
   it('refuses an empty list of tiles', async () => {

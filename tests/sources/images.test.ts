@@ -5,7 +5,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, InputError } from '../../src/errors.js';
-import { listImages, readImages } from '../../src/sources/images.js';
+import { isImageInput, listImages, readImages } from '../../src/sources/images.js';
 
 let dir: string;
 const rgbAt = (f: { pixels: Uint8Array; width: number }, x: number, y: number) =>
@@ -103,5 +103,15 @@ describe('readImages', () => {
   it('reports a folder without images as missing input', async () => {
     mkdirSync(join(dir, 'empty'));
     await expect(listImages(join(dir, 'empty'))).rejects.toThrow(/holds no images/);
+  });
+});
+
+describe('isImageInput', () => {
+  it('takes a folder or a file with an image extension (any case) as images, and anything else as video', () => {
+    expect(isImageInput(dir)).toBe(true);
+    expect(isImageInput(join(dir, 'b-strip.png'))).toBe(true);
+    expect(isImageInput('/nowhere/IMG_0001.JPG')).toBe(true);
+    expect(isImageInput('/nowhere/dive.mp4')).toBe(false);
+    expect(isImageInput('/nowhere/folder-that-does-not-exist')).toBe(false);
   });
 });
