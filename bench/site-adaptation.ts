@@ -37,7 +37,7 @@ import { softmax } from '../src/model/predict.js';
 import { findInitializer, readModel, tensorValues } from '../src/model-building/onnx-graph.js';
 import { ModelSession } from '../src/model/session.js';
 import { DEFAULT_MODEL, PACKAGE_ROOT } from '../src/paths.js';
-import { reviewOrder, type ReviewGroup } from '../src/review/order.js';
+import { DEFAULT_LABEL_WEIGHT, DEFAULT_SOURCE_WEIGHT, reviewOrder, type ReviewGroup, type ReviewOrderOptions } from '../src/review/order.js';
 import { drawView } from '../src/training/augment.js';
 import { loadDataset, type LabelledImage } from '../src/training/dataset.js';
 import { runImages, type ModelInputItem } from '../src/training/embed.js';
@@ -53,7 +53,8 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '5' },
     views: { type: 'string', default: String(trainingOptionsSchema.parse({}).views) },
     ks: { type: 'string', default: '5,10,20,40' },
-    'coverage-weights': { type: 'string', default: '0,0.5,1' },
+    'source-weights': { type: 'string', default: '0,0.5,1' },
+    'label-weights': { type: 'string', default: '0,0.5,1' },
     'skip-clip': { type: 'boolean', default: false },
     'skip-per-camera': { type: 'boolean', default: false },
   },
@@ -188,7 +189,7 @@ function groupsOf(indices: readonly number[]): Map<string, number[]> {
 }
 
 /** The review queue over these groups with a model's predictions: group names, most informative first. */
-function ordered(m: Model, groups: Map<string, number[]>, coverageWeight?: number): string[] {
+function ordered(m: Model, groups: Map<string, number[]>, orderOptions: ReviewOrderOptions = {}): string[] {
   const reviewGroups: ReviewGroup[] = [...groups.entries()].map(([group, members]) => {
     const byHead = Object.fromEntries(HEADS.map((h) => [h, predictions(m, h, members)]));
     return {
@@ -199,7 +200,7 @@ function ordered(m: Model, groups: Map<string, number[]>, coverageWeight?: numbe
       })),
     };
   });
-  return reviewOrder(reviewGroups, coverageWeight === undefined ? {} : { coverageWeight }).map((item) => item.group);
+  return reviewOrder(reviewGroups, orderOptions).map((item) => item.group);
 }
 
 // --- Each camera's held-out half and review pool.
@@ -226,9 +227,12 @@ const baseAll = train(publicOnly);
 trainSeconds.push(baseAll.seconds);
 const reviewedOf = (names: readonly string[]) => names.flatMap((g) => poolAll.get(g)!);
 
-// The one choice, the review order's coverage weight (uncertainty against spread), is made on a
-// selection split inside the review pool: half of each camera's pool groups are reviewed, the other
-// half scores the result. The held-out groups play no part.
+// The one choice, the review order's spread weights (how much a source, and a predicted label, already
+// in the queue hold the next group of it back), is made on a selection split inside the review pool:
+// half of each camera's pool groups are reviewed, the other half scores the result (the mean of the
+// two heads' weighted accuracy; on a tie the smaller weights, listed first, stay). The held-out groups
+// play no part. The coverage weight is not chosen here: it only orders frames of a recording, and
+// these are still images, so it keeps reviewOrder's default.
 const selectionNames = new Set(
   REAL_CAMERAS.flatMap((camera) => {
     const names = shuffle([...split.get(camera)!.pool.keys()].sort(), seededRandom(options.seed + 1));
@@ -237,17 +241,26 @@ const selectionNames = new Set(
 );
 const selectionImages = [...poolAll.entries()].filter(([g]) => selectionNames.has(g)).flatMap(([, members]) => members);
 const selectionPool = new Map([...poolAll.entries()].filter(([g]) => !selectionNames.has(g)));
-const candidates = args['coverage-weights'].split(',').map(Number);
-const selection = candidates.map((coverageWeight) => {
-  const names = ordered(baseAll, selectionPool, coverageWeight).slice(0, TOGETHER_K);
-  const m = train([...publicOnly, ...names.flatMap((g) => selectionPool.get(g)!)]);
-  trainSeconds.push(m.seconds);
-  const floor = score(m, 'floor', selectionImages).wa;
-  const element = score(m, 'element', selectionImages).wa;
-  return { coverageWeight, floor, element, mean: (floor + element) / 2 };
+const weightsOf = (flag: 'source-weights' | 'label-weights') => args[flag].split(',').map(Number);
+const candidates = weightsOf('source-weights').flatMap((sourceWeight) =>
+  weightsOf('label-weights').map((labelWeight) => ({ sourceWeight, labelWeight })),
+);
+// Weights whose first groups are the same set train the same model: train it once.
+const selectionScores = new Map<string, { floor: number; element: number }>();
+const selection = candidates.map((weights) => {
+  const names = ordered(baseAll, selectionPool, weights).slice(0, TOGETHER_K);
+  const key = [...names].sort().join('\n');
+  let scores = selectionScores.get(key);
+  if (!scores) {
+    const m = train([...publicOnly, ...names.flatMap((g) => selectionPool.get(g)!)]);
+    trainSeconds.push(m.seconds);
+    scores = { floor: score(m, 'floor', selectionImages).wa, element: score(m, 'element', selectionImages).wa };
+    selectionScores.set(key, scores);
+  }
+  return { ...weights, ...scores, mean: (scores.floor + scores.element) / 2, names };
 });
 const chosen = selection.reduce((best, c) => (c.mean > best.mean + 1e-9 ? c : best), selection[0]!);
-const orderAll = ordered(baseAll, poolAll, chosen.coverageWeight);
+const orderAll = ordered(baseAll, poolAll, { sourceWeight: chosen.sourceWeight, labelWeight: chosen.labelWeight });
 const byOrder = train([...publicOnly, ...reviewedOf(orderAll.slice(0, TOGETHER_K))]);
 trainSeconds.push(byOrder.seconds);
 const randoms = RANDOM_SEEDS.map((seed) => {
@@ -265,17 +278,24 @@ console.log(
 console.log(
   `   first ${TOGETHER_K} groups in review order label ${reviewedOf(orderAll.slice(0, TOGETHER_K)).length} images; ${TOGETHER_K} random groups label ${mean(randoms.map((r) => r.frames)).toFixed(0)} on average (${RANDOM_SEEDS.length} seeds)`,
 );
-const composition = (names: readonly string[]) => {
+const composition = (names: readonly string[], pool: ReadonlyMap<string, number[]> = poolAll) => {
   const counts = new Map<string, number>();
   for (const g of names) counts.set(g.split('/')[0]!, (counts.get(g.split('/')[0]!) ?? 0) + 1);
-  const reviewed = reviewedOf(names);
+  const reviewed = names.flatMap((g) => pool.get(g)!);
   const withLabel = (h: Head) => reviewed.filter((i) => images[i]!.labels[h] !== undefined).length;
   return `${[...counts.entries()].map(([c, n]) => `${c} ${n}`).join(', ')}; ${withLabel('floor')} floor and ${withLabel('element')} element labels`;
 };
 console.log(
-  `   coverage weight of the review order, chosen on a selection split of the pool (${selectionPool.size} groups reviewed, ${selectionImages.length} images scored): ${selection
-    .map((c) => `${c.coverageWeight}: floor ${pct(c.floor).trim()} element ${pct(c.element).trim()}`)
-    .join('; ')} -> ${chosen.coverageWeight}`,
+  `   spread weights of the review order (source, label), chosen on a selection split of the pool (${selectionPool.size} groups reviewed, ${selectionImages.length} images scored):`,
+);
+for (const c of selection) {
+  console.log(
+    `     ${c.sourceWeight}, ${c.labelWeight}: floor ${pct(c.floor).trim()} element ${pct(c.element).trim()} mean ${pct(c.mean).trim()}${c === chosen ? '  <- chosen' : ''}  (${composition(c.names, selectionPool)})`,
+  );
+}
+const matchesDefault = chosen.sourceWeight === DEFAULT_SOURCE_WEIGHT && chosen.labelWeight === DEFAULT_LABEL_WEIGHT;
+console.log(
+  `   reviewOrder's defaults: ${DEFAULT_SOURCE_WEIGHT}, ${DEFAULT_LABEL_WEIGHT} (${matchesDefault ? 'the weights chosen here' : 'NOT the weights chosen here: the defaults need choosing again'})`,
 );
 console.log(`   review order's first ${TOGETHER_K} groups: ${composition(orderAll.slice(0, TOGETHER_K))}`);
 const w2 = [9, 8, 5, 8, 8, 9, 9, 16, 11];
@@ -320,7 +340,7 @@ for (const source of args['skip-per-camera'] ? [] : REAL_CAMERAS) {
   const { heldOut, pool } = split.get(source)!;
   const publicData = publicOnly;
   const base = baseAll;
-  const order = ordered(base, pool);
+  const order = ordered(base, pool, { sourceWeight: chosen.sourceWeight, labelWeight: chosen.labelWeight });
   const adapted = KS.map((k) => {
     if (k > order.length) return undefined;
     const reviewed = order.slice(0, k).flatMap((g) => pool.get(g)!);

@@ -10,7 +10,16 @@
  * Coverage applies to recordings only: where an image sits in a folder listing says nothing about
  * where it was taken, and on the development images (bench/review-order.ts) spreading over the
  * listing found fewer of the model's mistakes in the first groups than uncertainty alone.
+ *
+ * The order also spreads its first groups over strata (spread): over sources (a recording, or for
+ * images the folder they sit in, which is usually one camera or one dive) and over the labels the
+ * model predicts. Each group already queued from the same source, or with the same predicted label on
+ * a head, makes the next one of that stratum wait a little longer, so one camera or one kind of scene
+ * the model happens to doubt most does not fill the first groups. Uncertainty still ranks the groups
+ * within a stratum. Spread only reorders: with one source and one predicted label everywhere it
+ * changes nothing, and every group is still queued once.
  */
+import { dirname } from 'node:path';
 
 /** What the model said about one frame for one head (a name from the model card: 'floor', 'element'). */
 export interface ReviewPrediction {
@@ -62,6 +71,17 @@ export interface ReviewOrderOptions {
    * is queued. Default 0.25: coverage comes second, it only reorders groups of similar uncertainty.
    */
   coverageWeight?: number;
+  /**
+   * 0..1: how much a group's source (its recording, or for an image its folder) already being in the
+   * queue holds it back. A group of a source with n groups queued is worth 1 - w + w / (1 + n) of its
+   * uncertainty. 0 ignores sources.
+   */
+  sourceWeight?: number;
+  /**
+   * 0..1: the same for the labels the model predicts: per head, a group whose majority label already
+   * heads n queued groups is worth 1 - w + w / (1 + n), averaged over the heads. 0 ignores labels.
+   */
+  labelWeight?: number;
 }
 
 /** Per head, the majority label among the frames, its agreement and mean confidence. */
@@ -119,6 +139,10 @@ export function representativeFrame(frames: readonly ReviewFrame[], consensus: R
   return frames[best]!;
 }
 
+/** Chosen on bench/site-adaptation.ts's selection split (see the doc comment of reviewOrder). */
+export const DEFAULT_SOURCE_WEIGHT = 0;
+export const DEFAULT_LABEL_WEIGHT = 0;
+
 interface Candidate {
   item: ReviewItem;
   /** The recording the group is in; undefined for images, which coverage does not apply to. */
@@ -126,11 +150,18 @@ interface Candidate {
   position: number;
   /** Distance to the nearest group already queued on the same track (Infinity before the first). */
   nearestQueued: number;
+  /** The source stratum: the recording, or the folder of an image. */
+  stratum: string;
+  /** Per head, `head=label` of the group's majority label. */
+  labelStrata: string[];
 }
 
 /** The review queue: one item per group, most informative first. Deterministic for the same input. */
 export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrderOptions = {}): ReviewItem[] {
-  const coverageWeight = Math.min(1, Math.max(0, options.coverageWeight ?? 0.25));
+  const unit = (v: number) => Math.min(1, Math.max(0, v));
+  const coverageWeight = unit(options.coverageWeight ?? 0.25);
+  const sourceWeight = unit(options.sourceWeight ?? DEFAULT_SOURCE_WEIGHT);
+  const labelWeight = unit(options.labelWeight ?? DEFAULT_LABEL_WEIGHT);
   const candidates: Candidate[] = groups
     .filter((g) => g.frames.length > 0)
     .map((g, index) => {
@@ -148,6 +179,8 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
         track: isVideo ? g.frames[0]!.source : undefined,
         position: isVideo ? (Math.min(...times) + Math.max(...times)) / 2 : index,
         nearestQueued: Infinity,
+        stratum: isVideo ? g.frames[0]!.source : dirname(g.frames[0]!.source),
+        labelStrata: Object.entries(consensus).map(([head, c]) => `${head}=${c.label}`),
       };
     });
 
@@ -171,8 +204,20 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
     return Math.min(1, c.nearestQueued / (extent / track.queued));
   };
 
+  // Groups queued so far per source and per predicted `head=label`.
+  const queuedPerSource = new Map<string, number>();
+  const queuedPerLabel = new Map<string, number>();
+  // Spread of a candidate, 0..1: 1 while nothing of its strata is queued, shrinking as they fill.
+  const spread = (c: Candidate): number => {
+    const source = 1 / (1 + (queuedPerSource.get(c.stratum) ?? 0));
+    const labels = c.labelStrata.length
+      ? c.labelStrata.reduce((sum, k) => sum + 1 / (1 + (queuedPerLabel.get(k) ?? 0)), 0) / c.labelStrata.length
+      : 1;
+    return (1 - sourceWeight + sourceWeight * source) * (1 - labelWeight + labelWeight * labels);
+  };
+
   const order: ReviewItem[] = [];
-  // Most uncertain first: a priority never exceeds its group's uncertainty (coverage is at most 1),
+  // Most uncertain first: a priority never exceeds its group's uncertainty (coverage and spread are at most 1),
   // so the scan stops at the first group too certain to beat the best found, and a long dive's queue
   // costs far less than comparing every pair.
   const remaining = candidates
@@ -185,7 +230,7 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
     for (let i = 0; i < remaining.length; i++) {
       const { c, index } = remaining[i]!;
       if (c.item.uncertainty < bestPriority - EPSILON) break;
-      const priority = c.item.uncertainty * (1 - coverageWeight + coverageWeight * coverage(c));
+      const priority = c.item.uncertainty * (1 - coverageWeight + coverageWeight * coverage(c)) * spread(c);
       // On equal priority the earlier group (input order) goes first.
       if (priority > bestPriority + EPSILON || (priority >= bestPriority - EPSILON && index < remaining[bestAt]!.index)) {
         bestPriority = Math.max(priority, bestPriority);
@@ -193,6 +238,8 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
       }
     }
     const picked = remaining.splice(bestAt, 1)[0]!.c;
+    queuedPerSource.set(picked.stratum, (queuedPerSource.get(picked.stratum) ?? 0) + 1);
+    for (const k of picked.labelStrata) queuedPerLabel.set(k, (queuedPerLabel.get(k) ?? 0) + 1);
     if (picked.track !== undefined) {
       tracks.get(picked.track)!.queued++;
       for (const { c } of remaining) {
