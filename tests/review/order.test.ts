@@ -146,6 +146,17 @@ describe('reviewOrder', () => {
     expect(reviewOrder(groups, { sourceWeight: 0, labelWeight: 0 }).slice(0, 6).map((i) => i.group)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
   });
 
+  it('spreads over sources and predicted labels by default', () => {
+    const groups = [
+      ...[0.3, 0.31, 0.32, 0.33, 0.34, 0.35].map((c, i) => picture(`a${i}`, 'camera-a', c)),
+      picture('b0', 'camera-b', 0.4),
+      picture('a-waste', 'camera-a', 0.4, 'waste'),
+    ];
+    const first3 = reviewOrder(groups).slice(0, 3).map((i) => i.group);
+    expect(first3).toContain('b0');
+    expect(first3).toContain('a-waste');
+  });
+
   it('spreads over recordings too, and keeps the coverage of each', () => {
     const groups = [
       steady('a0', 0, 2, 0.3, 'a.mp4'),
