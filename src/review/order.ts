@@ -148,8 +148,11 @@ export function representativeFrame(frames: readonly ReviewFrame[], consensus: R
  * over 3 splits: uncertainty alone (0, 0) floor 50.9 % / element 46.7 %; source only (1, 0) 75.9 /
  * 51.3; label only (0, 1) 75.1 / 50.6; both (1, 1) 75.7 / 54.3, the best mean of the nine pairs of
  * 0, 0.5 and 1 (0.5, 1 was next at 76.3 / 53.3). 20 random groups on the same splits: 58.9 / 58.5.
- * Without spread, 9 of the first 20 came from the UWTV camera, whose frames mostly have no main
- * element; with it, 6.
+ * On the held-out groups (rovlens train's defaults, `--views 3`), the first 20 groups over all five
+ * cameras took the element from 29.0 % to 43.0 % and the floor from 44.2 % to 58.1 % (uncertainty
+ * alone: 36.7 / 56.6, with 14 of the 20 from the UWTV camera, whose frames mostly have no main
+ * element; now 5). 20 random groups reach 67.9 / 60.7 there: spread cannot reach a class the
+ * starting model does not predict on the new camera (the README's site-adaptation section).
  */
 export const DEFAULT_SOURCE_WEIGHT = 1;
 export const DEFAULT_LABEL_WEIGHT = 1;
@@ -215,22 +218,45 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
     return Math.min(1, c.nearestQueued / (extent / track.queued));
   };
 
-  // Groups queued so far per source and per predicted `head=label`.
-  const queuedPerSource = new Map<string, number>();
-  const queuedPerLabel = new Map<string, number>();
+  // Per source and per predicted `head=label`: groups queued so far and groups still to queue.
+  const sources = new Map<string, { queued: number; left: number }>();
+  const labels = new Map<string, { queued: number; left: number }>();
+  const count = (strata: Map<string, { queued: number; left: number }>, key: string) => {
+    const stratum = strata.get(key) ?? { queued: 0, left: 0 };
+    strata.set(key, stratum);
+    return stratum;
+  };
+  // Groups with no predictions have no label strata: their label factor stays 1.
+  let unlabelledLeft = 0;
+  for (const c of candidates) {
+    count(sources, c.stratum).left++;
+    for (const k of c.labelStrata) count(labels, k).left++;
+    if (!c.labelStrata.length) unlabelledLeft++;
+  }
+  const sourceFactor = (queued: number) => 1 - sourceWeight + sourceWeight / (1 + queued);
+  const labelFactor = (queued: number) => 1 - labelWeight + labelWeight / (1 + queued);
   // Spread of a candidate, 0..1: 1 while nothing of its strata is queued, shrinking as they fill.
   const spread = (c: Candidate): number => {
-    const source = 1 / (1 + (queuedPerSource.get(c.stratum) ?? 0));
-    const labels = c.labelStrata.length
-      ? c.labelStrata.reduce((sum, k) => sum + 1 / (1 + (queuedPerLabel.get(k) ?? 0)), 0) / c.labelStrata.length
+    const label = c.labelStrata.length
+      ? c.labelStrata.reduce((sum, k) => sum + labelFactor(labels.get(k)!.queued), 0) / c.labelStrata.length
       : 1;
-    return (1 - sourceWeight + sourceWeight * source) * (1 - labelWeight + labelWeight * labels);
+    return sourceFactor(sources.get(c.stratum)!.queued) * label;
+  };
+  // The largest spread any group still to queue can have: that of the least queued source and label
+  // with groups left (a mean over heads is at most its largest term; 1 while an unlabelled group is left).
+  const spreadBound = (): number => {
+    const leastQueued = (strata: Map<string, { queued: number; left: number }>) => {
+      let least = Infinity;
+      for (const s of strata.values()) if (s.left > 0) least = Math.min(least, s.queued);
+      return least === Infinity ? 0 : least;
+    };
+    return sourceFactor(leastQueued(sources)) * (unlabelledLeft > 0 ? 1 : labelFactor(leastQueued(labels)));
   };
 
   const order: ReviewItem[] = [];
-  // Most uncertain first: a priority never exceeds its group's uncertainty (coverage and spread are at most 1),
-  // so the scan stops at the first group too certain to beat the best found, and a long dive's queue
-  // costs far less than comparing every pair.
+  // Most uncertain first: a priority never exceeds its group's uncertainty times the spread bound
+  // (coverage is at most 1), so the scan stops at the first group too certain to beat the best found,
+  // and a long dive's queue costs far less than comparing every pair.
   const remaining = candidates
     .map((c, index) => ({ c, index }))
     .sort((a, b) => b.c.item.uncertainty - a.c.item.uncertainty || a.index - b.index);
@@ -238,9 +264,10 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
   while (remaining.length > 0) {
     let bestAt = 0;
     let bestPriority = -Infinity;
+    const bound = spreadBound();
     for (let i = 0; i < remaining.length; i++) {
       const { c, index } = remaining[i]!;
-      if (c.item.uncertainty < bestPriority - EPSILON) break;
+      if (c.item.uncertainty * bound < bestPriority - EPSILON) break;
       const priority = c.item.uncertainty * (1 - coverageWeight + coverageWeight * coverage(c)) * spread(c);
       // On equal priority the earlier group (input order) goes first.
       if (priority > bestPriority + EPSILON || (priority >= bestPriority - EPSILON && index < remaining[bestAt]!.index)) {
@@ -249,8 +276,11 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
       }
     }
     const picked = remaining.splice(bestAt, 1)[0]!.c;
-    queuedPerSource.set(picked.stratum, (queuedPerSource.get(picked.stratum) ?? 0) + 1);
-    for (const k of picked.labelStrata) queuedPerLabel.set(k, (queuedPerLabel.get(k) ?? 0) + 1);
+    for (const stratum of [sources.get(picked.stratum)!, ...picked.labelStrata.map((k) => labels.get(k)!)]) {
+      stratum.queued++;
+      stratum.left--;
+    }
+    if (!picked.labelStrata.length) unlabelledLeft--;
     if (picked.track !== undefined) {
       tracks.get(picked.track)!.queued++;
       for (const { c } of remaining) {

@@ -140,10 +140,16 @@ describe('reviewOrder', () => {
       picture('b0', 'camera-b', 0.4),
       picture('b1', 'camera-b', 0.42),
     ];
-    const first3 = reviewOrder(groups, { sourceWeight: 1, labelWeight: 0 }).slice(0, 3).map((i) => i.group);
+    const first3 = reviewOrder(groups, { sourceWeight: 1, labelWeight: 0 })
+      .slice(0, 3)
+      .map((i) => i.group);
     expect(first3).toEqual(['a0', 'b0', 'a1']);
     // Uncertainty alone takes camera a's six first.
-    expect(reviewOrder(groups, { sourceWeight: 0, labelWeight: 0 }).slice(0, 6).map((i) => i.group)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
+    expect(
+      reviewOrder(groups, { sourceWeight: 0, labelWeight: 0 })
+        .slice(0, 6)
+        .map((i) => i.group),
+    ).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
   });
 
   it('spreads over sources and predicted labels by default', () => {
@@ -152,7 +158,9 @@ describe('reviewOrder', () => {
       picture('b0', 'camera-b', 0.4),
       picture('a-waste', 'camera-a', 0.4, 'waste'),
     ];
-    const first3 = reviewOrder(groups).slice(0, 3).map((i) => i.group);
+    const first3 = reviewOrder(groups)
+      .slice(0, 3)
+      .map((i) => i.group);
     expect(first3).toContain('b0');
     expect(first3).toContain('a-waste');
   });
@@ -178,7 +186,11 @@ describe('reviewOrder', () => {
     ];
     const spread = reviewOrder(groups, { sourceWeight: 0, labelWeight: 1 }).map((i) => i.group);
     expect(spread.slice(0, 2)).toEqual(['fauna0', 'waste0']);
-    expect(reviewOrder(groups, { sourceWeight: 0, labelWeight: 0 }).map((i) => i.group).indexOf('waste0')).toBe(4);
+    expect(
+      reviewOrder(groups, { sourceWeight: 0, labelWeight: 0 })
+        .map((i) => i.group)
+        .indexOf('waste0'),
+    ).toBe(4);
   });
 
   it('keeps the most uncertain first within a stratum', () => {
