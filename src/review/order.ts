@@ -10,7 +10,16 @@
  * Coverage applies to recordings only: where an image sits in a folder listing says nothing about
  * where it was taken, and on the development images (bench/review-order.ts) spreading over the
  * listing found fewer of the model's mistakes in the first groups than uncertainty alone.
+ *
+ * The order also spreads its first groups over strata (spread): over sources (a recording, or for
+ * images the folder they sit in, which is usually one camera or one dive) and over the labels the
+ * model predicts. Each group already queued from the same source, or with the same predicted label on
+ * a head, makes the next one of that stratum wait a little longer, so one camera or one kind of scene
+ * the model happens to doubt most does not fill the first groups. Uncertainty still ranks the groups
+ * within a stratum. Spread only reorders: with one source and one predicted label everywhere it
+ * changes nothing, and every group is still queued once.
  */
+import { dirname } from 'node:path';
 
 /** What the model said about one frame for one head (a name from the model card: 'floor', 'element'). */
 export interface ReviewPrediction {
@@ -62,6 +71,18 @@ export interface ReviewOrderOptions {
    * is queued. Default 0.25: coverage comes second, it only reorders groups of similar uncertainty.
    */
   coverageWeight?: number;
+  /**
+   * 0..1: how much a group's source (its recording, or for an image its folder) already being in the
+   * queue holds it back. A group of a source with n groups queued is worth 1 - w + w / (1 + n) of its
+   * uncertainty. 0 ignores sources. Default 1 (DEFAULT_SOURCE_WEIGHT says where it was measured).
+   */
+  sourceWeight?: number;
+  /**
+   * 0..1: the same for the labels the model predicts: per head, a group whose majority label already
+   * heads n queued groups is worth 1 - w + w / (1 + n), averaged over the heads. 0 ignores labels.
+   * Default 1 (DEFAULT_LABEL_WEIGHT).
+   */
+  labelWeight?: number;
 }
 
 /** Per head, the majority label among the frames, its agreement and mean confidence. */
@@ -119,6 +140,23 @@ export function representativeFrame(frames: readonly ReviewFrame[], consensus: R
   return frames[best]!;
 }
 
+/**
+ * The spread weights' defaults, chosen by bench/site-adaptation.ts on selection splits inside the
+ * review pool of the development data's five real seabed cameras (UWTV towed camera, JAMSTEC ROV,
+ * RUIE seabed robot, top-down towed camera, fixed camera; the held-out groups play no part). Heads
+ * retrained on public photos plus the first 20 groups reviewed scored, as weighted accuracy averaged
+ * over 3 splits: uncertainty alone (0, 0) floor 50.9 % / element 46.7 %; source only (1, 0) 75.9 /
+ * 51.3; label only (0, 1) 75.1 / 50.6; both (1, 1) 75.7 / 54.3, the best mean of the nine pairs of
+ * 0, 0.5 and 1 (0.5, 1 was next at 76.3 / 53.3). 20 random groups on the same splits: 58.9 / 58.5.
+ * On the held-out groups (rovlens train's defaults, `--views 3`), the first 20 groups over all five
+ * cameras took the element from 29.0 % to 43.0 % and the floor from 44.2 % to 58.1 % (uncertainty
+ * alone: 36.7 / 56.6, with 14 of the 20 from the UWTV camera, whose frames mostly have no main
+ * element; now 5). 20 random groups reach 67.9 / 60.7 there: spread cannot reach a class the
+ * starting model does not predict on the new camera (the README's site-adaptation section).
+ */
+export const DEFAULT_SOURCE_WEIGHT = 1;
+export const DEFAULT_LABEL_WEIGHT = 1;
+
 interface Candidate {
   item: ReviewItem;
   /** The recording the group is in; undefined for images, which coverage does not apply to. */
@@ -126,11 +164,18 @@ interface Candidate {
   position: number;
   /** Distance to the nearest group already queued on the same track (Infinity before the first). */
   nearestQueued: number;
+  /** The source stratum: the recording, or the folder of an image. */
+  stratum: string;
+  /** Per head, `head=label` of the group's majority label. */
+  labelStrata: string[];
 }
 
 /** The review queue: one item per group, most informative first. Deterministic for the same input. */
 export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrderOptions = {}): ReviewItem[] {
-  const coverageWeight = Math.min(1, Math.max(0, options.coverageWeight ?? 0.25));
+  const unit = (v: number) => Math.min(1, Math.max(0, v));
+  const coverageWeight = unit(options.coverageWeight ?? 0.25);
+  const sourceWeight = unit(options.sourceWeight ?? DEFAULT_SOURCE_WEIGHT);
+  const labelWeight = unit(options.labelWeight ?? DEFAULT_LABEL_WEIGHT);
   const candidates: Candidate[] = groups
     .filter((g) => g.frames.length > 0)
     .map((g, index) => {
@@ -148,6 +193,8 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
         track: isVideo ? g.frames[0]!.source : undefined,
         position: isVideo ? (Math.min(...times) + Math.max(...times)) / 2 : index,
         nearestQueued: Infinity,
+        stratum: isVideo ? g.frames[0]!.source : dirname(g.frames[0]!.source),
+        labelStrata: Object.entries(consensus).map(([head, c]) => `${head}=${c.label}`),
       };
     });
 
@@ -171,10 +218,45 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
     return Math.min(1, c.nearestQueued / (extent / track.queued));
   };
 
+  // Per source and per predicted `head=label`: groups queued so far and groups still to queue.
+  const sources = new Map<string, { queued: number; left: number }>();
+  const labels = new Map<string, { queued: number; left: number }>();
+  const count = (strata: Map<string, { queued: number; left: number }>, key: string) => {
+    const stratum = strata.get(key) ?? { queued: 0, left: 0 };
+    strata.set(key, stratum);
+    return stratum;
+  };
+  // Groups with no predictions have no label strata: their label factor stays 1.
+  let unlabelledLeft = 0;
+  for (const c of candidates) {
+    count(sources, c.stratum).left++;
+    for (const k of c.labelStrata) count(labels, k).left++;
+    if (!c.labelStrata.length) unlabelledLeft++;
+  }
+  const sourceFactor = (queued: number) => 1 - sourceWeight + sourceWeight / (1 + queued);
+  const labelFactor = (queued: number) => 1 - labelWeight + labelWeight / (1 + queued);
+  // Spread of a candidate, 0..1: 1 while nothing of its strata is queued, shrinking as they fill.
+  const spread = (c: Candidate): number => {
+    const label = c.labelStrata.length
+      ? c.labelStrata.reduce((sum, k) => sum + labelFactor(labels.get(k)!.queued), 0) / c.labelStrata.length
+      : 1;
+    return sourceFactor(sources.get(c.stratum)!.queued) * label;
+  };
+  // The largest spread any group still to queue can have: that of the least queued source and label
+  // with groups left (a mean over heads is at most its largest term; 1 while an unlabelled group is left).
+  const spreadBound = (): number => {
+    const leastQueued = (strata: Map<string, { queued: number; left: number }>) => {
+      let least = Infinity;
+      for (const s of strata.values()) if (s.left > 0) least = Math.min(least, s.queued);
+      return least === Infinity ? 0 : least;
+    };
+    return sourceFactor(leastQueued(sources)) * (unlabelledLeft > 0 ? 1 : labelFactor(leastQueued(labels)));
+  };
+
   const order: ReviewItem[] = [];
-  // Most uncertain first: a priority never exceeds its group's uncertainty (coverage is at most 1),
-  // so the scan stops at the first group too certain to beat the best found, and a long dive's queue
-  // costs far less than comparing every pair.
+  // Most uncertain first: a priority never exceeds its group's uncertainty times the spread bound
+  // (coverage is at most 1), so the scan stops at the first group too certain to beat the best found,
+  // and a long dive's queue costs far less than comparing every pair.
   const remaining = candidates
     .map((c, index) => ({ c, index }))
     .sort((a, b) => b.c.item.uncertainty - a.c.item.uncertainty || a.index - b.index);
@@ -182,10 +264,11 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
   while (remaining.length > 0) {
     let bestAt = 0;
     let bestPriority = -Infinity;
+    const bound = spreadBound();
     for (let i = 0; i < remaining.length; i++) {
       const { c, index } = remaining[i]!;
-      if (c.item.uncertainty < bestPriority - EPSILON) break;
-      const priority = c.item.uncertainty * (1 - coverageWeight + coverageWeight * coverage(c));
+      if (c.item.uncertainty * bound < bestPriority - EPSILON) break;
+      const priority = c.item.uncertainty * (1 - coverageWeight + coverageWeight * coverage(c)) * spread(c);
       // On equal priority the earlier group (input order) goes first.
       if (priority > bestPriority + EPSILON || (priority >= bestPriority - EPSILON && index < remaining[bestAt]!.index)) {
         bestPriority = Math.max(priority, bestPriority);
@@ -193,6 +276,11 @@ export function reviewOrder(groups: readonly ReviewGroup[], options: ReviewOrder
       }
     }
     const picked = remaining.splice(bestAt, 1)[0]!.c;
+    for (const stratum of [sources.get(picked.stratum)!, ...picked.labelStrata.map((k) => labels.get(k)!)]) {
+      stratum.queued++;
+      stratum.left--;
+    }
+    if (!picked.labelStrata.length) unlabelledLeft--;
     if (picked.track !== undefined) {
       tracks.get(picked.track)!.queued++;
       for (const { c } of remaining) {

@@ -127,6 +127,112 @@ describe('reviewOrder', () => {
     expect(order).toEqual(['i0', 'i1', 'i2', 'i3']);
   });
 
+  /** An image group: one picture in `folder`, predicting `element` (floor 'muddy') at `confidence`. */
+  const picture = (group: string, folder: string, confidence: number, element = 'fauna'): ReviewGroup => ({
+    group,
+    frames: [frame(undefined, ['muddy', confidence], [element, confidence], `/data/${folder}/${group}.jpg`)],
+  });
+
+  it('spreads its first groups over image folders: one camera doubted most does not fill the start', () => {
+    // The six most uncertain groups all come from one camera; the other camera's best is a little surer.
+    const groups = [
+      ...[0.3, 0.31, 0.32, 0.33, 0.34, 0.35].map((c, i) => picture(`a${i}`, 'camera-a', c)),
+      picture('b0', 'camera-b', 0.4),
+      picture('b1', 'camera-b', 0.42),
+    ];
+    const first3 = reviewOrder(groups, { sourceWeight: 1, labelWeight: 0 })
+      .slice(0, 3)
+      .map((i) => i.group);
+    expect(first3).toEqual(['a0', 'b0', 'a1']);
+    // Uncertainty alone takes camera a's six first.
+    expect(
+      reviewOrder(groups, { sourceWeight: 0, labelWeight: 0 })
+        .slice(0, 6)
+        .map((i) => i.group),
+    ).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
+  });
+
+  it('spreads over sources and predicted labels by default', () => {
+    const groups = [
+      ...[0.3, 0.31, 0.32, 0.33, 0.34, 0.35].map((c, i) => picture(`a${i}`, 'camera-a', c)),
+      picture('b0', 'camera-b', 0.4),
+      picture('a-waste', 'camera-a', 0.4, 'waste'),
+    ];
+    const first3 = reviewOrder(groups)
+      .slice(0, 3)
+      .map((i) => i.group);
+    expect(first3).toContain('b0');
+    expect(first3).toContain('a-waste');
+  });
+
+  it('spreads over recordings too, and keeps the coverage of each', () => {
+    const groups = [
+      steady('a0', 0, 2, 0.3, 'a.mp4'),
+      steady('a1', 300, 2, 0.3, 'a.mp4'),
+      steady('a2', 600, 2, 0.3, 'a.mp4'),
+      steady('b0', 0, 2, 0.4, 'b.mp4'),
+    ];
+    const order = reviewOrder(groups, { sourceWeight: 1, labelWeight: 0 }).map((i) => i.group);
+    expect(order.indexOf('b0')).toBeLessThan(order.indexOf('a1'));
+    expect(order.indexOf('b0')).toBeLessThan(order.indexOf('a2'));
+    // Within recording a, coverage still holds: its far end before its middle.
+    expect(order.filter((g) => g.startsWith('a'))).toEqual(['a0', 'a2', 'a1']);
+  });
+
+  it('spreads over predicted labels: a label already heading the queue makes the next group of it wait', () => {
+    const groups = [
+      ...[0.3, 0.31, 0.32, 0.33].map((c, i) => picture(`fauna${i}`, 'camera', c, 'fauna')),
+      picture('waste0', 'camera', 0.4, 'waste'),
+    ];
+    const spread = reviewOrder(groups, { sourceWeight: 0, labelWeight: 1 }).map((i) => i.group);
+    expect(spread.slice(0, 2)).toEqual(['fauna0', 'waste0']);
+    expect(
+      reviewOrder(groups, { sourceWeight: 0, labelWeight: 0 })
+        .map((i) => i.group)
+        .indexOf('waste0'),
+    ).toBe(4);
+  });
+
+  it('keeps the most uncertain first within a stratum', () => {
+    const groups = [
+      picture('a-sure', 'camera-a', 0.9),
+      picture('b-unsure', 'camera-b', 0.38, 'waste'),
+      picture('a-mid', 'camera-a', 0.32),
+      picture('a-unsure', 'camera-a', 0.3),
+      picture('b-sure', 'camera-b', 0.85, 'waste'),
+    ];
+    // Camera b's best comes second, ahead of camera a's runner-up; each camera's groups stay in order.
+    expect(reviewOrder(groups, { sourceWeight: 1, labelWeight: 1 }).map((i) => i.group)).toEqual([
+      'a-unsure',
+      'b-unsure',
+      'a-mid',
+      'b-sure',
+      'a-sure',
+    ]);
+  });
+
+  it('still lets a much more uncertain group of a queued source and label go before a sure one of a new stratum', () => {
+    const groups = [picture('a0', 'camera-a', 0.1), picture('a1', 'camera-a', 0.15), picture('b0', 'camera-b', 0.95, 'waste')];
+    expect(reviewOrder(groups, { sourceWeight: 1, labelWeight: 1 }).map((i) => i.group)).toEqual(['a0', 'a1', 'b0']);
+  });
+
+  it('changes nothing with one source and one predicted label, whatever the spread weights', () => {
+    const groups = [0.5, 0.3, 0.7, 0.3, 0.6].map((c, i) => picture(`g${i}`, 'camera', c));
+    const plain = reviewOrder(groups, { sourceWeight: 0, labelWeight: 0 }).map((i) => i.group);
+    expect(reviewOrder(groups, { sourceWeight: 1, labelWeight: 1 }).map((i) => i.group)).toEqual(plain);
+    expect(plain).toEqual(['g1', 'g3', 'g0', 'g4', 'g2']);
+  });
+
+  it('is deterministic across sources and labels, and queues every group once', () => {
+    const elements = ['fauna', 'waste', 'rocks'];
+    const groups = Array.from({ length: 90 }, (_, i) =>
+      picture(`g${i}`, `camera-${i % 4}`, 0.3 + ((i * 37) % 60) / 100, elements[(i * 7) % 3]),
+    );
+    const first = reviewOrder(groups, { sourceWeight: 0.5, labelWeight: 0.5 }).map((i) => i.group);
+    expect(reviewOrder([...groups], { sourceWeight: 0.5, labelWeight: 0.5 }).map((i) => i.group)).toEqual(first);
+    expect(new Set(first).size).toBe(90);
+  });
+
   it('is deterministic and returns every non-empty group exactly once', () => {
     const groups: ReviewGroup[] = Array.from({ length: 60 }, (_, i) => steady(`g${i}`, i * 5, 1 + (i % 4), 0.3 + ((i * 37) % 60) / 100));
     groups.push({ group: 'empty', frames: [] });
