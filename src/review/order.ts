@@ -143,9 +143,9 @@ export function representativeFrame(frames: readonly ReviewFrame[], consensus: R
 /**
  * The spread weights' defaults, chosen by bench/site-adaptation.ts on selection splits inside the
  * review pool of the development data's five real seabed cameras (UWTV towed camera, JAMSTEC ROV,
- * RUIE seabed robot, top-down towed camera, fixed camera; the held-out groups play no part). Heads
- * retrained on public photos plus the first 20 groups reviewed scored, as weighted accuracy averaged
- * over 3 splits: uncertainty alone (0, 0) floor 50.9 % / element 46.7 %; source only (1, 0) 75.9 /
+ * RUIE seabed robot, top-down towed camera, fixed camera; the held-out groups play no part). Weighted
+ * accuracy of heads retrained on public photos plus the first 20 groups in the order, averaged over 3
+ * splits: uncertainty alone (0, 0) floor 50.9 % / element 46.7 %; source only (1, 0) 75.9 /
  * 51.3; label only (0, 1) 75.1 / 50.6; both (1, 1) 75.7 / 54.3, the best mean of the nine pairs of
  * 0, 0.5 and 1 (0.5, 1 was next at 76.3 / 53.3). 20 random groups on the same splits: 58.9 / 58.5.
  * On the held-out groups (rovlens train's defaults, `--views 3`), the first 20 groups over all five
