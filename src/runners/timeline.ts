@@ -307,6 +307,9 @@ class TimelineRun {
           const crop = options.crop ?? model.card.crop;
           const size = { width: model.card.input.width, height: model.card.input.height };
           overlay.prepare(estimateRecordingOverlay(overlay, input, info, { crop, size }, { keyframesOnly: options.keyframes }));
+          // Frames the model's size (ffmpeg crops and resizes) are small: 64 of them, about 10 MB,
+          // may wait for the mask, so the decoder is not paused while the pre-pass runs.
+          if (options.pushdown) flow.allowMore(64, overlay.pending!);
         }
         state.info = info;
         state.onInfo?.(info);

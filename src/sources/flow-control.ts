@@ -6,12 +6,27 @@
  */
 export class FlowControl {
   private inFlight = 0;
+  private extra = 0;
   private readonly drainListeners: (() => void)[] = [];
 
   constructor(readonly limit: number) {}
 
   get full(): boolean {
-    return this.inFlight >= this.limit;
+    return this.inFlight >= this.limit + this.extra;
+  }
+
+  /**
+   * Lets `frames` more be in flight until `until` settles: frames held back for something that is
+   * being made meanwhile (a recording's overlay mask) need not stop the decoder.
+   */
+  allowMore(frames: number, until: Promise<unknown>): void {
+    const wasFull = this.full;
+    this.extra += frames;
+    if (wasFull && !this.full) for (const listener of this.drainListeners) listener();
+    const end = () => {
+      this.extra -= frames;
+    };
+    until.then(end, end);
   }
 
   get pending(): number {
