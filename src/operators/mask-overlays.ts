@@ -51,7 +51,8 @@ export function maskOverlays(masker: OverlayMasker, options: MaskOverlaysOptions
             return;
           }
           masker.observe(frame);
-          if (hold && !masker.current) {
+          // A masker that can learn no more (a pre-pass that found no frames) has nothing to wait for.
+          if (hold && !masker.current && masker.learning) {
             held.push(frame);
             return;
           }

@@ -107,6 +107,20 @@ describe.skipIf(!hasFont)('maskOverlays', () => {
       expect(masker.current?.frames).toBe(Math.min(masker.windowFrames, withText.length));
     });
 
+    it('lets frames through unmasked, at once, when the pre-pass found no frame to make a mask from', async () => {
+      const { masker, finish } = preparing([]);
+      finish();
+      await masker.pending;
+      const run = new Subject<Frame>();
+      const out: Frame[] = [];
+      run.pipe(maskOverlays(masker)).subscribe((f) => out.push(f));
+      run.next(withText[0]!);
+      // Not held for an estimate that can never come: with flow control, holding would stall the decoder.
+      expect(out).toHaveLength(1);
+      expect(out[0]!.pixels).toBe(withText[0]!.pixels);
+      expect(masker.current).toBeUndefined();
+    });
+
     it('on a decoding error gives back the frames before it, masked, then the error', async () => {
       const { masker, finish } = preparing(withText);
       const out: Frame[] = [];
