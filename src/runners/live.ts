@@ -22,8 +22,16 @@ import { decodeStart, startBeforeLoad, type EarlyStart } from './start-up.js';
 import { overlayMaskers, writeOverlayMask } from '../overlay/mask-file.js';
 import { overlaySummary } from '../overlay/masker.js';
 import { heatmapReliability, heatmapsOn, reliabilityLine, reliabilityMark } from '../model/heatmap-reliability.js';
-import { PROTOCOL_VERSION, redactSource, resultMessage, type HistoryEntry, type ServerMessage, type StatusMessage } from '../live/protocol.js';
+import {
+  PROTOCOL_VERSION,
+  redactSource,
+  resultMessage,
+  type HistoryEntry,
+  type ServerMessage,
+  type StatusMessage,
+} from '../live/protocol.js';
 import { LiveStats, type TotalStats } from '../live/stats.js';
+import { stopRequest } from './stop-request.js';
 
 export interface LiveHooks {
   /** Status lines (server address, source state, stats). Default: stderr. */
@@ -215,18 +223,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
     while (history.length && history[0]!.decodedAtMs < oldest) history.shift();
   };
 
-  let interrupted = false;
-  let stopNow!: () => void;
-  const stopped = new Promise<void>((resolve) => (stopNow = resolve));
-  const onSignal = () => {
-    interrupted = true;
-    stopNow();
-  };
-  if (hooks.handleSignals !== false) {
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
-  void hooks.stop?.then(() => stopNow());
+  const stop = stopRequest(hooks);
 
   let failure: unknown;
   try {
@@ -234,18 +231,17 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
       const results = early.output;
       const navFields = nav ? [...NMEA_FIELDS] : undefined;
       const recorded = pipeline.record ? results.pipe(recordTimeline(pipeline.record, card, navFields)) : results;
-      const stopSignal = new Observable<void>((s) => void stopped.then(() => s.next()));
+      const stopSignal = new Observable<void>((s) => void stop.stopped.then(() => s.next()));
       const limited = pipeline.durationSeconds ? recorded.pipe(takeUntil(timer(pipeline.durationSeconds * 1000))) : recorded;
       limited.pipe(takeUntil(stopSignal)).subscribe({ next: send, error: reject, complete: resolve });
     });
   } catch (error) {
     failure = error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     clearInterval(statsTimer);
     if (status.state !== 'ended' && status.state !== 'failed')
-      onStatus({ state: 'ended', attempt: 0, message: interrupted ? 'stopped' : 'finished' });
+      onStatus({ state: 'ended', attempt: 0, message: stop.interrupted ? 'stopped' : 'finished' });
     await server.close('live feed ended');
     await nav?.close();
     await model.close();
@@ -262,7 +258,7 @@ export async function runLive(input: string, options: LiveOptions, hooks: LiveHo
   notice(
     `rovlens live: ${totals.processed} frames processed of ${totals.received} received (${(100 * totals.droppedFraction).toFixed(1)} % dropped), latency p50 ${fmt(totals.latencyP50Ms)} ms, p95 ${fmt(totals.latencyP95Ms)} ms`,
   );
-  return { ...totals, intervals, exitCode: interrupted ? ExitCode.interrupted : ExitCode.ok };
+  return { ...totals, intervals, exitCode: stop.interrupted ? ExitCode.interrupted : ExitCode.ok };
 }
 
 /**

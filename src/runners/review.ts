@@ -21,6 +21,7 @@ import { isTimelineJsonl, readTimelineGroups, type ReviewInput } from '../review
 import { ReviewServer } from '../review/server.js';
 import { checkOutputPlan, modelInputs } from './output-plan.js';
 import { MANIFEST_HEADS, ReviewSession } from '../review/session.js';
+import { stopRequest } from './stop-request.js';
 
 export interface ReviewHooks {
   /** Status lines. Default: stderr. */
@@ -193,21 +194,9 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
     [...inputs.map((path) => ({ flag: 'input', path })), ...modelInputs(modelPath)],
     [{ flag: '--labels', path: options.labels, kind: 'file' }],
   );
-  let interrupted = false;
-  let stopRequested = false;
-  let stopNow!: () => void;
-  const stopped = new Promise<void>((r) => (stopNow = () => ((stopRequested = true), r())));
-  const onSignal = () => {
-    interrupted = true;
-    stopNow();
-  };
   // Listening before the labels file is touched: Ctrl-C at any point from here on stops the decoders,
   // releases the lock and never cuts a write short.
-  if (hooks.handleSignals !== false) {
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
-  void hooks.stop?.then(() => stopNow());
+  const stop = stopRequest(hooks);
   // The lock first: a second reviewer is refused before minutes of classification.
   const labelsPath = resolve(options.labels);
   const created = !existsSync(labelsPath);
@@ -215,8 +204,7 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
   try {
     writer = ManifestWriter.open(labelsPath);
   } catch (error) {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     throw error;
   }
   let model: ModelSession | undefined;
@@ -226,11 +214,11 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
     const card = model.card;
     const crop = options.crop ?? card.crop;
     const started = performance.now();
-    const { groups, frames } = await collect(inputs, model, crop, options, notice, from(stopped));
-    if (stopRequested) {
+    const { groups, frames } = await collect(inputs, model, crop, options, notice, from(stop.stopped));
+    if (stop.requested) {
       notice('rovlens review: stopped before the page opened; nothing was reviewed');
       if (created && writer.rows().length === 0) rmSync(labelsPath, { force: true });
-      return interrupted ? ExitCode.interrupted : ExitCode.ok;
+      return stop.interrupted ? ExitCode.interrupted : ExitCode.ok;
     }
     const items = reviewOrder(groups);
     const labels = labelsOf(card);
@@ -269,19 +257,18 @@ export async function runReview(rawInputs: readonly string[], options: ReviewOpt
       `rovlens review: page at ${server.url}${options.token ? '?token=<token>' : ''}; labels saved to ${options.labels} as you go; Ctrl-C stops`,
     );
     hooks.onListening?.(server);
-    await stopped;
+    await stop.stopped;
     const p = session.progress();
     notice(
       `rovlens review: ${p.groupsReviewed} of ${p.groups} groups reviewed (${p.framesCovered} of ${p.frames} frames) in ${options.labels}`,
     );
-    return interrupted ? ExitCode.interrupted : ExitCode.ok;
+    return stop.interrupted ? ExitCode.interrupted : ExitCode.ok;
   } catch (error) {
     // A manifest this run created and never wrote to goes again, so a failed start leaves nothing behind.
     if (created && writer.rows().length === 0) rmSync(labelsPath, { force: true });
     throw error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await server?.close();
     writer.close();
     await model?.close();
