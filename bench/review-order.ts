@@ -1,7 +1,7 @@
 /**
  * Does the review order put the model's mistakes first? On the development images (their own groups
  * and labels as the truth), per source: how many frames the model gets wrong inside the first k groups
- * of the review queue (src/review/order.ts), against k groups in random order (mean of many shuffles,
+ * of the review queue (src/review/order.ts, with each group's mean embedding as rovlens review gives it), against k groups in random order (mean of many shuffles,
  * the baseline, computed in the same run) and against the most any k groups hold (an oracle that
  * knows the truth). A reviewer fixes exactly those frames, so more is better.
  *
@@ -21,7 +21,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { ModelSession } from '../src/model/session.js';
 import { infer } from '../src/operators/infer.js';
 import { parseCsvRecords } from '../src/review/manifest.js';
-import { reviewOrder, type ReviewGroup } from '../src/review/order.js';
+import { EmbeddingMean, reviewOrder, type ReviewGroup } from '../src/review/order.js';
 import { readImages } from '../src/sources/images.js';
 
 const { values: args } = parseArgs({
@@ -103,7 +103,15 @@ for (const head of heads) {
     const wrongIn = new Map<string, number>();
     const groups: ReviewGroup[] = [...byGroup.entries()].map(([group, frames]) => {
       wrongIn.set(group, frames.filter((f) => predictions[f.i]![head]!.label !== f.truth[head]).length);
-      return { group, frames: frames.map((f) => ({ source: f.path, predictions: predictions[f.i]! })) };
+      // The group's mean embedding, as rovlens review gives the order (representativeness).
+      const embedding = new EmbeddingMean();
+      for (const f of frames) if (results[f.i]!.embedding) embedding.add(results[f.i]!.embedding!);
+      const mean = embedding.value();
+      return {
+        group,
+        frames: frames.map((f) => ({ source: f.path, predictions: predictions[f.i]! })),
+        ...(mean ? { embedding: mean } : {}),
+      };
     });
     const wrongTotal = [...wrongIn.values()].reduce((a, b) => a + b, 0);
     const found = (order: readonly string[], k: number) => order.slice(0, k).reduce((n, g) => n + wrongIn.get(g)!, 0);

@@ -3,7 +3,8 @@
  * that camera, measured on groups of it that nobody reviewed.
  *
  *   npm run bench:site-adaptation [-- --data <shared data folder>] [--seeds 5] [--views 3] [--skip-clip]
- *                                 [--skip-per-camera] [--source-weights 0,0.5,1] [--label-weights 0,0.5,1]
+ *                                 [--skip-per-camera] [--source-weights 0.5,1] [--label-weights 1]
+ *                                 [--representative-weights 0,1] [--cover-quantiles 0.05,0.1]
  *                                 [--selection-splits 3]
  *
  * The real seabed cameras of the development data (images/<source>, see its README), each a "new
@@ -19,14 +20,16 @@
  * too, marked as having seen the site.
  *
  * Each camera's groups are split in half (seeded); one half is held out, the other is "reviewed" in
- * review order (src/review/order.ts, with the default's predictions) by revealing the true labels of
+ * review order (src/review/order.ts, with the default's predictions and each group's mean embedding) by revealing the true labels of
  * the first groups (every frame of a group gets the group's labels); the heads are retrained on public
  * + reviewed and scored on the held-out halves (weighted accuracy = mean recall over the classes
  * present). 1: all real cameras together, the first 20 groups in review order across them vs 20 random
  * groups (several seeds), scored per camera and pooled. 2: each camera alone, its first k groups. No
  * choice is made on the held-out groups: the recipe is rovlens train's defaults, unchanged, and the
- * review order's spread weights are chosen on selection splits inside the review pool (section 1
- * prints them, and whether reviewOrder's defaults are the weights chosen).
+ * review order's weights (spread over sources and labels, representativeness and its cover radius)
+ * are chosen on selection splits inside the review pool (section 1 prints them, and whether
+ * reviewOrder's defaults are the weights chosen). The label weight's grid is its earlier choice (1,
+ * best of 0, 0.5 and 1 for every source weight) to keep a run near 15 minutes; the flags widen it.
  *
  * Also: the JAMSTEC clip through `rovlens review --list`: how many groups (one decision each) label
  * how many sampled frames.
@@ -41,7 +44,16 @@ import { softmax } from '../src/model/predict.js';
 import { findInitializer, readModel, tensorValues } from '../src/model-building/onnx-graph.js';
 import { ModelSession } from '../src/model/session.js';
 import { DEFAULT_MODEL, PACKAGE_ROOT } from '../src/paths.js';
-import { DEFAULT_LABEL_WEIGHT, DEFAULT_SOURCE_WEIGHT, reviewOrder, type ReviewGroup, type ReviewOrderOptions } from '../src/review/order.js';
+import {
+  DEFAULT_COVER_QUANTILE,
+  DEFAULT_LABEL_WEIGHT,
+  DEFAULT_REPRESENTATIVE_WEIGHT,
+  DEFAULT_SOURCE_WEIGHT,
+  EmbeddingMean,
+  reviewOrder,
+  type ReviewGroup,
+  type ReviewOrderOptions,
+} from '../src/review/order.js';
 import { drawView } from '../src/training/augment.js';
 import { loadDataset, type LabelledImage } from '../src/training/dataset.js';
 import { runImages, type ModelInputItem } from '../src/training/embed.js';
@@ -57,8 +69,10 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '5' },
     views: { type: 'string', default: String(trainingOptionsSchema.parse({}).views) },
     ks: { type: 'string', default: '5,10,20,40' },
-    'source-weights': { type: 'string', default: '0,0.5,1' },
-    'label-weights': { type: 'string', default: '0,0.5,1' },
+    'source-weights': { type: 'string', default: '0.5,1' },
+    'label-weights': { type: 'string', default: '1' },
+    'representative-weights': { type: 'string', default: '0,1' },
+    'cover-quantiles': { type: 'string', default: '0.05,0.1' },
     'selection-splits': { type: 'string', default: '3' },
     'skip-clip': { type: 'boolean', default: false },
     'skip-per-camera': { type: 'boolean', default: false },
@@ -81,7 +95,9 @@ if (!existsSync(manifest)) {
   process.exit(0);
 }
 
-console.log(`site adaptation on ${cpus().length} cores (load ${loadavg()[0]!.toFixed(1)}), ${VIEWS} augmented views per training image, seed ${options.seed}`);
+console.log(
+  `site adaptation on ${cpus().length} cores (load ${loadavg()[0]!.toFixed(1)}), ${VIEWS} augmented views per training image, seed ${options.seed}`,
+);
 const model = await ModelSession.open(DEFAULT_MODEL);
 const card = model.card;
 const labels = headLabels(card, HEADS);
@@ -97,7 +113,9 @@ const viewItems: ModelInputItem[] = images.flatMap((im) =>
 );
 const cacheDir = defaultCacheDir();
 const clean = (await runImages(model, cleanItems, [card.embedding!.output], { batchSize: 8, card, cacheDir })).embedding!;
-const views = VIEWS ? (await runImages(model, viewItems, [card.embedding!.output], { batchSize: 8, card, cacheDir })).embedding! : new Float32Array();
+const views = VIEWS
+  ? (await runImages(model, viewItems, [card.embedding!.output], { batchSize: 8, card, cacheDir })).embedding!
+  : new Float32Array();
 // The bundled heads are pooling + one linear layer on the embedding: their logits follow from it
 // exactly, checked here against ONNX Runtime on a few images.
 const graph = readModel(model.modelPath);
@@ -109,7 +127,12 @@ const bundledHeads = Object.fromEntries(
   }),
 ) as Record<Head, LinearHead>;
 const probe = cleanItems.slice(0, 8);
-const probeOut = await runImages(model, probe, HEADS.map((h) => card.heads[h]!.logits), { batchSize: 8, card });
+const probeOut = await runImages(
+  model,
+  probe,
+  HEADS.map((h) => card.heads[h]!.logits),
+  { batchSize: 8, card },
+);
 for (const h of HEADS) {
   const fromEmbedding = applyHead(bundledHeads[h], clean.subarray(0, probe.length * d));
   const fromGraph = probeOut[card.heads[h]!.logits]!;
@@ -117,7 +140,9 @@ for (const h of HEADS) {
   if (!(error < 1e-3)) throw new Error(`bundled ${h} logits from the embedding differ from the graph's by ${error}`);
 }
 await model.close();
-console.log(`${images.length} labelled images; embeddings in ${((performance.now() - started) / 1000).toFixed(0)} s (cached embeddings are reused)\n`);
+console.log(
+  `${images.length} labelled images; embeddings in ${((performance.now() - started) / 1000).toFixed(0)} s (cached embeddings are reused)\n`,
+);
 
 const sourceOf = (i: number) => images[i]!.source ?? '-';
 const groupOf = (i: number) => `${sourceOf(i)}/${images[i]!.group ?? images[i]!.id}`;
@@ -197,8 +222,12 @@ function groupsOf(indices: readonly number[]): Map<string, number[]> {
 function ordered(m: Model, groups: Map<string, number[]>, orderOptions: ReviewOrderOptions = {}): string[] {
   const reviewGroups: ReviewGroup[] = [...groups.entries()].map(([group, members]) => {
     const byHead = Object.fromEntries(HEADS.map((h) => [h, predictions(m, h, members)]));
+    // The group's mean embedding, as rovlens review gives the order (the clean image's, like its frames).
+    const mean = new EmbeddingMean();
+    for (const i of members) mean.add(clean.subarray(i * d, (i + 1) * d));
     return {
       group,
+      embedding: mean.value()!,
       frames: members.map((i, j) => ({
         source: images[i]!.path,
         predictions: Object.fromEntries(HEADS.map((h) => [h, byHead[h]![j]!])),
@@ -232,11 +261,11 @@ const baseAll = train(publicOnly);
 trainSeconds.push(baseAll.seconds);
 const reviewedOf = (names: readonly string[]) => names.flatMap((g) => poolAll.get(g)!);
 
-// The one choice, the review order's spread weights (how much a source, and a predicted label, already
-// in the queue hold the next group of it back), is made on selection splits inside the review pool: in
-// each, half of each camera's pool groups are reviewed and the other half scores the result (the mean
-// of the two heads' weighted accuracy, averaged over the splits; on a tie the smaller weights, listed
-// first, stay). Several splits, because on one split a single reviewed group of a rare class (bai's
+// The one choice, the review order's weights (how much a source, and a predicted label, already in the
+// queue hold the next group of it back; how much representativeness weighs, and its cover radius), is
+// made on selection splits inside the review pool: in each, half of each camera's pool groups are
+// reviewed and the other half scores the result (the mean of the two heads' weighted accuracy,
+// averaged over the splits; on a tie the smaller weights, listed first, stay). Several splits, because on one split a single reviewed group of a rare class (bai's
 // muddy-sand) moves the floor score by 25 points. The held-out groups play no part. The coverage
 // weight is not chosen here: it only orders frames of a recording, and these are still images.
 const SELECTION_SPLITS = Array.from({ length: Number(args['selection-splits']) }, (_, i) => i + 1);
@@ -252,9 +281,20 @@ const selectionSplits = SELECTION_SPLITS.map((s) => {
     pool: new Map([...poolAll.entries()].filter(([g]) => !names.has(g))),
   };
 });
-const weightsOf = (flag: 'source-weights' | 'label-weights') => args[flag].split(',').map(Number);
+const weightsOf = (flag: 'source-weights' | 'label-weights' | 'representative-weights' | 'cover-quantiles') =>
+  args[flag].split(',').map(Number);
+// The cover radius only matters where representativeness weighs: with weight 0 it is tried once.
 const candidates = weightsOf('source-weights').flatMap((sourceWeight) =>
-  weightsOf('label-weights').map((labelWeight) => ({ sourceWeight, labelWeight })),
+  weightsOf('label-weights').flatMap((labelWeight) =>
+    weightsOf('representative-weights').flatMap((representativeWeight) =>
+      (representativeWeight > 0 ? weightsOf('cover-quantiles') : [DEFAULT_COVER_QUANTILE]).map((coverQuantile) => ({
+        sourceWeight,
+        labelWeight,
+        representativeWeight,
+        coverQuantile,
+      })),
+    ),
+  ),
 );
 // Weights whose first groups are the same set train the same model: train it once.
 const selectionScores = new Map<string, { floor: number; element: number }>();
@@ -285,7 +325,13 @@ const selectionRandom = averaged(
   selectionSplits.map(({ pool }, i) => selectionScore(i, shuffle([...pool.keys()].sort(), seededRandom(2000 + i)).slice(0, TOGETHER_K))),
 );
 const chosen = selection.reduce((best, c) => (c.mean > best.mean + 1e-9 ? c : best), selection[0]!);
-const orderAll = ordered(baseAll, poolAll, { sourceWeight: chosen.sourceWeight, labelWeight: chosen.labelWeight });
+const chosenWeights: ReviewOrderOptions = {
+  sourceWeight: chosen.sourceWeight,
+  labelWeight: chosen.labelWeight,
+  representativeWeight: chosen.representativeWeight,
+  coverQuantile: chosen.coverQuantile,
+};
+const orderAll = ordered(baseAll, poolAll, chosenWeights);
 const byOrder = train([...publicOnly, ...reviewedOf(orderAll.slice(0, TOGETHER_K))]);
 trainSeconds.push(byOrder.seconds);
 const randoms = RANDOM_SEEDS.map((seed) => {
@@ -311,21 +357,25 @@ const composition = (names: readonly string[]) => {
   return `${[...counts.entries()].map(([c, n]) => `${c} ${n}`).join(', ')}; ${withLabel('floor')} floor and ${withLabel('element')} element labels`;
 };
 console.log(
-  `   spread weights of the review order (source, label), chosen on ${SELECTION_SPLITS.length} selection splits of the pool (each: about ${selectionSplits[0]!.pool.size} groups reviewed, ${selectionSplits[0]!.scored.length} images scored; weighted accuracy averaged over the splits):`,
+  `   weights of the review order (source, label, representativeness, cover quantile), chosen on ${SELECTION_SPLITS.length} selection splits of the pool (each: about ${selectionSplits[0]!.pool.size} groups reviewed, ${selectionSplits[0]!.scored.length} images scored; weighted accuracy averaged over the splits):`,
 );
 const perSplit = (c: { perSplit: { floor: number; element: number }[] }) =>
   c.perSplit.map((p) => `${pct(p.floor).trim()}/${pct(p.element).trim()}`).join(', ');
 for (const c of selection) {
   console.log(
-    `     ${c.sourceWeight}, ${c.labelWeight}: floor ${pct(c.floor).trim()} element ${pct(c.element).trim()} mean ${pct(c.mean).trim()}${c === chosen ? '  <- chosen' : ''}  (per split, floor/element: ${perSplit(c)})`,
+    `     ${c.sourceWeight}, ${c.labelWeight}, ${c.representativeWeight}, ${c.coverQuantile}: floor ${pct(c.floor).trim()} element ${pct(c.element).trim()} mean ${pct(c.mean).trim()}${c === chosen ? '  <- chosen' : ''}  (per split, floor/element: ${perSplit(c)})`,
   );
 }
 console.log(
   `     20 random groups, for reference: floor ${pct(selectionRandom.floor).trim()} element ${pct(selectionRandom.element).trim()} mean ${pct(selectionRandom.mean).trim()}  (${perSplit(selectionRandom)})`,
 );
-const matchesDefault = chosen.sourceWeight === DEFAULT_SOURCE_WEIGHT && chosen.labelWeight === DEFAULT_LABEL_WEIGHT;
+const matchesDefault =
+  chosen.sourceWeight === DEFAULT_SOURCE_WEIGHT &&
+  chosen.labelWeight === DEFAULT_LABEL_WEIGHT &&
+  chosen.representativeWeight === DEFAULT_REPRESENTATIVE_WEIGHT &&
+  (chosen.representativeWeight === 0 || chosen.coverQuantile === DEFAULT_COVER_QUANTILE);
 console.log(
-  `   reviewOrder's defaults: ${DEFAULT_SOURCE_WEIGHT}, ${DEFAULT_LABEL_WEIGHT} (${matchesDefault ? 'the weights chosen here' : 'NOT the weights chosen here: the defaults need choosing again'})`,
+  `   reviewOrder's defaults: ${DEFAULT_SOURCE_WEIGHT}, ${DEFAULT_LABEL_WEIGHT}, ${DEFAULT_REPRESENTATIVE_WEIGHT}, ${DEFAULT_COVER_QUANTILE} (${matchesDefault ? 'the weights chosen here' : 'NOT the weights chosen here: the defaults need choosing again'})`,
 );
 console.log(`   review order's first ${TOGETHER_K} groups: ${composition(orderAll.slice(0, TOGETHER_K))}`);
 const w2 = [9, 8, 5, 8, 8, 9, 9, 16, 11];
@@ -363,14 +413,16 @@ console.log(
 console.log('* bundled: the shipped model, trained on about 80 % of these groups: not a new site for it.');
 
 // --- 2. One camera at a time.
-console.log('\n2. Each camera alone: weighted accuracy % on its held-out half (n images); the first k of its groups in review order added to the public data');
+console.log(
+  '\n2. Each camera alone: weighted accuracy % on its held-out half (n images); the first k of its groups in review order added to the public data',
+);
 const w1 = [9, 8, 4, 8, 8, ...KS.map(() => 6), 9];
 if (!args['skip-per-camera']) console.log(line(['camera', 'head', 'n', 'bundled*', 'default', ...KS.map((k) => `k=${k}`), 'train s'], w1));
 for (const source of args['skip-per-camera'] ? [] : REAL_CAMERAS) {
   const { heldOut, pool } = split.get(source)!;
   const publicData = publicOnly;
   const base = baseAll;
-  const order = ordered(base, pool, { sourceWeight: chosen.sourceWeight, labelWeight: chosen.labelWeight });
+  const order = ordered(base, pool, chosenWeights);
   const adapted = KS.map((k) => {
     if (k > order.length) return undefined;
     const reviewed = order.slice(0, k).flatMap((g) => pool.get(g)!);
@@ -410,7 +462,18 @@ if (!args['skip-clip'] && existsSync(clip)) {
   for (const every of ['1', '0.2']) {
     const run = spawnSync(
       process.execPath,
-      [join(PACKAGE_ROOT, 'bin', 'rovlens.js'), 'review', clip, '--list', '--json', '--every', every, '--labels', join(out, 'labels.csv'), '-q'],
+      [
+        join(PACKAGE_ROOT, 'bin', 'rovlens.js'),
+        'review',
+        clip,
+        '--list',
+        '--json',
+        '--every',
+        every,
+        '--labels',
+        join(out, 'labels.csv'),
+        '-q',
+      ],
       { encoding: 'utf8', maxBuffer: 64 << 20 },
     );
     if (run.status !== 0) {

@@ -21,7 +21,7 @@ import { cropResizeFrame } from '../src/operators/crop-resize.js';
 import { gradCam } from '../src/operators/grad-cam.js';
 import { infer } from '../src/operators/infer.js';
 import { frameHash } from '../src/operators/skip-duplicates.js';
-import type { ReviewFrame, ReviewGroup, ReviewPrediction } from '../src/review/order.js';
+import { EmbeddingMean, type ReviewFrame, type ReviewGroup, type ReviewPrediction } from '../src/review/order.js';
 import type { ReviewInput } from '../src/review/timeline-groups.js';
 import { groupImages } from '../src/similarity/group-images.js';
 import { frameToJpeg } from '../src/sinks/contact-sheet.js';
@@ -65,7 +65,7 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
 
   for (const video of videos) {
     const source = resolve(video);
-    const byRunGroup = new Map<number, ReviewFrame[]>();
+    const byRunGroup = new Map<number, { frames: ReviewFrame[]; embedding: EmbeddingMean }>();
     await lastValueFrom(
       // The consecutive runs of `rovlens group` (and the timeline's group ids), before revisits are merged.
       videoResults(
@@ -84,16 +84,18 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
       ).pipe(
         map((result) => {
           const id = result.group!.groupId;
-          const members = byRunGroup.get(id) ?? [];
-          if (!members.length) byRunGroup.set(id, members);
-          members.push({ source, ptsSeconds: Number(result.frame.ptsSeconds.toFixed(3)), predictions: predictionsOf(result) });
-          options.onProgress?.(++frames);
+          let members = byRunGroup.get(id);
+          if (!members) byRunGroup.set(id, (members = { frames: [], embedding: new EmbeddingMean() }));
+          members.frames.push({ source, ptsSeconds: Number(result.frame.ptsSeconds.toFixed(3)), predictions: predictionsOf(result) });
+          if (result.embedding) members.embedding.add(result.embedding);
+          frames++;
+          options.onProgress?.(frames);
         }),
         takeUntil(until),
       ),
       { defaultValue: undefined },
     );
-    for (const members of byRunGroup.values()) groups.push({ group: String(groups.length), frames: members });
+    for (const { frames, embedding } of byRunGroup.values()) groups.push(reviewGroup(String(groups.length), frames, embedding));
   }
 
   if (images.length) {
@@ -104,7 +106,8 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
         infer(model, { batchSize: options.batch, cams: false }),
         concatMap(async (r) => {
           results.push(r);
-          options.onProgress?.(++frames);
+          frames++;
+          options.onProgress?.(frames);
         }),
         takeUntil(until),
       ),
@@ -114,15 +117,22 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
       results.map((r) => ({ hash: frameHash(r.frame, grouping.hash), ...(r.embedding ? { embedding: r.embedding } : {}) })),
       grouping,
     );
-    const byLinkedSet = new Map<number, ReviewFrame[]>();
+    const byLinkedSet = new Map<number, { frames: ReviewFrame[]; embedding: EmbeddingMean }>();
     results.forEach((r, i) => {
-      const members = byLinkedSet.get(ids[i]!) ?? [];
-      if (!members.length) byLinkedSet.set(ids[i]!, members);
-      members.push({ source: resolve(paths[i]!), predictions: predictionsOf(r) });
+      let members = byLinkedSet.get(ids[i]!);
+      if (!members) byLinkedSet.set(ids[i]!, (members = { frames: [], embedding: new EmbeddingMean() }));
+      members.frames.push({ source: resolve(paths[i]!), predictions: predictionsOf(r) });
+      if (r.embedding) members.embedding.add(r.embedding);
     });
-    for (const members of byLinkedSet.values()) groups.push({ group: String(groups.length), frames: members });
+    for (const { frames, embedding } of byLinkedSet.values()) groups.push(reviewGroup(String(groups.length), frames, embedding));
   }
   return { groups, frames };
+}
+
+/** A group with its mean embedding where its frames had one (the review order's representativeness). */
+function reviewGroup(group: string, frames: ReviewFrame[], embedding: EmbeddingMean): ReviewGroup {
+  const mean = embedding.value();
+  return { group, frames, ...(mean ? { embedding: mean } : {}) };
 }
 
 export interface PictureOptions {

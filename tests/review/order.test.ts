@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/random.js';
 import {
+  EmbeddingMean,
   groupConsensus,
   groupUncertainty,
   representativeFrame,
@@ -242,10 +244,85 @@ describe('reviewOrder', () => {
     expect(first).not.toContain('empty');
   });
 
+  /** A unit vector near axis `axis` of 8 dimensions, tilted by `tilt` towards the next axis. */
+  const direction = (axis: number, tilt = 0): Float32Array => {
+    const v = new Float32Array(8);
+    v[axis] = Math.cos(tilt);
+    v[(axis + 1) % 8] = Math.sin(tilt);
+    return v;
+  };
+  const looking = (group: ReviewGroup, embedding: Float32Array): ReviewGroup => ({ ...group, embedding });
+
+  it('with representativeness, starts in the crowd of look-alike groups and then leaves it for the odd one out', () => {
+    // Five groups that look alike (a seabed the camera crossed for long) and one that looks different,
+    // the crowd a little surer than the odd one: uncertainty alone would start with the odd one and
+    // then go through the crowd.
+    const crowd = [0, 1, 2, 3, 4].map((i) => looking(picture(`c${i}`, 'cam', 0.5 - i * 0.001), direction(0, i * 0.01)));
+    const odd = looking(picture('odd', 'cam', 0.45), direction(4));
+    const groups = [...crowd, odd];
+    // The radius (the 0.7 quantile of the 15 pairs' distances) takes in the whole crowd and nothing else.
+    const options = { sourceWeight: 0, labelWeight: 0, coverQuantile: 0.7 };
+    expect(reviewOrder(groups, { ...options, representativeWeight: 0 }).map((i) => i.group)).toEqual(['odd', 'c4', 'c3', 'c2', 'c1', 'c0']);
+    const order = reviewOrder(groups, { ...options, representativeWeight: 1 }).map((i) => i.group);
+    // The crowd's most uncertain first (it covers five groups, the odd one only itself), then the odd
+    // one (the crowd is covered: nothing left gains more), then the rest of the crowd by uncertainty.
+    expect(order).toEqual(['c4', 'odd', 'c3', 'c2', 'c1', 'c0']);
+  });
+
+  it('ignores representativeness unless every group has an embedding of the same length', () => {
+    const groups = [0.3, 0.4, 0.5, 0.6].map((c, i) => picture(`g${i}`, 'cam', c));
+    const plain = reviewOrder(groups, { representativeWeight: 0 }).map((i) => i.group);
+    expect(reviewOrder(groups, { representativeWeight: 1 }).map((i) => i.group)).toEqual(plain);
+    const some = groups.map((g, i) => (i < 3 ? looking(g, direction(0)) : g));
+    expect(reviewOrder(some, { representativeWeight: 1 }).map((i) => i.group)).toEqual(plain);
+    const mixed = groups.map((g, i) => looking(g, i < 3 ? direction(0) : new Float32Array(4).fill(0.5)));
+    expect(reviewOrder(mixed, { representativeWeight: 1 }).map((i) => i.group)).toEqual(plain);
+  });
+
+  it('queues every group once with representativeness, deterministically', () => {
+    const groups = Array.from({ length: 120 }, (_, i) =>
+      looking(picture(`g${i}`, `camera-${i % 3}`, 0.3 + ((i * 37) % 60) / 100), direction(i % 8, ((i * 13) % 10) / 20)),
+    );
+    const first = reviewOrder(groups, { representativeWeight: 1, coverQuantile: 0.1 }).map((i) => i.group);
+    expect(reviewOrder([...groups], { representativeWeight: 1, coverQuantile: 0.1 }).map((i) => i.group)).toEqual(first);
+    expect(new Set(first).size).toBe(120);
+  });
+
   it('orders a few thousand groups quickly', () => {
     const groups: ReviewGroup[] = Array.from({ length: 3000 }, (_, i) => steady(`g${i}`, i, 1, ((i * 7919) % 1000) / 1000));
     const started = performance.now();
     expect(reviewOrder(groups)).toHaveLength(3000);
     expect(performance.now() - started).toBeLessThan(5000);
+    // With embeddings: the radius from a sample of the 4.5 million pairs, the cover from all of them.
+    const random = seededRandom(7);
+    const seen = groups.map((g) => ({ ...g, embedding: new EmbeddingMean() }));
+    for (const g of seen) g.embedding.add(Float32Array.from({ length: 64 }, () => random() - 0.5));
+    const withEmbeddings = seen.map((g) => ({ ...g, embedding: g.embedding.value()! }));
+    const again = performance.now();
+    expect(new Set(reviewOrder(withEmbeddings, { representativeWeight: 1 }).map((i) => i.group)).size).toBe(3000);
+    expect(performance.now() - again).toBeLessThan(10000);
+  });
+});
+
+describe('EmbeddingMean', () => {
+  it("is the mean of the frames' embeddings, L2-normalised", () => {
+    const mean = new EmbeddingMean();
+    mean.add(Float32Array.from([2, 0, 0]));
+    mean.add(Float32Array.from([0, 2, 0]));
+    const v = [...mean.value()!];
+    expect(v[0]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(v[1]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(v[2]).toBe(0);
+  });
+
+  it('has no value without frames, with frames of different lengths, or when they sum to zero', () => {
+    expect(new EmbeddingMean().value()).toBeUndefined();
+    const mixed = new EmbeddingMean();
+    mixed.add(new Float32Array(3).fill(1));
+    mixed.add(new Float32Array(4).fill(1));
+    expect(mixed.value()).toBeUndefined();
+    const zero = new EmbeddingMean();
+    zero.add(new Float32Array(3));
+    expect(zero.value()).toBeUndefined();
   });
 });
