@@ -35,6 +35,8 @@ export interface GroupPipelineOptions extends GroupingOptions, RevisitOptions {
   skipDuplicates: boolean;
   /** Width of stored thumbnails (contact sheet tiles); 0: none. */
   thumbnailWidth: number;
+  /** A recording that ends short of its probed duration: an error (exit 7) or a warning; left out, not checked. */
+  truncation?: 'error' | 'warn';
 }
 
 export interface GroupContext {
@@ -60,7 +62,12 @@ export function defaultGroupPipelineOptions(overrides: Partial<GroupPipelineOpti
 /** Results of one video: model results where there is a model, else bare frames; then grouped. */
 export function videoResults(input: string, ctx: GroupContext, skip: SkipStats): Observable<FrameResult> {
   const { model, options } = ctx;
-  const frames = decodeVideo(input, { everySeconds: options.every, crop: options.crop, outputSize: options.size });
+  const frames = decodeVideo(input, {
+    everySeconds: options.every,
+    crop: options.crop,
+    outputSize: options.size,
+    ...(options.truncation ? { truncation: options.truncation } : {}),
+  });
   const results = model
     ? frames.pipe(
         skipDuplicates(

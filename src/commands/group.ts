@@ -12,6 +12,7 @@ import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 const FLAGS: FlagTable<typeof groupCommandSchema> = {
   output: '-o, --output <folder>',
   every: '--every <seconds>',
+  allowTruncated: '--allow-truncated',
   model: '--model <path>',
   embeddings: { flag: '--no-embeddings', help: 'group by perceptual hash only (no model)' },
   crop: '--crop <WxH>',
@@ -47,6 +48,8 @@ Examples:
 
 Outputs: groups.csv (group_id, members, first/last time, representative), frames.csv (each frame's
 group), groups-NNN.jpg (representatives). A bad input is said and skipped; the others are grouped.
+A recording that stops part-way (truncated, or corrupt beyond repair) keeps the frames decoded before
+it stopped, and the run exits 7 (--allow-truncated accepts a truncated one with a warning).
 Exit codes: 0 ok, 2 usage, 3 input missing, 4 input not video/images, 5 model, 6 output,
 7 decoding stopped part-way (for a skipped input: the worst one's code).`,
     )

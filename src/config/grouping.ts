@@ -79,6 +79,10 @@ export const groupCommandSchema = z
   .object({
     output: z.string().default('groups').describe('output folder: groups.csv, frames.csv, contact sheets'),
     every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between sampled video frames; 0 = every frame'),
+    allowTruncated: z
+      .boolean()
+      .default(false)
+      .describe('accept a recording that ends short of its stated duration with a warning (otherwise exit 7)'),
     model: z.string().optional().describe('model for embeddings (.onnx with its card); default: the bundled model when present'),
     embeddings: z.boolean().default(true).describe('use the model embedding as well as the hash (off: hash only, no model)'),
     crop: z.string().optional().describe("relative centre crop '<w>x<h>' (default: the model card's, or 0.67x1 without a model)"),

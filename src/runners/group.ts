@@ -42,6 +42,7 @@ export async function runGroup(inputs: string[], options: GroupCommandOptions): 
       crop: crop ?? model?.card.crop ?? defaultGroupPipelineOptions().crop,
       size,
       thumbnailWidth: options.tileWidth,
+      truncation: options.allowTruncated ? 'warn' : 'error',
     });
     try {
       mkdirSync(options.output, { recursive: true });
@@ -52,10 +53,12 @@ export async function runGroup(inputs: string[], options: GroupCommandOptions): 
     // A bad input is said in one line and skipped, as timeline does; the exit code is the worst one's.
     let skipped = 0;
     let exitCode: number = ExitCode.ok;
-    const onSkip = (input: string, message: string, code: number) => {
-      skipped++;
+    const onSkip = (input: string, message: string, code: number, kept = 0) => {
+      // A recording that stopped part-way keeps what was decoded: it is not skipped, but it still fails the run.
+      if (!kept) skipped++;
       exitCode = Math.max(exitCode, code);
-      process.stderr.write(`rovlens: ${message.includes(input) ? message : `${input}: ${message}`} (skipped)\n`);
+      const line = message.includes(input) ? message : `${input}: ${message}`;
+      process.stderr.write(`rovlens: ${line}${kept ? `; its ${kept} decoded frame(s) are grouped` : ' (skipped)'}\n`);
     };
     const report = await groupInputs(inputs, { ...(model ? { model } : {}), options: pipelineOptions, onSkip });
     writeGroupsCsv(join(options.output, 'groups.csv'), report.groups);
@@ -101,8 +104,11 @@ async function openModel(options: GroupCommandOptions): Promise<ModelSession | u
 export interface GroupRunContext extends GroupContext {
   /** Called once per input as it finishes. */
   onInput?: (input: string, frames: number) => void;
-  /** Called for an input (video or image) that cannot be read; without it, the run fails on it. */
-  onSkip?: (input: string, message: string, exitCode: number) => void;
+  /**
+   * Called for an input (video or image) that cannot be read, or a video that stopped part-way (with
+   * the frames decoded before, which are grouped); without it, the run fails on it.
+   */
+  onSkip?: (input: string, message: string, exitCode: number, keptFrames?: number) => void;
 }
 
 export interface GroupingReport {
@@ -123,64 +129,75 @@ export async function groupInputs(inputs: readonly string[], ctx: GroupRunContex
   const images = inputs.filter(isImageInput);
   if (images.length) await groupImageInputs(images, ctx, collector);
   for (const input of inputs.filter((i) => !isImageInput(i))) {
-    let frames: number;
+    const decoded = { frames: 0 };
     try {
-      frames = await groupVideo(input, ctx, collector, skip);
+      await groupVideo(input, ctx, collector, skip, decoded);
     } catch (error) {
-      // A video that is missing, not video, or stops part-way is skipped and said; the others go on.
+      // A video that is missing or not video is skipped and said; one that stops part-way keeps the
+      // frames decoded before; the others go on.
       if (!ctx.onSkip || !(error instanceof InputError || error instanceof DecodeError)) throw error;
-      ctx.onSkip(input, error.message, error.exitCode);
+      ctx.onSkip(input, error.message, error.exitCode, decoded.frames);
       continue;
     }
-    ctx.onInput?.(input, frames);
+    ctx.onInput?.(input, decoded.frames);
   }
   return { frames: collector.frames, groups: collector.groups, skip, indexBytes: collector.indexBytes };
 }
 
-/** A video's consecutive groups, each added to the collector as one run when the next begins. */
-async function groupVideo(input: string, ctx: GroupRunContext, collector: SceneCollector, skip: SkipStats): Promise<number> {
+/**
+ * A video's consecutive groups, each added to the collector as one run when the next begins; `decoded`
+ * counts its frames as they come. Decoding that stops part-way still adds the run it was in.
+ */
+async function groupVideo(
+  input: string,
+  ctx: GroupRunContext,
+  collector: SceneCollector,
+  skip: SkipStats,
+  decoded: { frames: number },
+): Promise<void> {
   let members: RunMember[] = [];
   let sum: Float32Array | undefined;
   let thumb: Buffer | undefined;
   let openId = -1;
-  let count = 0;
   const close = () => {
     collector.addSegment(members, sum, thumb);
     members = [];
     sum = undefined;
     thumb = undefined;
   };
-  await lastValueFrom(
-    videoResults(input, ctx, skip).pipe(
-      concatMap(async (result) => {
-        const g = result.group!;
-        if (g.groupId !== openId) {
-          close();
-          openId = g.groupId;
-          thumb = ctx.options.thumbnailWidth > 0 ? await frameThumbnail(result.frame, ctx.options.thumbnailWidth) : undefined;
-        }
-        count++;
-        const { frame } = result;
-        members.push({
-          hash: frameHash(frame, ctx.options.hash),
-          record: {
-            sourceId: frame.sourceId,
-            index: frame.index,
-            ptsSeconds: frame.ptsSeconds,
-            segmentId: -1,
-            groupId: -1,
-            ...(g.duplicateOf !== undefined ? { duplicateOf: g.duplicateOf } : {}),
-            reused: g.reused,
-            hash: g.hash!,
-          },
-        });
-        sum = addUnit(sum, result.embedding);
-      }),
-    ),
-    { defaultValue: undefined },
-  );
-  close();
-  return count;
+  try {
+    await lastValueFrom(
+      videoResults(input, ctx, skip).pipe(
+        concatMap(async (result) => {
+          const g = result.group!;
+          if (g.groupId !== openId) {
+            close();
+            openId = g.groupId;
+            thumb = ctx.options.thumbnailWidth > 0 ? await frameThumbnail(result.frame, ctx.options.thumbnailWidth) : undefined;
+          }
+          decoded.frames++;
+          const { frame } = result;
+          members.push({
+            hash: frameHash(frame, ctx.options.hash),
+            record: {
+              sourceId: frame.sourceId,
+              index: frame.index,
+              ptsSeconds: frame.ptsSeconds,
+              segmentId: -1,
+              groupId: -1,
+              ...(g.duplicateOf !== undefined ? { duplicateOf: g.duplicateOf } : {}),
+              reused: g.reused,
+              hash: g.hash!,
+            },
+          });
+          sum = addUnit(sum, result.embedding);
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+  } finally {
+    close();
+  }
 }
 
 /** All images linked pairwise (groupImages); each linked set is added to the collector as one run. */

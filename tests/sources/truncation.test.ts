@@ -1,6 +1,6 @@
 /**
  * Truncated recordings: a 20 s MKV and a faststart MP4 (its index at the front, so ffprobe still says
- * 20 s) cut to their first 30 % by `head -c`, run through timeline and annotate as a user would.
+ * 20 s) cut to their first 30 % by `head -c`, run through timeline, group and annotate as a user would.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -61,6 +61,21 @@ describe.each(['mkv', 'mp4'])('a %s cut to its first 30 %', (ext) => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/rovlens: warning: .*decoded \d+\.\d of 20\.0 s(, \d+ decoder errors concealed)?; the recording looks truncated \(accepted with --allow-truncated\)/);
     expect(rows(out)).toBeGreaterThan(2);
+  });
+
+  it('group groups the decoded frames, says so and exits 7; --allow-truncated warns and exits 0', async () => {
+    const out = clip(`groups-${ext}`);
+    const run = await runCli(['group', clip(`cut.${ext}`), '--model', model, '-o', out, '-q']);
+    expect(run.code, run.stderr).toBe(7);
+    expect(run.stderr).toMatch(/^rovlens: .*decoded \d+\.\d of 20\.0 s.*the recording looks truncated.*; its \d+ decoded frame\(s\) are grouped$/m);
+    const framesRows = rows(join(out, 'frames.csv'));
+    expect(framesRows).toBeGreaterThan(2);
+    expect(framesRows).toBeLessThan(10);
+    expect(Number(/its (\d+) decoded frame/.exec(run.stderr)![1])).toBe(framesRows);
+    const allowed = await runCli(['group', clip(`cut.${ext}`), '--model', model, '-o', clip(`groups-allowed-${ext}`), '-q', '--allow-truncated']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toMatch(/rovlens: warning: .*the recording looks truncated \(accepted with --allow-truncated\)/);
+    expect(rows(join(clip(`groups-allowed-${ext}`), 'frames.csv'))).toBe(framesRows);
   });
 
   it('annotate finishes the frames it rendered and exits 7', async () => {
