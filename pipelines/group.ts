@@ -104,10 +104,22 @@ export function imageResults(
 export function clusterVideoResults(
   input: string,
   model: ModelSession,
-  stages: { every: number; crop: RelativeCrop; batch: number; dedupe: boolean; grouping: GroupingOptions },
+  stages: {
+    every: number;
+    crop: RelativeCrop;
+    batch: number;
+    dedupe: boolean;
+    grouping: GroupingOptions;
+    truncation?: 'error' | 'warn';
+  },
 ): Observable<FrameResult> {
   const size = { width: model.card.input.width, height: model.card.input.height };
-  return decodeVideo(input, { everySeconds: stages.every, crop: stages.crop, outputSize: size }).pipe(
+  return decodeVideo(input, {
+    everySeconds: stages.every,
+    crop: stages.crop,
+    outputSize: size,
+    ...(stages.truncation ? { truncation: stages.truncation } : {}),
+  }).pipe(
     skipDuplicates({ hash: stages.grouping.hash, enabled: stages.dedupe }, infer(model, { batchSize: stages.batch, cams: false })),
     groupFrames(stages.grouping),
   );

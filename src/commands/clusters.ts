@@ -12,6 +12,7 @@ import { addSchemaOptions, givenFlags, type FlagTable } from './options.js';
 const FLAGS: FlagTable<typeof clustersCommandSchema> = {
   output: '-o, --output <folder>',
   every: '--every <seconds>',
+  allowTruncated: '--allow-truncated',
   model: '--model <path>',
   crop: '--crop <WxH>',
   element: '--element <label>',
@@ -46,7 +47,10 @@ Examples:
 
 Outputs: clusters.csv (each frame's clusters and distance to its k-means centre),
 kmeans-NN.jpg / dbscan-NN.jpg (members, most typical first), dbscan-noise.jpg.
-Exit codes: 0 ok, 2 usage, 3 input missing, 4 input unreadable or too few frames to cluster, 5 model, 6 output.`,
+A recording that stops part-way (truncated, or corrupt beyond repair) has the frames decoded before it
+stopped clustered with the rest, and the run exits 7 (--allow-truncated accepts a truncated one).
+Exit codes: 0 ok, 2 usage, 3 input missing, 4 input unreadable or too few frames to cluster, 5 model, 6 output,
+7 a recording stopped part-way.`,
     )
     .action(
       runAction(async (inputs: string[], _flags: unknown, self: Command) => {

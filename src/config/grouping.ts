@@ -110,6 +110,10 @@ export const clustersCommandSchema = z
   .object({
     output: z.string().default('clusters').describe('output folder: clusters.csv and one contact sheet per cluster'),
     every: z.coerce.number().min(0).max(86_400).default(1).describe('seconds between sampled video frames; 0 = every frame'),
+    allowTruncated: z
+      .boolean()
+      .default(false)
+      .describe('accept a recording that ends short of its stated duration with a warning (otherwise exit 7)'),
     model: z.string().optional().describe('model (.onnx with its card); default: the bundled model'),
     crop: z.string().optional().describe("relative centre crop '<w>x<h>' (default: the model card's)"),
     element: z.string().optional().describe('cluster only frames whose predicted element is this label (e.g. waste)'),

@@ -5,10 +5,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { concatMap, lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
 import { defaultGrouping, type ClustersCommandOptions, type GroupingOptions } from '../config/grouping.js';
 import { cropSchema } from '../config/timeline.js';
-import { InputError, ModelError, OutputError, UsageError } from '../errors.js';
+import { DecodeError, ExitCode, InputError, ModelError, OutputError, UsageError } from '../errors.js';
 import type { RelativeCrop } from '../geometry.js';
 import { ModelSession } from '../model/session.js';
 import { modelOrBundled } from '../model/bundled.js';
@@ -20,6 +20,7 @@ import { writeClusterSheets, writeClustersCsv, type ClusteredFrame } from '../si
 import { isImageInput, listImages } from '../sources/images.js';
 import type { FrameResult } from '../types.js';
 import { clusterVideoResults, imageResults } from '../../pipelines/group.js';
+import { drain } from './drain.js';
 import { checkOutputPlan, modelInputs } from './output-plan.js';
 
 export async function runClusters(inputs: string[], options: ClustersCommandOptions): Promise<number> {
@@ -52,8 +53,9 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
     } catch (error) {
       throw new OutputError(`cannot create ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    const { items, seen, kept } = await collectForClusters(inputs, model, {
+    const { items, seen, kept, stopped } = await collectForClusters(inputs, model, {
       every: options.every,
+      truncation: options.allowTruncated ? 'warn' : 'error',
       crop: crop ?? model.card.crop,
       batch: options.batch,
       dedupe: options.dedupe,
@@ -61,6 +63,11 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
       thumbnailWidth: options.tileWidth,
       grouping: defaultGrouping,
     });
+    for (const s of stopped) {
+      process.stderr.write(
+        `rovlens: ${s.message.includes(s.input) ? s.message : `${s.input}: ${s.message}`}; its ${s.frames} sampled frame(s) are clustered\n`,
+      );
+    }
     const minimum = options.method === 'dbscan' ? options.minPoints : Math.max(3, options.k ?? options.kMin + 1);
     if (items.length < minimum) {
       const what = options.element !== undefined ? ` predicted as '${options.element}'` : '';
@@ -108,7 +115,8 @@ export async function runClusters(inputs: string[], options: ClustersCommandOpti
         `rovlens: ${seen} frames sampled, ${kept} after removing near-duplicates, ${items.length} clustered -> ${parts.join('; ')}; wrote ${join(options.output, 'clusters.csv')} and ${sheets.length} contact sheet(s)\n`,
       );
     }
-    return 0;
+    // Clusters of what was decoded are written; a recording that stopped part-way still fails the run.
+    return stopped.length ? ExitCode.decode : ExitCode.ok;
   } finally {
     await model.close();
   }
@@ -136,6 +144,16 @@ export interface CollectOptions {
   filter?: { head: string; label: string };
   thumbnailWidth: number;
   grouping: GroupingOptions;
+  /** A recording that ends short of its probed duration: a stop (like a decoding failure) or a warning; left out, not checked. */
+  truncation?: 'error' | 'warn';
+}
+
+/** A recording whose decoding stopped part-way: its frames before the stop are collected. */
+export interface StoppedInput {
+  input: string;
+  message: string;
+  /** Frames sampled from it before it stopped. */
+  frames: number;
 }
 
 /** Frames (or images) with their embeddings and predictions, for clustering; one per group when deduplicating. */
@@ -143,12 +161,13 @@ export async function collectForClusters(
   inputs: readonly string[],
   model: ModelSession,
   options: CollectOptions,
-): Promise<{ items: ClusterItem[]; seen: number; kept: number }> {
+): Promise<{ items: ClusterItem[]; seen: number; kept: number; stopped: StoppedInput[] }> {
   const size = { width: model.card.input.width, height: model.card.input.height };
   const items: ClusterItem[] = [];
   let seen = 0;
   let kept = 0;
   let groupBase = 0;
+  const stopped: StoppedInput[] = [];
   const keep = async (r: FrameResult, groupId: number) => {
     kept++;
     const head = options.filter ? r.heads[options.filter.head] : (r.heads.element ?? Object.values(r.heads)[0]);
@@ -186,19 +205,22 @@ export async function collectForClusters(
   }
   for (const input of inputs.filter((i) => !isImageInput(i))) {
     let top = groupBase;
-    await lastValueFrom(
-      clusterVideoResults(input, model, options).pipe(
-        concatMap(async (r) => {
-          seen++;
-          const groupId = groupBase + r.group!.groupId;
-          top = Math.max(top, groupId + 1);
-          if (options.dedupe && r.group!.duplicateOf !== undefined) return;
-          await keep(r, groupId);
-        }),
-      ),
-      { defaultValue: undefined },
-    );
+    let frames = 0;
+    try {
+      await drain(clusterVideoResults(input, model, options), async (r) => {
+        seen++;
+        frames++;
+        const groupId = groupBase + r.group!.groupId;
+        top = Math.max(top, groupId + 1);
+        if (options.dedupe && r.group!.duplicateOf !== undefined) return;
+        await keep(r, groupId);
+      });
+    } catch (error) {
+      // Decoding stopped part-way (a truncated or corrupt recording): what was decoded stays, the others go on.
+      if (!(error instanceof DecodeError)) throw error;
+      stopped.push({ input, message: error.message, frames });
+    }
     groupBase = top;
   }
-  return { items, seen, kept };
+  return { items, seen, kept, stopped };
 }

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { concatMap, lastValueFrom, map } from 'rxjs';
+import { lastValueFrom, map } from 'rxjs';
 import type { GroupCommandOptions } from '../config/grouping.js';
 import { cropSchema } from '../config/timeline.js';
 import { DecodeError, ExitCode, InputError, OutputError, UsageError } from '../errors.js';
@@ -25,6 +25,7 @@ import { writeFramesCsv, writeGroupSheets, writeGroupsCsv } from '../sinks/group
 import { isImageInput, listImages, readImageFrame } from '../sources/images.js';
 import type { FrameRecord, GroupRecord } from '../types.js';
 import { defaultGroupPipelineOptions, imageResults, videoResults, type GroupContext } from '../../pipelines/group.js';
+import { drain } from './drain.js';
 import { checkOutputPlan, modelInputs } from './output-plan.js';
 
 export async function runGroup(inputs: string[], options: GroupCommandOptions): Promise<number> {
@@ -166,35 +167,30 @@ async function groupVideo(
     thumb = undefined;
   };
   try {
-    await lastValueFrom(
-      videoResults(input, ctx, skip).pipe(
-        concatMap(async (result) => {
-          const g = result.group!;
-          if (g.groupId !== openId) {
-            close();
-            openId = g.groupId;
-            thumb = ctx.options.thumbnailWidth > 0 ? await frameThumbnail(result.frame, ctx.options.thumbnailWidth) : undefined;
-          }
-          decoded.frames++;
-          const { frame } = result;
-          members.push({
-            hash: frameHash(frame, ctx.options.hash),
-            record: {
-              sourceId: frame.sourceId,
-              index: frame.index,
-              ptsSeconds: frame.ptsSeconds,
-              segmentId: -1,
-              groupId: -1,
-              ...(g.duplicateOf !== undefined ? { duplicateOf: g.duplicateOf } : {}),
-              reused: g.reused,
-              hash: g.hash!,
-            },
-          });
-          sum = addUnit(sum, result.embedding);
-        }),
-      ),
-      { defaultValue: undefined },
-    );
+    await drain(videoResults(input, ctx, skip), async (result) => {
+      const g = result.group!;
+      if (g.groupId !== openId) {
+        close();
+        openId = g.groupId;
+        thumb = ctx.options.thumbnailWidth > 0 ? await frameThumbnail(result.frame, ctx.options.thumbnailWidth) : undefined;
+      }
+      decoded.frames++;
+      const { frame } = result;
+      members.push({
+        hash: frameHash(frame, ctx.options.hash),
+        record: {
+          sourceId: frame.sourceId,
+          index: frame.index,
+          ptsSeconds: frame.ptsSeconds,
+          segmentId: -1,
+          groupId: -1,
+          ...(g.duplicateOf !== undefined ? { duplicateOf: g.duplicateOf } : {}),
+          reused: g.reused,
+          hash: g.hash!,
+        },
+      });
+      sum = addUnit(sum, result.embedding);
+    });
   } finally {
     close();
   }

@@ -1,6 +1,6 @@
 /**
  * Truncated recordings: a 20 s MKV and a faststart MP4 (its index at the front, so ffprobe still says
- * 20 s) cut to their first 30 % by `head -c`, run through timeline, group and annotate as a user would.
+ * 20 s) cut to their first 30 % by `head -c`, run through timeline, group, clusters and annotate as a user would.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,21 @@ function cut(full: string, to: string, fraction: number): void {
 }
 
 beforeAll(() => {
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=20', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '10', clip('full.mkv')]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=10:duration=20',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '10',
+    clip('full.mkv'),
+  ]);
   ffmpeg(['-i', clip('full.mkv'), '-c', 'copy', '-movflags', '+faststart', clip('full.mp4')]);
   cut(clip('full.mkv'), clip('cut.mkv'), 0.3);
   cut(clip('full.mp4'), clip('cut.mp4'), 0.3);
@@ -47,7 +61,12 @@ describe.each(['mkv', 'mp4'])('a %s cut to its first 30 %', (ext) => {
     const out = clip(`timeline-${ext}.csv`);
     const run = await runCli(['timeline', clip(`cut.${ext}`), '--model', model, '-o', out, '-q']);
     expect(run.code, run.stderr).toBe(7);
-    expect(run.stderr).toMatch(new RegExp(`^rovlens: .*cut\\.${ext}: decoded \\d+\\.\\d of 20\\.0 s(, \\d+ decoder errors concealed)?; the recording looks truncated`, 'm'));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^rovlens: .*cut\\.${ext}: decoded \\d+\\.\\d of 20\\.0 s(, \\d+ decoder errors concealed)?; the recording looks truncated`,
+        'm',
+      ),
+    );
     expect(rows(out)).toBeGreaterThan(2);
     expect(rows(out)).toBeLessThan(10);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -59,7 +78,9 @@ describe.each(['mkv', 'mp4'])('a %s cut to its first 30 %', (ext) => {
     const out = clip(`allowed-${ext}.csv`);
     const run = await runCli(['timeline', clip(`cut.${ext}`), '--model', model, '-o', out, '-q', '--allow-truncated']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/rovlens: warning: .*decoded \d+\.\d of 20\.0 s(, \d+ decoder errors concealed)?; the recording looks truncated \(accepted with --allow-truncated\)/);
+    expect(run.stderr).toMatch(
+      /rovlens: warning: .*decoded \d+\.\d of 20\.0 s(, \d+ decoder errors concealed)?; the recording looks truncated \(accepted with --allow-truncated\)/,
+    );
     expect(rows(out)).toBeGreaterThan(2);
   });
 
@@ -67,15 +88,36 @@ describe.each(['mkv', 'mp4'])('a %s cut to its first 30 %', (ext) => {
     const out = clip(`groups-${ext}`);
     const run = await runCli(['group', clip(`cut.${ext}`), '--model', model, '-o', out, '-q']);
     expect(run.code, run.stderr).toBe(7);
-    expect(run.stderr).toMatch(/^rovlens: .*decoded \d+\.\d of 20\.0 s.*the recording looks truncated.*; its \d+ decoded frame\(s\) are grouped$/m);
+    expect(run.stderr).toMatch(
+      /^rovlens: .*decoded \d+\.\d of 20\.0 s.*the recording looks truncated.*; its \d+ decoded frame\(s\) are grouped$/m,
+    );
     const framesRows = rows(join(out, 'frames.csv'));
     expect(framesRows).toBeGreaterThan(2);
     expect(framesRows).toBeLessThan(10);
     expect(Number(/its (\d+) decoded frame/.exec(run.stderr)![1])).toBe(framesRows);
-    const allowed = await runCli(['group', clip(`cut.${ext}`), '--model', model, '-o', clip(`groups-allowed-${ext}`), '-q', '--allow-truncated']);
+    const allowed = await runCli([
+      'group',
+      clip(`cut.${ext}`),
+      '--model',
+      model,
+      '-o',
+      clip(`groups-allowed-${ext}`),
+      '-q',
+      '--allow-truncated',
+    ]);
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stderr).toMatch(/rovlens: warning: .*the recording looks truncated \(accepted with --allow-truncated\)/);
     expect(rows(join(clip(`groups-allowed-${ext}`), 'frames.csv'))).toBe(framesRows);
+  });
+
+  it('clusters clusters the decoded frames, says so and exits 7', async () => {
+    const out = clip(`clusters-${ext}`);
+    const run = await runCli(['clusters', clip(`cut.${ext}`), '--model', model, '-o', out, '-q', '--k', '2', '--every', '0.5', '--no-dedupe']);
+    expect(run.code, run.stderr).toBe(7);
+    expect(run.stderr).toMatch(
+      /^rovlens: .*decoded \d+\.\d of 20\.0 s.*the recording looks truncated.*; its \d+ sampled frame\(s\) are clustered$/m,
+    );
+    expect(rows(join(out, 'clusters.csv'))).toBeGreaterThan(2);
   });
 
   it('annotate finishes the frames it rendered and exits 7', async () => {
@@ -95,6 +137,9 @@ describe('the whole recording', () => {
     expect(full.code, full.stderr).toBe(0);
     expect(rows(out)).toBe(20);
     const late = await runCli(['timeline', clip('full.mkv'), '--model', model, '-o', out, '-q', '--start', '30']);
-    expect([late.code, late.stderr.trim().split('\n').at(-1)]).toEqual([2, `rovlens: --start: 30 s is past the end of ${clip('full.mkv')} (20.0 s)`]);
+    expect([late.code, late.stderr.trim().split('\n').at(-1)]).toEqual([
+      2,
+      `rovlens: --start: 30 s is past the end of ${clip('full.mkv')} (20.0 s)`,
+    ]);
   });
 });
