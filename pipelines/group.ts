@@ -37,6 +37,8 @@ export interface GroupPipelineOptions extends GroupingOptions, RevisitOptions {
   thumbnailWidth: number;
   /** A recording that ends short of its probed duration: an error (exit 7) or a warning; left out, not checked. */
   truncation?: 'error' | 'warn';
+  /** Why a truncated recording is accepted, in its warning (see DecodeOptions). */
+  truncationAccepted?: string;
 }
 
 export interface GroupContext {
@@ -67,6 +69,7 @@ export function videoResults(input: string, ctx: GroupContext, skip: SkipStats):
     crop: options.crop,
     outputSize: options.size,
     ...(options.truncation ? { truncation: options.truncation } : {}),
+    ...(options.truncationAccepted ? { truncationAccepted: options.truncationAccepted } : {}),
   });
   const results = model
     ? frames.pipe(

@@ -78,6 +78,9 @@ export async function collectReviewGroups(inputs: readonly string[], model: Mode
             crop: options.crop,
             size,
             batch: options.batch,
+            // A truncated recording is reviewed for what it holds, with a warning that it ends early.
+            truncation: 'warn',
+            truncationAccepted: 'its frames up to there are reviewed',
           }),
         },
         skipStats,

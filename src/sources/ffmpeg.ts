@@ -61,6 +61,8 @@ export interface DecodeOptions {
    * completes. Left out: not checked (live sources have no duration).
    */
   truncation?: 'error' | 'warn';
+  /** Why a truncated recording is accepted, in the 'warn' line. Default: 'accepted with --allow-truncated'. */
+  truncationAccepted?: string;
 }
 
 export interface DecodeStats {
@@ -267,7 +269,8 @@ export function decodeVideo(input: string, options: DecodeOptions = {}): Observa
               : undefined;
           if (failure) afterInFlight(options.flow, () => subscriber.error(failure));
           else {
-            if (short) notice(`rovlens: warning: ${truncatedMessage(input, short, stats)} (accepted with --allow-truncated)`);
+            const accepted = options.truncationAccepted ?? 'accepted with --allow-truncated';
+            if (short) notice(`rovlens: warning: ${truncatedMessage(input, short, stats)} (${accepted})`);
             subscriber.complete();
           }
         };

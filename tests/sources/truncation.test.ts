@@ -1,6 +1,6 @@
 /**
  * Truncated recordings: a 20 s MKV and a faststart MP4 (its index at the front, so ffprobe still says
- * 20 s) cut to their first 30 % by `head -c`, run through timeline, group, clusters and annotate as a user would.
+ * 20 s) cut to their first 30 % by `head -c`, run through timeline, group, clusters, review and annotate as a user would.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -118,6 +118,14 @@ describe.each(['mkv', 'mp4'])('a %s cut to its first 30 %', (ext) => {
       /^rovlens: .*decoded \d+\.\d of 20\.0 s.*the recording looks truncated.*; its \d+ sampled frame\(s\) are clustered$/m,
     );
     expect(rows(join(out, 'clusters.csv'))).toBeGreaterThan(2);
+  });
+
+  it('review --list queues the decoded frames with a warning that the recording ends early', async () => {
+    const run = await runCli(['review', clip(`cut.${ext}`), '--model', model, '--list', '--json', '-q']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/rovlens: warning: .*the recording looks truncated \(its frames up to there are reviewed\)$/m);
+    const queue = JSON.parse(run.stdout) as { size: number }[];
+    expect(queue.reduce((n, item) => n + item.size, 0)).toBeGreaterThan(2);
   });
 
   it('annotate finishes the frames it rendered and exits 7', async () => {
