@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { drain } from '../../src/runners/drain.js';
 
 /** Five frames, then the source fails at once (a recording that stops part-way). */
-const failingSource = () => concat(of(1, 2, 3, 4, 5), throwError(() => new Error('decoding stopped')));
+const failingSource = () =>
+  concat(
+    of(1, 2, 3, 4, 5),
+    throwError(() => new Error('decoding stopped')),
+  );
 const slowly = (done: number[]) => async (n: number) => {
   await new Promise((resolve) => setTimeout(resolve, 5));
   done.push(n);

@@ -112,7 +112,20 @@ describe.each(['mkv', 'mp4'])('a %s cut to its first 30 %', (ext) => {
 
   it('clusters clusters the decoded frames, says so and exits 7', async () => {
     const out = clip(`clusters-${ext}`);
-    const run = await runCli(['clusters', clip(`cut.${ext}`), '--model', model, '-o', out, '-q', '--k', '2', '--every', '0.5', '--no-dedupe']);
+    const run = await runCli([
+      'clusters',
+      clip(`cut.${ext}`),
+      '--model',
+      model,
+      '-o',
+      out,
+      '-q',
+      '--k',
+      '2',
+      '--every',
+      '0.5',
+      '--no-dedupe',
+    ]);
     expect(run.code, run.stderr).toBe(7);
     expect(run.stderr).toMatch(
       /^rovlens: .*decoded \d+\.\d of 20\.0 s.*the recording looks truncated.*; its \d+ sampled frame\(s\) are clustered$/m,
