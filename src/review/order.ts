@@ -170,8 +170,8 @@ export function representativeFrame(frames: readonly ReviewFrame[], consensus: R
  * best mean of the candidates (source 1 scored the same; quantile 0.1 62.2 on the element but 67.2 on
  * the floor). 20 random groups on the same splits: 58.9 / 58.5. On the held-out groups (rovlens
  * train's defaults, `--views 3`), the first 20 groups over all five cameras took the element from
- * 29.0 % to 66.9 % and the floor from 44.2 % to 87.5 % (spread alone: 43.0 / 58.1; 20 random groups
- * 67.9 / 60.7): see the README's site-adaptation section.
+ * 29.0 % to 66.9 % and the floor from 44.2 % to 87.5 % (spread alone: 43.0 / 58.1; 20 random groups,
+ * 5 seeds: 62.3 / 63.6): see the README's site-adaptation section.
  */
 export const DEFAULT_SOURCE_WEIGHT: number = 0.5;
 export const DEFAULT_LABEL_WEIGHT: number = 1;
