@@ -3,6 +3,7 @@ import { seededRandom } from '../../src/random.js';
 import {
   EmbeddingMean,
   groupConsensus,
+  MAX_COVER_GROUPS,
   groupUncertainty,
   representativeFrame,
   reviewOrder,
@@ -293,14 +294,24 @@ describe('reviewOrder', () => {
     const started = performance.now();
     expect(reviewOrder(groups)).toHaveLength(3000);
     expect(performance.now() - started).toBeLessThan(5000);
-    // With embeddings: the radius from a sample of the 4.5 million pairs, the cover from all of them.
+    // With embeddings, up to MAX_COVER_GROUPS: the radius from a sample of the two million pairs, the
+    // cover from all of them.
     const random = seededRandom(7);
-    const seen = groups.map((g) => ({ ...g, embedding: new EmbeddingMean() }));
-    for (const g of seen) g.embedding.add(Float32Array.from({ length: 64 }, () => random() - 0.5));
-    const withEmbeddings = seen.map((g) => ({ ...g, embedding: g.embedding.value()! }));
+    const withEmbeddings = groups.map((g) => {
+      const mean = new EmbeddingMean();
+      mean.add(Float32Array.from({ length: 64 }, () => random() - 0.5));
+      return { ...g, embedding: mean.value()! };
+    });
+    const covered = withEmbeddings.slice(0, MAX_COVER_GROUPS);
     const again = performance.now();
-    expect(new Set(reviewOrder(withEmbeddings, { representativeWeight: 1 }).map((i) => i.group)).size).toBe(3000);
+    const order = reviewOrder(covered, { representativeWeight: 1 }).map((i) => i.group);
     expect(performance.now() - again).toBeLessThan(10000);
+    expect(new Set(order).size).toBe(MAX_COVER_GROUPS);
+    expect(order).not.toEqual(reviewOrder(covered, { representativeWeight: 0 }).map((i) => i.group));
+    // Beyond it, representativeness is left out: the order is the one without it.
+    expect(reviewOrder(withEmbeddings, { representativeWeight: 1 }).map((i) => i.group)).toEqual(
+      reviewOrder(withEmbeddings, { representativeWeight: 0 }).map((i) => i.group),
+    );
   });
 });
 
