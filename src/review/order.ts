@@ -25,7 +25,7 @@
  * neighbours no longer count for anyone, so the next pick comes from another part of the dive's
  * scenes. Uncertainty alone goes for the model's oddest doubts first; a few reviewed groups teach
  * a model more where they stand for many others (on the development cameras it took the element gain
- * of the first 20 groups from +14 to +38 points, DEFAULT_REPRESENTATIVE_WEIGHT).
+ * of the first 20 groups from +14 to +37 points, DEFAULT_REPRESENTATIVE_WEIGHT).
  */
 import { dirname } from 'node:path';
 
@@ -84,13 +84,13 @@ export interface ReviewOrderOptions {
   /**
    * 0..1: how much a group's source (its recording, or for an image its folder) already being in the
    * queue holds it back. A group of a source with n groups queued is worth 1 - w + w / (1 + n) of its
-   * uncertainty. 0 ignores sources. Default 0.5 (DEFAULT_SOURCE_WEIGHT says where it was chosen).
+   * uncertainty. 0 ignores sources. Default 1 (DEFAULT_SOURCE_WEIGHT says where it was chosen).
    */
   sourceWeight?: number;
   /**
    * 0..1: the same for the labels the model predicts: per head, a group whose majority label already
    * heads n queued groups is worth 1 - w + w / (1 + n), averaged over the heads. 0 ignores labels.
-   * Default 1 (DEFAULT_LABEL_WEIGHT).
+   * Default 0.5 (DEFAULT_LABEL_WEIGHT).
    */
   labelWeight?: number;
   /**
@@ -164,15 +164,16 @@ export function representativeFrame(frames: readonly ReviewFrame[], consensus: R
  * top-down towed camera, fixed camera; the held-out groups play no part). Weighted accuracy of heads
  * retrained on public photos plus the first 20 groups in the order, averaged over 3 splits, floor /
  * element: uncertainty alone 50.9 / 46.7 %; spread over sources and labels (1, 1) 75.7 / 54.3; with
- * representativeness (source 0.5, label 1, representativeness 1, cover quantile 0.05) 74.9 / 58.8, the
- * best mean of the candidates (source 1 scored the same; quantile 0.1 62.2 on the element but 67.2 on
- * the floor). 20 random groups on the same splits: 58.9 / 58.5. On the held-out groups (rovlens
- * train's defaults, `--views 3`), the first 20 groups over all five cameras took the element from
- * 29.0 % to 66.9 % and the floor from 44.2 % to 87.5 % (spread alone: 43.0 / 58.1; 20 random groups,
- * 5 seeds: 62.3 / 63.6): see the README's site-adaptation section.
+ * representativeness (source 1, label 0.5, representativeness 1, cover quantile 0.05) 75.2 / 59.4, the
+ * best mean of the candidates (source 0.5 and label 1: 74.9 / 58.8; a cover quantile of 0.1 raised
+ * the element to about 62 but dropped the floor to about 67). 20 random groups on the same splits:
+ * 58.9 / 58.5. On the held-out groups (rovlens train's defaults, `--views 3`), the first 20 groups over
+ * all five cameras took the element from 29.0 % to 66.1 % and the floor from 44.2 % to 89.9 % (spread
+ * alone: 43.0 / 58.1; 20 random groups, 5 seeds: 62.3 / 63.6): see the README's site-adaptation
+ * section.
  */
-export const DEFAULT_SOURCE_WEIGHT: number = 0.5;
-export const DEFAULT_LABEL_WEIGHT: number = 1;
+export const DEFAULT_SOURCE_WEIGHT: number = 1;
+export const DEFAULT_LABEL_WEIGHT: number = 0.5;
 export const DEFAULT_REPRESENTATIVE_WEIGHT: number = 1;
 export const DEFAULT_COVER_QUANTILE: number = 0.05;
 
