@@ -23,21 +23,7 @@ function cut(full: string, to: string, fraction: number): void {
 }
 
 beforeAll(() => {
-  ffmpeg([
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=160x120:rate=10:duration=20',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    '10',
-    clip('full.mkv'),
-  ]);
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=20', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '10', clip('full.mkv')]);
   ffmpeg(['-i', clip('full.mkv'), '-c', 'copy', '-movflags', '+faststart', clip('full.mp4')]);
   cut(clip('full.mkv'), clip('cut.mkv'), 0.3);
   cut(clip('full.mp4'), clip('cut.mp4'), 0.3);
@@ -112,20 +98,8 @@ describe.each(['mkv', 'mp4'])('a %s cut to its first 30 %', (ext) => {
 
   it('clusters clusters the decoded frames, says so and exits 7', async () => {
     const out = clip(`clusters-${ext}`);
-    const run = await runCli([
-      'clusters',
-      clip(`cut.${ext}`),
-      '--model',
-      model,
-      '-o',
-      out,
-      '-q',
-      '--k',
-      '2',
-      '--every',
-      '0.5',
-      '--no-dedupe',
-    ]);
+    const args = ['-o', out, '-q', '--k', '2', '--every', '0.5', '--no-dedupe'];
+    const run = await runCli(['clusters', clip(`cut.${ext}`), '--model', model, ...args]);
     expect(run.code, run.stderr).toBe(7);
     expect(run.stderr).toMatch(
       /^rovlens: .*decoded \d+\.\d of 20\.0 s.*the recording looks truncated.*; its \d+ sampled frame\(s\) are clustered$/m,
